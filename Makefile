@@ -1,0 +1,42 @@
+# wavejax: every target creates .venv when missing and installs the package into it.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
+export XLA_PYTHON_CLIENT_PREALLOCATE := false
+
+.PHONY: test reproduce bench lint notebooks venv clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -x --durations=15
+
+reproduce: $(STAMP)
+	$(BIN)/wavejax reproduce --out runs/latest
+
+bench: $(BENCH_STAMP)
+	$(BIN)/wavejax bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check wavejax tests benchmarks
+	$(BIN)/ruff format --check wavejax tests benchmarks || true
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_notebooks.py
+
+clean:
+	rm -rf $(VENV) runs

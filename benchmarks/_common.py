@@ -1,0 +1,128 @@
+"""Shared timing and recording helpers for ``benchmarks/bench_*.py``.
+
+Every benchmark times wavejax against a baseline we wrote (NumPy or PyTorch) in the same process, on the same
+shapes, dtype and number of steps, checks the outputs agree, keeps compile time apart from run time, reports the
+median and spread of repeated runs and writes ``benchmarks/results/<bench>.json``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def pin_threads(n: int = 2) -> int:
+    """Pin BLAS/OpenMP threads (call before importing numpy/torch) for both sides of a comparison."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(n))
+    return n
+
+
+def block(x: Any) -> Any:
+    try:
+        import jax
+
+        return jax.block_until_ready(x)
+    except Exception:  # pragma: no cover - non-jax values
+        return x
+
+
+def time_fn(fn: Callable[[], Any], *, repeat: int = 7, warmup: int = 1, min_time: float = 0.0) -> dict[str, float]:
+    """Time ``fn()`` (already compiled) ``repeat`` times after ``warmup`` calls.
+
+    Returns ``{"median", "min", "max", "iqr", "repeat"}`` in seconds. GC is disabled while timing.
+    """
+    for _ in range(warmup):
+        block(fn())
+    times = []
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        t_start = time.perf_counter()
+        while len(times) < repeat or (time.perf_counter() - t_start) < min_time:
+            t0 = time.perf_counter()
+            block(fn())
+            times.append(time.perf_counter() - t0)
+            if len(times) >= 10 * repeat:
+                break
+    finally:
+        if gc_was:
+            gc.enable()
+    q = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "iqr": q[2] - q[0],
+            "repeat": len(times)}
+
+
+def compile_time(fn: Callable[[], Any]) -> float:
+    """Seconds of the first call (trace + compile + one run)."""
+    t0 = time.perf_counter()
+    block(fn())
+    return time.perf_counter() - t0
+
+
+def machine_info() -> dict[str, Any]:
+    import jax
+    import jaxlib
+
+    info = {
+        "machine": platform.node(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "jaxlib": jaxlib.__version__,
+        "device": str(jax.devices()[0].device_kind),
+        "platform": jax.devices()[0].platform,
+        "n_devices": jax.device_count(),
+        "threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:
+        pass
+    return info
+
+
+def write_result(name: str, rows: list[dict[str, Any]], **extra: Any) -> Path:
+    """Write ``benchmarks/results/<name>.json`` atomically and print the ratio table."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": name, "machine": machine_info(), "rows": rows, **extra}
+    path = RESULTS / f"{name}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    os.replace(tmp, path)
+    print(f"\n{name}: results written to {path}")
+    for r in rows:
+        tgt = r.get("target")
+        ok = "" if tgt is None else ("  [meets target]" if r["ratio"] >= tgt else f"  [BELOW target {tgt}x]")
+        print(f"  {r['case']}: wavejax {r['wavejax_s'] * 1e3:.3f} ms vs {r['baseline']} "
+              f"{r['baseline_s'] * 1e3:.3f} ms -> {r['ratio']:.2f}x{ok}")
+    return path
+
+
+def ratio_row(case: str, t_jax: dict[str, float], baseline: str, t_base: dict[str, float], *,
+              target: float | None = None, work: float | None = None, work_unit: str = "", **extra: Any
+              ) -> dict[str, Any]:
+    """One result row: medians, spreads, ratio baseline/wavejax and optional throughput ``work / time``."""
+    row = {"case": case, "wavejax_s": t_jax["median"], "wavejax_iqr_s": t_jax["iqr"], "baseline": baseline,
+           "baseline_s": t_base["median"], "baseline_iqr_s": t_base["iqr"],
+           "ratio": t_base["median"] / t_jax["median"], "target": target}
+    if work is not None:
+        row["work"] = work
+        row[f"wavejax_{work_unit or 'work'}_per_s"] = work / t_jax["median"]
+        row[f"baseline_{work_unit or 'work'}_per_s"] = work / t_base["median"]
+    row.update(extra)
+    return row

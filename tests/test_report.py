@@ -1,0 +1,41 @@
+"""The reproduce machinery: caching by config hash, failures reported without aborting, HTML inline figures."""
+
+import importlib
+import json
+
+import numpy as np
+
+from wavejax.report import Experiment, Result, line_plot, row
+from wavejax.report.reproduce import reproduce
+
+rep_mod = importlib.import_module("wavejax.report.reproduce")
+
+
+def _exps(calls):
+    def ok(scale, out):
+        calls.append("ok")
+        line_plot(out / "f.png", {"y": ([0, 1], [1, 2])})
+        return Result(rows=[row("q", "1", 1.0, True)], figures=["f.png"])
+
+    def bad(scale, out):
+        calls.append("bad")
+        raise RuntimeError("boom")
+
+    return [Experiment(name="t.ok", section="S", title="ok", run=ok),
+            Experiment(name="t.bad", section="S", title="bad", run=bad)]
+
+
+def test_reproduce_caches_and_reports_failures(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(rep_mod, "discover", lambda: (_exps(calls), {}))
+    md = reproduce(tmp_path / "r1", cache=tmp_path / "cache")
+    text = md.read_text()
+    assert "FAILED" in text and "boom" in text and "| q | 1 | 1 | ✅ yes |" in text
+    assert "data:image/png;base64" in (tmp_path / "r1" / "report.html").read_text()
+    assert (tmp_path / "r1" / "t.ok" / "f.png").exists()
+    assert calls == ["ok", "bad"]
+    reproduce(tmp_path / "r2", cache=tmp_path / "cache")
+    assert calls == ["ok", "bad", "bad"]  # the finished experiment is reused, the failed one retried
+    summary = json.loads((tmp_path / "r2" / "results.json").read_text())
+    assert summary["experiments"]["t.ok"]["cached"] is True
+    assert np.isclose(summary["experiments"]["t.ok"]["rows"][0]["measured"], 1.0)

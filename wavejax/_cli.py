@@ -1,0 +1,33 @@
+"""Helpers shared by the per-model command lines (``wavejax/<model>/cli.py``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import tyro
+
+__all__ = ["run_subcommands", "default_out"]
+
+
+def default_out(model: str, command: str) -> Path:
+    """``runs/<model>-<command>-<timestamp>``: the default output folder of a CLI run."""
+    return Path("runs") / f"{model}-{command}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run_subcommands(prog: str, commands: Mapping[str, tuple[type, Callable[[Any], Any]]],
+                    argv: list[str]) -> Any:
+    """Parse ``argv`` into one of the config dataclasses of ``commands`` and call its runner.
+
+    Args:
+      prog: program name shown in ``--help`` (e.g. ``"wavejax wave"``).
+      commands: ``{name: (ConfigClass, runner)}``; ``runner(cfg)`` does the work.
+      argv: the arguments after the model name.
+    """
+    cfg = tyro.extras.subcommand_cli_from_dict({k: v[0] for k, v in commands.items()}, prog=prog, args=argv)
+    for cls, fn in commands.values():
+        if type(cfg) is cls:
+            return fn(cfg)
+    raise RuntimeError(f"no runner for {type(cfg).__name__}")  # pragma: no cover

@@ -1,0 +1,190 @@
+"""Results, metrics and checkpoints that survive interruption.
+
+* ``atomic_write_json`` / ``atomic_write_text``: write to a temporary file in the same folder, fsync, rename.
+  A reader never sees a half-written file and a killed run never corrupts an old one.
+* ``append_jsonl`` / ``read_jsonl``: append-only metric and sweep-point logs (one JSON object per line); a
+  truncated last line left by a kill is ignored on read.
+* ``config_hash``: a stable short hash of a (frozen dataclass) config, used to cache finished experiments.
+* ``save_checkpoint`` / ``restore_checkpoint`` / ``latest_step``: orbax checkpoints of any pytree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "to_jsonable",
+    "atomic_write_json",
+    "atomic_write_text",
+    "atomic_write_bytes",
+    "read_json",
+    "append_jsonl",
+    "read_jsonl",
+    "config_hash",
+    "save_checkpoint",
+    "restore_checkpoint",
+    "latest_step",
+]
+
+
+def to_jsonable(x: Any) -> Any:
+    """Convert arrays, NumPy scalars, dataclasses, tuples and paths into plain JSON values.
+
+    NaN and infinities become ``None`` so that the file is strict JSON.
+    """
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: to_jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, Mapping):
+        return {str(k): to_jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [to_jsonable(v) for v in x]
+    if isinstance(x, Path):
+        return str(x)
+    if isinstance(x, bool | str) or x is None:
+        return x
+    if isinstance(x, int):
+        return x
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        a = np.asarray(x)
+        if np.iscomplexobj(a):
+            return to_jsonable({"real": a.real.tolist(), "imag": a.imag.tolist()})
+        if a.ndim == 0:
+            return to_jsonable(a.item())
+        return to_jsonable(a.tolist())
+    if isinstance(x, np.generic):
+        return to_jsonable(x.item())
+    return str(x)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any, *, indent: int = 2) -> Path:
+    """Write ``obj`` as strict JSON to ``path`` atomically (arrays and NaN are converted)."""
+    return atomic_write_text(path, json.dumps(to_jsonable(obj), indent=indent, allow_nan=False) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file; raise ``FileNotFoundError`` naming the path when missing."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such results file: {path}")
+    return json.loads(path.read_text())
+
+
+def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
+    """Append one JSON object as a line, flushed and fsynced (safe to kill at any moment)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(to_jsonable(record), allow_nan=False) + "\n"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Read the records of a JSONL file; a missing file gives ``[]``, a torn last line is dropped."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    out = []
+    for line in _lines(path):
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line torn by a kill: the point is simply recomputed
+    return out
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield line
+
+
+def config_hash(cfg: Any, *, length: int = 12) -> str:
+    """A stable hash of a config (dataclass, dict, tuple ...) for caching results by configuration."""
+    blob = json.dumps(to_jsonable(cfg), sort_keys=True, separators=(",", ":"))
+    name = type(cfg).__qualname__ if dataclasses.is_dataclass(cfg) else ""
+    return hashlib.sha256((name + blob).encode()).hexdigest()[:length]
+
+
+# --------------------------------------------------------------------------------------------- checkpoints
+def _manager(directory: str | os.PathLike, max_to_keep: int | None = 2):
+    import orbax.checkpoint as ocp
+
+    directory = Path(directory).absolute()
+    directory.mkdir(parents=True, exist_ok=True)
+    opts = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
+    return ocp.CheckpointManager(directory, options=opts)
+
+
+def save_checkpoint(directory: str | os.PathLike, step: int, tree: Any, *, max_to_keep: int = 2) -> None:
+    """Save the pytree ``tree`` as checkpoint ``step`` under ``directory`` (orbax; blocks until written).
+
+    Orbax writes into a temporary folder and renames it when complete, so a kill mid-save leaves the previous
+    checkpoint intact.
+    """
+    import orbax.checkpoint as ocp
+
+    with _manager(directory, max_to_keep) as mngr:
+        mngr.save(int(step), args=ocp.args.StandardSave(tree))
+        mngr.wait_until_finished()
+
+
+def latest_step(directory: str | os.PathLike) -> int | None:
+    """The newest complete checkpoint step under ``directory``, or ``None``."""
+    if not Path(directory).exists():
+        return None
+    with _manager(directory, None) as mngr:
+        return mngr.latest_step()
+
+
+def restore_checkpoint(directory: str | os.PathLike, like: Any, step: int | None = None) -> tuple[int, Any] | None:
+    """Restore the newest (or given) checkpoint into the structure of ``like``; ``None`` when there is none."""
+    import jax
+    import orbax.checkpoint as ocp
+
+    if not Path(directory).exists():
+        return None
+    with _manager(directory, None) as mngr:
+        step = mngr.latest_step() if step is None else step
+        if step is None:
+            return None
+        abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, like)
+        tree = mngr.restore(step, args=ocp.args.StandardRestore(abstract))
+    return int(step), tree
