@@ -33,7 +33,7 @@ def test_emt_spectral_threshold_and_alias():
 
 
 def test_emt_spectral_greedy_order():
-    # A phases (0, 0.5), B phases (0.4, 1.2): greedy from A[0]=0 takes 0.4 (0.4), then 0.5->1.2 (0.7): mean 0.55.
+    # A phases (0, 0.5), B phases (0.4, 1.2): greedy: 0->0.4 (0.4), then 0.5->1.2 (0.7): mean 0.55.
     # The order of A matters for greedy matching:
     A = np.diag(np.exp(1j * np.array([0.0, 0.5])))
     B = np.diag(np.exp(1j * np.array([0.4, 1.2])))

@@ -1,8 +1,9 @@
 """The spectral convergence metric of EMT (emt.md §5.2; wave.md §5.2; emt-tools ``spectral_comparison``).
 
 A trained bias-free RNN is said to implement the variable-binding circuit Phi (emt.md §2.3) when the
-eigenvalues of W_hh with modulus above a threshold have the same *phases* as those of Phi. Magnitudes are ignored
-on purpose: a tanh network turns |lambda| > 1 growth into a stable limit cycle (emt.md §2.4), so only phases are comparable.
+eigenvalues of W_hh with modulus above a threshold have the same *phases* as those of Phi. Magnitudes are
+ignored on purpose: a tanh network turns |lambda| > 1 growth into a stable limit cycle (emt.md §2.4), so only
+phases are comparable.
 
 All analysis here runs on the host in float64/complex128 NumPy (``np.linalg.eigvals``), never inside ``jit``.
 """
@@ -19,7 +20,7 @@ __all__ = ["dominant_eigenvalues", "spectral_error", "spectral_comparison"]
 
 
 def dominant_eigenvalues(A: np.ndarray, thr: float = 0.9) -> np.ndarray:
-    """Eigenvalues of the square matrix ``A`` with ``|lambda| > thr`` (complex128, ``np.linalg.eigvals`` order).
+    """Eigenvalues of the square matrix ``A`` with ``|lambda| > thr`` (complex128, eigvals order).
 
     Args:
       A: square matrix, shape ``(n, n)``.
