@@ -1,0 +1,175 @@
+"""Lattice storage, input modes, implementations and transformations (issue 2 acceptance 1, 5, 7, 8)."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wavejax import wave
+
+TASK_IDS = list(wave.NAMED_TASKS.values())
+
+
+def _boundaries(s, d, key):
+    k1, k2, k3 = jax.random.split(key, 3)
+    return {
+        "linear": wave.linear_boundary(jax.random.normal(k1, (s, d, d))),
+        "attention": wave.attention_boundary(jax.random.normal(k2, (4, d)), jax.random.normal(k3, (4, d)),
+                                             jnp.eye(d)),
+        "callable": lambda H: jnp.tanh(H.sum(axis=0)),
+    }
+
+
+@settings(max_examples=15, deadline=None)
+@given(s=st.sampled_from([1, 3, 8]), d=st.sampled_from([1, 4]), seed=st.integers(0, 2**16),
+       which=st.sampled_from(["linear", "attention", "callable"]), impl=st.sampled_from(["shift", "ring"]))
+def test_shift_storage_is_bit_exact(s, d, seed, which, impl):
+    """Acceptance 1: overwrite mode with inputs present, Hs[t][s-1-k] == xs[t-k] exactly, any boundary."""
+    key = jax.random.key(seed)
+    f = _boundaries(s, d, key)[which]
+    T = 2 * s + 3
+    xs = jax.random.normal(jax.random.fold_in(key, 1), (T, d))
+    Hs = wave.rollout(f, jax.random.normal(jax.random.fold_in(key, 2), (s, d)), xs, impl=impl)
+    chex.assert_shape(Hs, (T, s, d))
+    for t in range(s - 1, T):
+        for k in range(s):
+            assert (np.asarray(Hs[t, s - 1 - k]) == np.asarray(xs[t - k])).all()
+    # x(t) is gone from the substrate after s more ticks (open end, no reflection)
+    t = s - 1
+    assert not any((np.asarray(Hs[t + s]) == np.asarray(xs[t])).all(axis=1))
+
+
+@pytest.mark.parametrize("task_id", TASK_IDS)
+def test_ring_buffer_equals_shift_exactly(task_id):
+    """Acceptance 7: the ring buffer and the reference shift agree bit for bit, masks and both modes."""
+    f = wave.linear_boundary(wave.binary_vb_task(task_id))
+    xs = jax.random.normal(jax.random.key(3), (40, 8))
+    mask = (jnp.arange(40) < 8) | (jnp.arange(40) == 21)
+    for mode in wave.INPUT_MODES:
+        a = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, mode)
+        b = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, mode, impl="ring")
+        chex.assert_trees_all_equal(a, b)
+        c = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, mode, impl="chunked")
+        np.testing.assert_allclose(c, a, rtol=0, atol=1e-12)  # float64 products of exact +-1 maps
+
+
+def test_save_newest_matches_lattice():
+    f = wave.linear_boundary(wave.binary_vb_task("compose_copy"))
+    xs = jax.random.normal(jax.random.key(0), (30, 8))
+    mask = jnp.arange(30) < 8
+    Hs = wave.rollout(f, jnp.zeros((8, 8)), xs, mask)
+    for impl in ("shift", "ring", "chunked"):
+        chex.assert_trees_all_equal(wave.rollout(f, jnp.zeros((8, 8)), xs, mask, impl=impl, save="newest"),
+                                    Hs[:, -1])
+
+
+def test_jit_vmap_grad():
+    """Acceptance 7: jit, vmap over a batch and grad through the rollout."""
+    phi = wave.binary_vb_task("mix_38637_145")
+    f = wave.linear_boundary(phi)
+    xs = jax.random.normal(jax.random.key(1), (5, 20, 8))
+    mask = jnp.arange(20) < 8
+    batched = jax.jit(jax.vmap(lambda x: wave.rollout(f, jnp.zeros((8, 8)), x, mask)))(xs)
+    loop = jnp.stack([wave.rollout(f, jnp.zeros((8, 8)), x, mask) for x in xs])
+    chex.assert_trees_all_equal(batched, loop)
+
+    def loss(A):
+        g = wave.LinearBoundary(A=A)
+        return (wave.rollout(g, jnp.zeros((8, 8)), xs[0], mask)[-1] ** 2).sum()
+
+    A = jnp.asarray(phi[::-1])
+    grad = jax.grad(loss)(A)
+    eps = 1e-6  # central difference in float64: truncation O(eps^2), rounding O(1e-16 / eps)
+    E = jnp.zeros_like(A).at[7, 0, 3].set(1.0)
+    fd = (loss(A + eps * E) - loss(A - eps * E)) / (2 * eps)
+    np.testing.assert_allclose(grad[7, 0, 3], fd, rtol=1e-6)
+
+
+def test_vmap_over_boundary_parameters():
+    """Boundaries are pytrees: vmap over a batch of linear boundaries equals a loop."""
+    As = jax.random.normal(jax.random.key(2), (3, 4, 2, 2)) * 0.5
+    xs = jax.random.normal(jax.random.key(3), (10, 2))
+    mask = jnp.arange(10) < 4
+    out = jax.vmap(lambda A: wave.rollout(wave.LinearBoundary(A=A), jnp.zeros((4, 2)), xs, mask))(As)
+    for i in range(3):
+        chex.assert_trees_all_close(out[i], wave.rollout(wave.LinearBoundary(A=As[i]), jnp.zeros((4, 2)), xs, mask))
+
+
+@pytest.mark.parametrize("task", ["compose_copy", "mix_262676_189", "mix_38637_145"])
+def test_input_mode_caveat(task):
+    """Acceptance 5 (wave.md §2.4): add mode + LBC corrupts non-copy tasks; overwrite is exact.
+
+    This is a documented property of additive input, not a bug: during the input phase the boundary already
+    fires on a half-filled substrate whenever the task reads recent lags.
+    """
+    phi = wave.binary_vb_task(task)
+    f = wave.linear_boundary(phi)
+    x, y, _ = wave.binary_task_batch(jax.random.key(0), phi, horizon=40, batch=16, dtype=jnp.float64)
+    over = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, jnp.arange(48) < 8, "overwrite",
+                                            save="newest"))(x)
+    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, jnp.arange(48) < 8, "add", save="newest"))(x)
+    out = slice(8, None)
+    assert float(jnp.abs(over[:, out] - y[:, out]).max()) == 0.0
+    err = float(jnp.abs(add[:, out] - y[:, out]).max())
+    acc = float((jnp.sign(add[:, out]) == y[:, out]).mean())
+    assert err >= 1.0 and acc < 0.9, (err, acc)
+
+
+def test_add_mode_is_exact_for_repeat_copy():
+    phi = wave.binary_vb_task("repeat_copy")
+    f = wave.linear_boundary(phi)
+    x, y, _ = wave.binary_task_batch(jax.random.key(0), phi, horizon=40, batch=4, dtype=jnp.float64)
+    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, jnp.arange(48) < 8, "add", save="newest"))(x)
+    chex.assert_trees_all_equal(add[:, 8:], y[:, 8:])
+
+
+def test_generator_targets():
+    phi = wave.binary_vb_task("repeat_copy")
+    x, y, mask = wave.binary_task_batch(jax.random.key(5), phi, horizon=20, batch=3)
+    chex.assert_shape([x, y], (3, 28, 8))
+    assert x.dtype == jnp.float32 and set(np.unique(np.asarray(x[:, :8]))) == {-1.0, 1.0}
+    assert (np.asarray(x[:, 8:]) == 0).all() and (np.asarray(y[:, :8]) == 0).all()
+    for k in range(20):
+        np.testing.assert_array_equal(y[:, 8 + k], x[:, k % 8])
+    np.testing.assert_array_equal(mask, np.arange(28) >= 8)
+
+
+def _bad(**kw):
+    args = dict(f=lambda H: H[0], H0=jnp.zeros((4, 2)), xs=jnp.zeros((6, 2)))
+    args.update(kw)
+    return args
+
+
+@pytest.mark.parametrize("kw,exc,match", [
+    (dict(H0=jnp.zeros((4,))), ValueError, "H0"),
+    (dict(H0=jnp.zeros((0, 2))), ValueError, "H0"),
+    (dict(H0=jnp.zeros((4, 0)), xs=jnp.zeros((6, 0))), ValueError, "H0"),
+    (dict(xs=jnp.zeros((6, 3))), ValueError, "xs"),
+    (dict(mask=jnp.ones((5,), bool)), ValueError, "mask"),
+    (dict(mask=jnp.ones((6,))), TypeError, "mask"),
+    (dict(input_mode="bogus"), ValueError, "input_mode"),
+    (dict(impl="bogus"), ValueError, "impl"),
+    (dict(impl="chunked"), ValueError, "chunked"),
+    (dict(f=3), TypeError, "f must be callable"),
+    (dict(f=lambda H: H), ValueError, "boundary f"),
+    (dict(H0=jnp.full((4, 2), jnp.nan)), ValueError, "H0 must be finite"),
+])
+def test_bad_input(kw, exc, match):
+    """Acceptance 8: clear errors naming the argument, before any compile."""
+    a = _bad(**kw)
+    with pytest.raises(exc, match=match):
+        wave.rollout(a.pop("f"), a.pop("H0"), a.pop("xs"), **a)
+
+
+def test_boundary_constructors_validate():
+    with pytest.raises(ValueError, match="phi"):
+        wave.linear_boundary(jnp.zeros((3, 2, 3)))
+    with pytest.raises(ValueError, match="phi"):
+        wave.linear_boundary(jnp.full((3, 2, 2), jnp.nan))
+    with pytest.raises(ValueError, match="k must have shape"):
+        wave.attention_boundary(jnp.zeros((4, 2)), jnp.zeros((3, 2)), jnp.eye(2))
+    with pytest.raises(ValueError, match="scale"):
+        wave.attention_boundary(jnp.zeros((4, 2)), jnp.zeros((4, 2)), jnp.eye(2), scale="cube")
