@@ -4,8 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from helpers import ATTN_ATOL
+
 from wavejax import wave
 
 

@@ -4,8 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from helpers import F64_ATOL
+
 from wavejax import wave
 
 # (dim j) <- (sign, lag, source dim), copied from wave.md §3.1 / emt.md §3
@@ -62,7 +62,7 @@ def test_theorem_31_nonlinear_hds_float64():
 
 
 def test_theorem_31_fibonacci_integers_exact():
-    s, T = 3, 40
+    T = 40
     x0 = jnp.array([[0], [1], [1]], dtype=jnp.int64)
     Hs = wave.rollout(lambda H: H.sum(axis=0), x0, jnp.zeros((T, 1), jnp.int64), jnp.zeros((T,), bool))
     seq = [0, 1, 1]

@@ -120,7 +120,7 @@ def phi_to_operator(phi: np.ndarray) -> np.ndarray:
     """Inverse of :func:`operator_to_phi`: F of shape ``(s*d, d)`` from phi ``(s, d, d)``."""
     _validate.ndim("phi", phi, 3)
     phi = np.asarray(phi)
-    s, d = phi.shape[0], phi.shape[1]
+    s = phi.shape[0]
     return np.concatenate([phi[s - k - 1].T for k in range(s)], axis=0)
 
 
