@@ -1,0 +1,129 @@
+"""Put a sweep axis on all devices (and hosts): the one sharding path every wavejax sweep goes through.
+
+A wavejax sweep (RNN seeds / hyperparameters, GSEMM capacity pattern sets, tradeoff widths and seeds) is a
+leading array axis of a pytree that a ``jax.vmap``-ed program maps over. On one device nothing changes. On
+several devices the axis is laid out over a 1-D :class:`jax.sharding.Mesh` of every device (axis name
+``"sweep"``) with ``NamedSharding(mesh, PartitionSpec("sweep"))``; XLA then runs each device's slice of the
+vmapped program locally (the sweep members do not communicate), so the results are the same numbers as the
+single-device run.
+
+Multi-host (TPU pod slice, several GPU hosts): call :func:`initialize` once at the top of the script on every
+host, before any other JAX call; ``jax.devices()`` then lists the devices of all hosts and :func:`sweep_mesh`
+spans them. Launch recipes:
+
+* TPU pod slice: ``gcloud compute tpus tpu-vm ssh NAME --worker=all --command="python my_sweep.py"``;
+  ``initialize()`` with no arguments discovers the coordinator from the TPU metadata.
+* Several GPU hosts: on host ``i`` of ``n`` run
+  ``WAVEJAX_COORDINATOR=host0:1234 WAVEJAX_NUM_PROCESSES=n WAVEJAX_PROCESS_ID=i python my_sweep.py``
+  (or pass the three values to :func:`initialize`); under SLURM, ``initialize()`` reads them from SLURM.
+
+On CPU the path is tested with ``XLA_FLAGS=--xla_force_host_platform_device_count=4``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+__all__ = ["AXIS", "initialize", "sweep_mesh", "sweep_sharding", "pad_leading", "shard_leading",
+           "unpad_leading", "n_devices"]
+
+AXIS = "sweep"  # the mesh axis name of every wavejax sweep
+
+
+def n_devices() -> int:
+    """Number of devices a sweep is spread over (all devices of all processes)."""
+    return jax.device_count()
+
+
+def initialize(coordinator_address: str | None = None, num_processes: int | None = None,
+               process_id: int | None = None) -> None:
+    """Multi-host start-up: ``jax.distributed.initialize`` with values from the arguments or the environment.
+
+    Reads ``WAVEJAX_COORDINATOR``, ``WAVEJAX_NUM_PROCESSES`` and ``WAVEJAX_PROCESS_ID`` when the arguments are
+    ``None``; with none of them set, JAX auto-detects (TPU pods, SLURM, Open MPI). Call it once per host,
+    before any other JAX call. A single-process run does not need it.
+    """
+    env = os.environ
+    coordinator_address = coordinator_address or env.get("WAVEJAX_COORDINATOR")
+    if num_processes is None and "WAVEJAX_NUM_PROCESSES" in env:
+        num_processes = int(env["WAVEJAX_NUM_PROCESSES"])
+    if process_id is None and "WAVEJAX_PROCESS_ID" in env:
+        process_id = int(env["WAVEJAX_PROCESS_ID"])
+    if num_processes is not None and num_processes < 1:
+        raise ValueError(f"num_processes must be >= 1, got {num_processes}")
+    jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
+                               process_id=process_id)
+
+
+def sweep_mesh(devices: list | None = None) -> Mesh:
+    """A 1-D mesh named ``"sweep"`` over ``devices`` (default: every device of every process)."""
+    devs = list(jax.devices() if devices is None else devices)
+    if not devs:
+        raise ValueError("devices must not be empty")
+    return Mesh(np.array(devs), (AXIS,))
+
+
+def sweep_sharding(mesh: Mesh | None = None) -> NamedSharding:
+    """``NamedSharding`` that splits the leading axis of an array over the ``"sweep"`` mesh axis."""
+    return NamedSharding(mesh or sweep_mesh(), PartitionSpec(AXIS))
+
+
+def _leading(tree: Any) -> int:
+    leaves = jax.tree_util.tree_leaves(tree)
+    if not leaves:
+        raise ValueError("tree has no array leaves")
+    sizes = {int(np.shape(x)[0]) if np.ndim(x) else -1 for x in leaves}
+    if len(sizes) != 1 or -1 in sizes:
+        raise ValueError(f"every leaf must share one leading (sweep) axis; got leading sizes {sorted(sizes)}")
+    return sizes.pop()
+
+
+def pad_leading(tree: Any, multiple: int) -> tuple[Any, int]:
+    """Pad the leading axis of every leaf to a multiple of ``multiple`` by repeating the last member.
+
+    Returns ``(padded_tree, n)`` with ``n`` the original length (use :func:`unpad_leading` on results).
+    Padding members are copies, so they compute valid numbers that are thrown away.
+    """
+    if multiple < 1:
+        raise ValueError(f"multiple must be >= 1, got {multiple}")
+    n = _leading(tree)
+    pad = (-n) % multiple
+    if pad == 0:
+        return tree, n
+    return jax.tree_util.tree_map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], pad, axis=0)]), tree), n
+
+
+def unpad_leading(tree: Any, n: int) -> Any:
+    """Drop padding members: keep the first ``n`` entries of the leading axis of every leaf."""
+    return jax.tree_util.tree_map(lambda a: a[:n], tree)
+
+
+def shard_leading(tree: Any, mesh: Mesh | None = None, *, pad: bool = True) -> tuple[Any, int]:
+    """Lay the leading (sweep) axis of every leaf of ``tree`` over the devices of ``mesh``.
+
+    Args:
+      tree: pytree whose leaves share a leading axis of length ``n``.
+      mesh: 1-D mesh (default :func:`sweep_mesh`, all devices).
+      pad: pad ``n`` up to a multiple of the device count (repeating the last member); with ``pad=False`` a
+        length that does not divide is left unsharded (replicated on the default device).
+
+    Returns:
+      ``(tree_on_devices, n)``; a vmapped program applied to it returns padded outputs: slice with
+      :func:`unpad_leading`. On one device the tree is returned unchanged.
+    """
+    mesh = mesh or sweep_mesh()
+    n = _leading(tree)
+    k = mesh.devices.size
+    if k == 1:
+        return tree, n
+    if n % k:
+        if not pad:
+            return tree, n
+        tree, _ = pad_leading(tree, k)
+    return jax.device_put(tree, sweep_sharding(mesh)), n
