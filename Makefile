@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -x --durations=15
 
 reproduce: $(STAMP)
-	$(BIN)/wavejax reproduce --out runs/latest
+	$(BIN)/wavejax reproduce   # writes runs/<timestamp>/report.md (+ .html); runs/latest points to it
 
 bench: $(BENCH_STAMP)
 	$(BIN)/wavejax bench

@@ -39,3 +39,34 @@ def test_reproduce_caches_and_reports_failures(tmp_path, monkeypatch):
     summary = json.loads((tmp_path / "r2" / "results.json").read_text())
     assert summary["experiments"]["t.ok"]["cached"] is True
     assert np.isclose(summary["experiments"]["t.ok"]["rows"][0]["measured"], 1.0)
+
+
+def test_killed_reproduce_resumes_without_recomputing(tmp_path, monkeypatch):
+    """A run killed midway (KeyboardInterrupt in the second experiment) keeps the first one's result."""
+    calls = []
+    state = {"kill": True}
+
+    def first(scale, out):
+        calls.append("first")
+        return Result(rows=[row("a", "1", 1.0, True)])
+
+    def second(scale, out):
+        calls.append("second")
+        if state["kill"]:
+            raise KeyboardInterrupt  # what Ctrl-C / SIGINT raises mid-experiment
+        return Result(rows=[row("b", "2", 2.0, True)])
+
+    exps = [Experiment(name="k.first", section="S", title="first", run=first),
+            Experiment(name="k.second", section="S", title="second", run=second)]
+    monkeypatch.setattr(rep_mod, "discover", lambda: (exps, {}))
+    try:
+        reproduce(tmp_path / "r", cache=tmp_path / "cache")
+    except KeyboardInterrupt:
+        pass
+    else:  # pragma: no cover
+        raise AssertionError("the interrupt must propagate (the run is killed)")
+    assert calls == ["first", "second"]
+    state["kill"] = False
+    md = reproduce(tmp_path / "r", cache=tmp_path / "cache")
+    assert calls == ["first", "second", "second"]  # the finished experiment is not recomputed
+    assert "2 of 2 checked rows hold" in md.read_text()

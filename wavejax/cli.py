@@ -66,6 +66,14 @@ def _reproduce(argv: list[str]) -> None:
     out = cfg.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     cache = cfg.cache or Path("runs") / "cache"
     path = reproduce(out, scale=cfg.scale, cache=cache, only=cfg.only)
+    if cfg.out is None:  # runs/latest -> the newest default run folder
+        latest = out.parent / "latest"
+        try:
+            if latest.is_symlink() or not latest.exists():
+                latest.unlink(missing_ok=True)
+                latest.symlink_to(out.name, target_is_directory=True)
+        except OSError:  # pragma: no cover - filesystems without symlinks
+            pass
     print(f"report written to {path} (and {path.with_suffix('.html')})")
 
 
