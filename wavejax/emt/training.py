@@ -1,0 +1,225 @@
+"""Training bias-free tanh RNNs on the binary variable-binding tasks with the shared engine (emt.md §4).
+
+The recipe: Elman RNN (tanh, no bias, U(+-1/sqrt(H)) init, h(0) = 0, bias-free readout), d = 8 in and out, MSE over
+the output phase, Adam 1e-3 with coupled L2, global-norm clip 1.0, batch 64, 20,000 steps, horizon curriculum
+[10, 20, 40, 60, 100] (advance when a batch's sign accuracy > threshold), test at horizon 200 on 10 fresh batches
+of 64. Everything is delegated to :func:`wavejax.rnn.train` (vmapped members, padded curriculum, orbax checkpoints,
+JSONL metrics); this module only builds the task side and the member axis:
+
+* :func:`train_task`: one task, ``n_seeds`` seeds as the engine's member axis (member m uses key(seed + m), so a
+  seed's run does not depend on how many seeds are trained beside it).
+* :func:`train_sweep`: several tasks x L2 values x thresholds x seeds at one hidden width in ONE compiled program
+  (tasks enter as the per-member ``data`` of the engine, L2 and threshold as its ``sweep`` values).
+* :func:`evaluate_members`: test loss / sign accuracy per member, each on its own task.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wavejax import _validate, io
+from wavejax.emt.tasks import CURRICULUM, curriculum_batch_fn, task_id
+from wavejax.rnn import Elman, TrainConfig, masked_mse, sign_accuracy, train
+from wavejax.wave.hds import binary_task_batch, binary_vb_task
+
+__all__ = ["EMTConfig", "EMTRun", "task_of", "train_task", "train_sweep", "evaluate_members", "save_run", "load_run"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EMTConfig:
+    """One EMT training run (the recipe of emt.md §4 / §7 by default)."""
+
+    task: str = "repeat_copy"  # task name (repeat_copy, compose_copy, mix_262676_189, mix_38637_145) or "id1,id2,id3"
+    hidden: int = 128  # H
+    steps: int = 20_000  # optimizer steps (10 epochs x 2000 batches)
+    lr: float = 1e-3  # Adam learning rate
+    l2: float = 0.0  # coupled L2 weight decay
+    clip: float = 1.0  # global gradient-norm clip
+    batch: int = 64  # batch size
+    threshold: float = 0.96  # curriculum threshold on a batch's sign accuracy
+    curriculum: tuple[int, ...] = CURRICULUM  # output horizons per level
+    seed: int = 0  # seed of the first member
+    n_seeds: int = 1  # seeds seed..seed+n_seeds-1 trained together (vmapped)
+    test_horizon: int = 200  # output horizon of the test (2x the longest training horizon)
+    test_batches: int = 10  # fresh test batches of size ``batch``
+    chunk: int = 100  # steps per compiled scan (host sync granularity)
+    ckpt_every: int = 1000  # orbax checkpoint period (0 = never); rerunning with the same ``out`` resumes
+
+    def __post_init__(self):
+        task_of(self.task)
+        for k in ("hidden", "steps", "batch", "n_seeds", "test_horizon", "test_batches", "chunk"):
+            _validate.positive_int(k, getattr(self, k))
+        _validate.nonneg_int("seed", self.seed)
+        _validate.nonneg_int("ckpt_every", self.ckpt_every)
+        _validate.nonneg("l2", self.l2)
+        _validate.probability("threshold", self.threshold)
+
+    def engine(self) -> TrainConfig:
+        """The engine's :class:`wavejax.rnn.TrainConfig` (padded curriculum; log every chunk)."""
+        chunk = min(self.chunk, self.steps)
+        ckpt = self.ckpt_every - self.ckpt_every % chunk if self.ckpt_every >= chunk else 0
+        return TrainConfig(steps=self.steps, lr=self.lr, l2=self.l2, clip=self.clip, threshold=self.threshold,
+                           n_levels=len(self.curriculum), curriculum="pad", chunk=chunk, log_every=chunk,
+                           ckpt_every=ckpt)
+
+
+def task_of(task: str | tuple[int, int, int]) -> tuple[int, int, int]:
+    """Task id from a name, a ``"id1,id2,id3"`` string or a tuple (ValueError on malformed ids)."""
+    if isinstance(task, str) and "," in task:
+        parts = task.split(",")
+        try:
+            task = tuple(int(p.strip(), 0) for p in parts)  # type: ignore[assignment]
+        except ValueError:
+            raise ValueError(f"task {task!r} must be a name or three comma-separated integers") from None
+    return task_id(task)
+
+
+@dataclasses.dataclass(kw_only=True)
+class EMTRun:
+    """Result of a training run: per-member params (float64 NumPy, leading member axis), curves and tests."""
+
+    params: dict[str, np.ndarray]  # W_uh (M, H, d), W_hh (M, H, H), W_hy (M, d, H)
+    history: dict[str, np.ndarray]  # loss / accuracy / grad_norm / level, shape (M, steps)
+    test_accuracy: np.ndarray  # (M,) sign accuracy at the test horizon
+    test_loss: np.ndarray  # (M,)
+    members: list[dict]  # per member: task id, l2, threshold, seed
+    hidden: int
+
+    def member_params(self, m: int) -> dict[str, np.ndarray]:
+        """The unstacked params of member ``m``."""
+        return {k: v[m] for k, v in self.params.items()}
+
+
+def _keys(seeds: Sequence[int]):
+    return jax.vmap(jax.random.key)(jnp.asarray(list(seeds), jnp.uint32))
+
+
+def evaluate_members(hidden: int, params: dict, phis: np.ndarray, *, key, horizon: int = 200, batch: int = 64,
+                     n_batches: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Test (loss, sign accuracy) per member on fresh batches of its own task (lag matrices ``phis[m]``).
+
+    Args:
+      hidden: H of the Elman model.
+      params: stacked Elman params with leading member axis M.
+      phis: lag matrices per member, shape ``(M, s, d, d)``.
+      key: PRNG key; every member sees batches from the same keys.
+      horizon, batch, n_batches: test protocol (emt.md §4: 200, 64, 10).
+
+    Returns:
+      Two arrays of shape ``(M,)``.
+    """
+    _validate.ndim("phis", phis, 4)
+    keys = jax.random.split(key, _validate.positive_int("n_batches", n_batches))
+    fn = _eval_fn(_validate.positive_int("hidden", hidden), int(np.shape(phis)[-1]),
+                  _validate.positive_int("horizon", horizon), _validate.positive_int("batch", batch))
+    p32 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), params)
+    loss, acc = fn(p32, jnp.asarray(phis, jnp.float32), keys)
+    return np.asarray(loss, np.float64), np.asarray(acc, np.float64)
+
+
+@functools.lru_cache(maxsize=32)
+def _eval_fn(hidden: int, d: int, horizon: int, batch: int):
+    """The jitted, member-vmapped test evaluation (cached: one compile per shape)."""
+    model = Elman(hidden=hidden, d_out=d)
+
+    def one(p, phi, keys):
+        def per(k):
+            x, y, mask = binary_task_batch(k, phi, horizon=horizon, batch=batch)
+            pred = model.apply({"params": p}, x)
+            return masked_mse(pred, y, mask), sign_accuracy(pred, y, mask)
+
+        loss, acc = jax.lax.map(per, keys)
+        return loss.mean(), acc.mean()
+
+    return jax.jit(jax.vmap(one, in_axes=(0, 0, None)))
+
+
+@functools.lru_cache(maxsize=32)
+def _batch_fn(phi_bytes: bytes | None, shape: tuple[int, ...], batch: int, horizons: tuple[int, ...]):
+    """One batch function object per (task, batch, curriculum): the engine then reuses its compiled chunk."""
+    phi = None if phi_bytes is None else np.frombuffer(phi_bytes, np.float64).reshape(shape)
+    return curriculum_batch_fn(phi, batch=batch, horizons=horizons)
+
+
+def _run(cfg: EMTConfig, members: list[dict], out: Path | None, desc: str) -> EMTRun:
+    phis = np.stack([binary_vb_task(m["task"]) for m in members])
+    same_task = all(m["task"] == members[0]["task"] for m in members)
+    phi0 = np.ascontiguousarray(phis[0], np.float64)
+    batch_fn = _batch_fn(phi0.tobytes() if same_task else None, phi0.shape, cfg.batch, tuple(cfg.curriculum))
+    sweep = {"l2": np.asarray([m["l2"] for m in members], np.float32),
+             "threshold": np.asarray([m["threshold"] for m in members], np.float32)}
+    model = Elman(hidden=cfg.hidden, d_out=phis.shape[-1])
+    res = train(model, batch_fn, cfg.engine(), key=_keys([m["seed"] for m in members]), n_members=len(members),
+                sweep=sweep, data=None if same_task else jnp.asarray(phis, jnp.float32), out=out, desc=desc)
+    params = {k: np.asarray(v, np.float64) for k, v in jax.device_get(res.state.params).items()}
+    loss, acc = evaluate_members(cfg.hidden, params, phis, key=jax.random.key(10_000 + cfg.seed),
+                                 horizon=cfg.test_horizon, batch=cfg.batch, n_batches=cfg.test_batches)
+    history = dict(res.history)
+    if out is not None and (out / "run.npz").exists():  # a resumed run: keep the history of the earlier steps
+        old = load_run(out).history
+        for k, v in history.items():
+            if k in old and old[k].shape == v.shape:
+                history[k] = np.where(np.isnan(v), old[k], v)
+    run = EMTRun(params=params, history=history, test_accuracy=acc, test_loss=loss, members=members,
+                 hidden=cfg.hidden)
+    if out is not None:
+        save_run(run, out)
+    return run
+
+
+def train_task(cfg: EMTConfig, out: str | Path | None = None) -> EMTRun:
+    """Train ``cfg.n_seeds`` seeds of one task (emt.md §4); ``out`` holds checkpoints, metrics.jsonl, run.npz."""
+    tid = task_of(cfg.task)
+    members = [{"task": tid, "l2": cfg.l2, "threshold": cfg.threshold, "seed": cfg.seed + m}
+               for m in range(cfg.n_seeds)]
+    return _run(cfg, members, None if out is None else Path(out), desc=f"emt {cfg.task} H={cfg.hidden}")
+
+
+def train_sweep(cfg: EMTConfig, tasks: Sequence[str | tuple[int, int, int]], l2s: Sequence[float],
+                thresholds: Sequence[float], seeds: Sequence[int], out: str | Path | None = None) -> EMTRun:
+    """Tasks x L2 x thresholds x seeds at hidden width ``cfg.hidden``, as one vmapped member axis.
+
+    Member order is ``itertools.product(tasks, l2s, thresholds, seeds)``; ``cfg.task``, ``cfg.l2``,
+    ``cfg.threshold``, ``cfg.seed`` and ``cfg.n_seeds`` are ignored.
+    """
+    if not (tasks and l2s and thresholds and seeds):
+        raise ValueError("tasks, l2s, thresholds and seeds must be non-empty")
+    members = [{"task": task_of(t), "l2": float(lam), "threshold": float(th), "seed": int(sd)}
+               for t, lam, th, sd in itertools.product(tasks, l2s, thresholds, seeds)]
+    return _run(cfg, members, None if out is None else Path(out), desc=f"emt sweep H={cfg.hidden}")
+
+
+def save_run(run: EMTRun, out: str | Path) -> Path:
+    """Write ``run.npz`` (params, history, tests) and ``members.json`` into ``out``."""
+    out = Path(out)
+    arrays = {f"params/{k}": v for k, v in run.params.items()}
+    arrays |= {f"history/{k}": v for k, v in run.history.items()}
+    arrays |= {"test_accuracy": run.test_accuracy, "test_loss": run.test_loss, "hidden": np.asarray(run.hidden)}
+    import io as _io
+
+    buf = _io.BytesIO()
+    np.savez(buf, **arrays)
+    io.atomic_write_bytes(out / "run.npz", buf.getvalue())
+    io.atomic_write_json(out / "members.json", [{**m, "task": list(m["task"])} for m in run.members])
+    return out / "run.npz"
+
+
+def load_run(out: str | Path) -> EMTRun:
+    """Read a run written by :func:`train_task` / :func:`train_sweep` (``run.npz`` + ``members.json``)."""
+    out = Path(out)
+    if not (out / "run.npz").exists():
+        raise FileNotFoundError(f"{out / 'run.npz'} not found: train first (wavejax emt train --out {out})")
+    z = np.load(out / "run.npz")
+    members = [{**m, "task": tuple(m["task"])} for m in io.read_json(out / "members.json")]
+    return EMTRun(params={k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("params/")},
+                  history={k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("history/")},
+                  test_accuracy=z["test_accuracy"], test_loss=z["test_loss"], members=members,
+                  hidden=int(z["hidden"]))
