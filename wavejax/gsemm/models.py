@@ -1,0 +1,177 @@
+"""GSEMM vector fields and energies as pure functions (gsemm.md §2.2–2.6).
+
+Symbols (gsemm.md §2.1): feature state v (N,), hidden state h (K,), delay state v_d (N,), memories Xi (N, K)
+(column mu is xi^mu), transitions Phi (K, K) with Phi[mu, nu] = strength of mu -> nu. Indices are 0-based:
+the spec's memory 1 is column 0.
+
+General GSEMM with convex Lagrangians L_f, L_h and activations sigma_f = grad L_f, sigma_h = grad L_h:
+
+    h          = sqrt(a_s) Xi^T sigma_f(v) + c a_c Phi^T Xi^T v_d              (T_h -> 0: h algebraic)
+    T_f dv/dt  = sqrt(a_s) Xi sigma_h(h) - v + I(t)
+    T_d dv_d/dt = b_d sigma_f(v) - v_d
+    E(v; v_d)  = [v.sigma_f(v) - L_f(v)] + [h.sigma_h(h) - L_h(h)] - sqrt(a_s) sigma_f(v)^T Xi sigma_h(h)
+                 - c a_c v_d^T Xi Phi sigma_h(h)
+
+c = 1 except for LISEM, which keeps the authors' parameterisation (§2.4: its a_c equals sqrt(a_s) times the
+a_c of §2.2), so c = 1/sqrt(a_s) there. The three models are instances built from pluggable
+:class:`Lagrangian` objects: LISEM (tanh features, linear hidden), DSEM (linear features, softmax hidden) and
+polynomial DSEM (linear features, normalised rectified-power hidden; §2.6, form UNCONFIRMED).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+__all__ = ["Lagrangian", "Model", "Params", "MODELS", "get_model", "make_params", "hidden_input",
+           "vector_field", "vector_field_h", "energy_params", "LISEM", "DSEM", "DSEM_POLY"]
+
+_EPS = 1e-30  # keeps the power-Lagrangian norm differentiable at h_+ = 0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Lagrangian:
+    """A convex neuron Lagrangian L(x) and its activation sigma = grad L (hashable: a static jit argument).
+
+    kinds: ``identity`` L = |x|^2/2; ``tanh`` L = (1/g) sum log cosh(g x); ``softmax`` L = (1/g) logsumexp(g x);
+    ``power`` L = ||x_+||_n (the l_n norm of the rectified input, degree n; sigma = x_+^{n-1}/||x_+||_n^{n-1},
+    a normalised rectified power: the dense-memory separation (h_nu/h_mu)^{n-1} with bounded output).
+    """
+
+    kind: str  # identity | tanh | softmax | power
+    degree: int = 4  # n of the power Lagrangian (ignored by the other kinds)
+
+    def L(self, x: Float[Array, " n"], gamma: Float[Array, ""]) -> Float[Array, ""]:
+        """The Lagrangian L(x) (a scalar)."""
+        if self.kind == "identity":
+            return 0.5 * jnp.sum(x * x)
+        if self.kind == "tanh":
+            gx = gamma * x
+            return jnp.sum(jnp.logaddexp(gx, -gx) - jnp.log(2.0)) / gamma
+        if self.kind == "softmax":
+            return jax.nn.logsumexp(gamma * x) / gamma
+        if self.kind == "power":
+            xp = jnp.maximum(x, 0.0)
+            return (jnp.sum(xp**self.degree) + _EPS) ** (1.0 / self.degree)
+        raise ValueError(f"unknown Lagrangian kind={self.kind!r}")
+
+    def sigma(self, x: Float[Array, " n"], gamma: Float[Array, ""]) -> Float[Array, " n"]:
+        """The activation sigma(x) = grad L(x), same shape as x."""
+        if self.kind == "identity":
+            return x
+        if self.kind == "tanh":
+            return jnp.tanh(gamma * x)
+        if self.kind == "softmax":
+            return jax.nn.softmax(gamma * x)
+        if self.kind == "power":
+            xp = jnp.maximum(x, 0.0)
+            s = jnp.sum(xp**self.degree) + _EPS
+            return xp ** (self.degree - 1) * s ** (1.0 / self.degree - 1.0)
+        raise ValueError(f"unknown Lagrangian kind={self.kind!r}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Model:
+    """A GSEMM instance: feature and hidden Lagrangians plus the a_c convention (see module docstring)."""
+
+    name: str  # lisem | dsem | dsem_poly
+    feature: Lagrangian  # L_f, sigma_f
+    hidden: Lagrangian  # L_h, sigma_h
+    cross_over_sqrt_alpha_s: bool = False  # LISEM: h's cross term is (a_c/sqrt(a_s)) Phi^T Xi^T v_d
+
+
+LISEM = Model(name="lisem", feature=Lagrangian(kind="tanh"), hidden=Lagrangian(kind="identity"),
+              cross_over_sqrt_alpha_s=True)
+DSEM = Model(name="dsem", feature=Lagrangian(kind="identity"), hidden=Lagrangian(kind="softmax"))
+DSEM_POLY = Model(name="dsem_poly", feature=Lagrangian(kind="identity"), hidden=Lagrangian(kind="power", degree=4))
+MODELS = {"lisem": LISEM, "dsem": DSEM, "dsem_poly": DSEM_POLY}
+
+
+def get_model(model: str | Model) -> Model:
+    """Return the :class:`Model` for a name in ``MODELS`` (or the model itself)."""
+    if isinstance(model, Model):
+        return model
+    if model not in MODELS:
+        raise ValueError(f"unknown model={model!r}; expected one of {tuple(MODELS)}")
+    return MODELS[model]
+
+
+class Params(NamedTuple):
+    """Network arrays and scalars (every leaf is an array, so a batch of them is a leading vmap axis).
+
+    xi: memories Xi, shape (N, K). phi: transitions Phi, shape (K, K). Scalars (shape ()): alpha_s, alpha_c,
+    beta_d, t_f, t_d, t_h (0: algebraic hidden layer), gamma.
+    """
+
+    xi: Float[Array, "N K"]
+    phi: Float[Array, "K K"]
+    alpha_s: Float[Array, ""]
+    alpha_c: Float[Array, ""]
+    beta_d: Float[Array, ""]
+    t_f: Float[Array, ""]
+    t_d: Float[Array, ""]
+    t_h: Float[Array, ""]
+    gamma: Float[Array, ""]
+
+
+def make_params(xi, phi, *, alpha_s, alpha_c, beta_d=1.0, t_f=1.0, t_d=20.0, t_h=0.0, gamma=1.0,
+                dtype=jnp.float64) -> Params:
+    """Pack arrays and scalars into :class:`Params` of one ``dtype`` (float64 needs ``jax_enable_x64``)."""
+    c = lambda x: jnp.asarray(x, dtype=dtype)  # noqa: E731
+    return Params(c(xi), c(phi), c(alpha_s), c(alpha_c), c(beta_d), c(t_f), c(t_d), c(t_h), c(gamma))
+
+
+def _cross(model: Model, p: Params) -> Float[Array, ""]:
+    return p.alpha_c / jnp.sqrt(p.alpha_s) if model.cross_over_sqrt_alpha_s else p.alpha_c
+
+
+def hidden_input(model: Model, p: Params, v: Float[Array, " N"], v_d: Float[Array, " N"]) -> Float[Array, " K"]:
+    """Algebraic hidden state h = sqrt(a_s) Xi^T sigma_f(v) + c a_c Phi^T Xi^T v_d (§2.2, T_h -> 0), shape (K,)."""
+    sf = model.feature.sigma(v, p.gamma)
+    return jnp.sqrt(p.alpha_s) * (p.xi.T @ sf) + _cross(model, p) * (p.phi.T @ (p.xi.T @ v_d))
+
+
+def vector_field(model: Model, p: Params, v: Float[Array, " N"], v_d: Float[Array, " N"],
+                 current: Float[Array, " N"] | None = None) -> tuple[Float[Array, " N"], Float[Array, " N"]]:
+    """(dv/dt, dv_d/dt) of §2.2 with h algebraic; ``current`` is the input I(t), shape (N,) or None."""
+    h = hidden_input(model, p, v, v_d)
+    drive = jnp.sqrt(p.alpha_s) * (p.xi @ model.hidden.sigma(h, p.gamma)) - v
+    if current is not None:
+        drive = drive + current
+    dv_d = (p.beta_d * model.feature.sigma(v, p.gamma) - v_d) / p.t_d
+    return drive / p.t_f, dv_d
+
+
+def vector_field_h(model: Model, p: Params, v, h, v_d, current=None):
+    """(dv/dt, dh/dt, dv_d/dt) with explicit hidden dynamics T_h dh/dt = h_alg(v, v_d) - h (§2.2, T_h > 0).
+
+    Stiff when T_h << T_f: integrate with an implicit solver (Kvaerno5). Shapes (N,), (K,), (N,).
+    """
+    drive = jnp.sqrt(p.alpha_s) * (p.xi @ model.hidden.sigma(h, p.gamma)) - v
+    if current is not None:
+        drive = drive + current
+    dh = (hidden_input(model, p, v, v_d) - h) / p.t_h
+    dv_d = (p.beta_d * model.feature.sigma(v, p.gamma) - v_d) / p.t_d
+    return drive / p.t_f, dh, dv_d
+
+
+def energy_params(model: Model, p: Params, v: Float[Array, " N"], v_d: Float[Array, " N"]) -> Float[Array, ""]:
+    """E(v; v_d) of §2.3 with h at its algebraic value (a scalar).
+
+    E = [v.sigma_f - L_f] + [h.sigma_h - L_h] - sqrt(a_s) sigma_f^T Xi sigma_h - c a_c v_d^T Xi Phi sigma_h.
+    DSEM: E = |v|^2/2 - (1/g) logsumexp(g h). LISEM keeps the v-independent term -(c a_c)^2 |Phi^T Xi^T v_d|^2/2
+    that the authors' code comments out (it does not change dE/dv).
+    With v_d frozen, dE/dv = -T_f sigma_f'(v) * dv/dt, so the fast flow descends E (the GAMM limit a_c = 0 is
+    a Lyapunov system).
+    """
+    sf = model.feature.sigma(v, p.gamma)
+    h = hidden_input(model, p, v, v_d)
+    sh = model.hidden.sigma(h, p.gamma)
+    e_f = jnp.dot(v, sf) - model.feature.L(v, p.gamma)
+    e_h = jnp.dot(h, sh) - model.hidden.L(h, p.gamma)
+    inter = jnp.sqrt(p.alpha_s) * jnp.dot(sf, p.xi @ sh) + _cross(model, p) * jnp.dot(p.xi.T @ v_d, p.phi @ sh)
+    return e_f + e_h - inter
