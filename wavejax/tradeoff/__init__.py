@@ -1,0 +1,79 @@
+"""Cost–quality tradeoff of resource-constrained sequence predictors (Karuvally & Moss, "Model Complexity of
+Program Phases", arXiv:2310.03865; spec tradeoff.md).
+
+* Costs (``cost``): per-tensor symmetric b-bit quantisation with optional magnitude pruning, deterministic
+  serialisation, best of LZMA / zstd / rANS → ``compressed_bits``; parameter count, raw bits, nonzeros, MACs and
+  recurrent-state bits.
+* Tasks with a known floor (``tasks``, ``cache``, ``data``): a switching AR process, a unifilar HMM with an exact
+  entropy rate, and program-phase miss-rate traces of a set-associative LRU cache over real kernels.
+* The model family (``models``) trained by :func:`wavejax.rnn.train` with the vmapped seed axis, the resumable
+  sweep (``sweep``), the frontier and MDL optimum (``frontier``), the three-phase and power-law fits with bootstrap
+  CIs (``fits``) and the whole analysis of a sweep (``analysis``).
+"""
+
+from wavejax.tradeoff.analysis import analyse as analyse
+from wavejax.tradeoff.analysis import compression_shift as compression_shift
+from wavejax.tradeoff.analysis import usable_points as usable_points
+from wavejax.tradeoff.cache import KERNELS as KERNELS
+from wavejax.tradeoff.cache import CacheConfig as CacheConfig
+from wavejax.tradeoff.cache import kernel_addresses as kernel_addresses
+from wavejax.tradeoff.cache import program_trace as program_trace
+from wavejax.tradeoff.cache import program_traces as program_traces
+from wavejax.tradeoff.cache import simulate_cache as simulate_cache
+from wavejax.tradeoff.cost import BITS_LADDER as BITS_LADDER
+from wavejax.tradeoff.cost import compressed_bits as compressed_bits
+from wavejax.tradeoff.cost import compression_costs as compression_costs
+from wavejax.tradeoff.cost import dequantize as dequantize
+from wavejax.tradeoff.cost import empirical_entropy_bits as empirical_entropy_bits
+from wavejax.tradeoff.cost import nonzeros as nonzeros
+from wavejax.tradeoff.cost import param_count as param_count
+from wavejax.tradeoff.cost import quantize as quantize
+from wavejax.tradeoff.cost import raw_bits as raw_bits
+from wavejax.tradeoff.cost import serialise as serialise
+from wavejax.tradeoff.data import TASKS as TASKS
+from wavejax.tradeoff.data import TaskData as TaskData
+from wavejax.tradeoff.data import make_task as make_task
+from wavejax.tradeoff.fits import PhaseFit as PhaseFit
+from wavejax.tradeoff.fits import PowerLawFit as PowerLawFit
+from wavejax.tradeoff.fits import bootstrap_ci as bootstrap_ci
+from wavejax.tradeoff.fits import fit_phases as fit_phases
+from wavejax.tradeoff.fits import fit_power_law as fit_power_law
+from wavejax.tradeoff.fits import piecewise_predict as piecewise_predict
+from wavejax.tradeoff.frontier import family_fronts as family_fronts
+from wavejax.tradeoff.frontier import front_curve as front_curve
+from wavejax.tradeoff.frontier import gaussian_nats as gaussian_nats
+from wavejax.tradeoff.frontier import mdl_lengths as mdl_lengths
+from wavejax.tradeoff.frontier import minimal_sufficient as minimal_sufficient
+from wavejax.tradeoff.frontier import pareto_front as pareto_front
+from wavejax.tradeoff.models import FAMILIES as FAMILIES
+from wavejax.tradeoff.models import LatticeAttention as LatticeAttention
+from wavejax.tradeoff.models import LatticeLinear as LatticeLinear
+from wavejax.tradeoff.models import macs_per_step as macs_per_step
+from wavejax.tradeoff.models import make_model as make_model
+from wavejax.tradeoff.models import state_bits as state_bits
+from wavejax.tradeoff.predictors import trivial_points as trivial_points
+from wavejax.tradeoff.sweep import SweepConfig as SweepConfig
+from wavejax.tradeoff.sweep import evaluate_stack as evaluate_stack
+from wavejax.tradeoff.sweep import load_points as load_points
+from wavejax.tradeoff.sweep import run_sweep as run_sweep
+from wavejax.tradeoff.tasks import HMM as HMM
+from wavejax.tradeoff.tasks import SwitchingAR as SwitchingAR
+from wavejax.tradeoff.tasks import hmm_entropy_rate as hmm_entropy_rate
+from wavejax.tradeoff.tasks import hmm_forward_nll as hmm_forward_nll
+from wavejax.tradeoff.tasks import hmm_sample as hmm_sample
+from wavejax.tradeoff.tasks import load_traces as load_traces
+from wavejax.tradeoff.tasks import switching_ar as switching_ar
+from wavejax.tradeoff.tasks import switching_ar_params as switching_ar_params
+from wavejax.tradeoff.tasks import unifilar_hmm as unifilar_hmm
+
+__all__ = [
+    "BITS_LADDER", "FAMILIES", "HMM", "KERNELS", "TASKS", "CacheConfig", "LatticeAttention", "LatticeLinear",
+    "PhaseFit", "PowerLawFit", "SweepConfig", "SwitchingAR", "TaskData", "analyse", "bootstrap_ci",
+    "compressed_bits", "compression_costs", "compression_shift", "dequantize", "empirical_entropy_bits",
+    "evaluate_stack", "family_fronts", "fit_phases", "fit_power_law", "front_curve", "gaussian_nats",
+    "hmm_entropy_rate", "hmm_forward_nll", "hmm_sample", "kernel_addresses", "load_points", "load_traces",
+    "make_model", "make_task", "macs_per_step", "mdl_lengths", "minimal_sufficient", "nonzeros", "param_count",
+    "pareto_front", "piecewise_predict", "program_trace", "program_traces", "quantize", "raw_bits", "run_sweep",
+    "serialise", "simulate_cache", "state_bits", "switching_ar", "switching_ar_params", "trivial_points",
+    "unifilar_hmm", "usable_points",
+]

@@ -1,0 +1,189 @@
+"""Costs of a trained parameter pytree (tradeoff.md §2.2).
+
+The lossy deterministic encoder E_b is a per-tensor symmetric uniform quantiser with optional magnitude pruning:
+
+    Δ = max|w| / (2^{b-1} - 1),   q = round(w / Δ),   w̃ = Δ·q          (2 <= b <= 16)
+    b = 1:  q = sign(w), Δ = mean|w| over the kept entries;   b = 32: the float32 tensor itself.
+
+The codes plus per-tensor float32 scales are serialised deterministically (leaves in ``jax.tree_util`` order,
+little-endian, the smallest integer dtype holding b bits) and compressed losslessly by LZMA (xz preset 9 extreme,
+raw LZMA2 stream), zstd -19 and a static rANS entropy coder (:mod:`wavejax.tradeoff._rans`); the cost is
+
+    C(θ̃) = 8·min_Z |Z(serialise(q))|   bits,    Z ∈ {LZMA, zstd, rANS, stored (no compression)},   c₀ = 0,
+
+so a fixed decompressor reproduces θ̃ exactly and K(θ̃) <= C(θ̃) + O(1); the O(1) holds the decoder, the
+architecture (shapes, tree structure) and the 2 bits naming Z, none of which depend on θ. "stored" bounds the
+cost by the serialised size, which for b = 32 is exactly the raw N·32 bits (the unit scales are not stored).
+"""
+
+from __future__ import annotations
+
+import lzma
+from typing import Any
+
+import jax
+import numpy as np
+import zstandard
+
+from wavejax import _validate
+from wavejax.tradeoff._rans import rans_bits
+
+__all__ = ["quantize", "dequantize", "serialise", "compress_sizes", "compressed_bits", "compression_costs",
+           "param_count", "nonzeros", "raw_bits", "empirical_entropy_bits", "BITS_LADDER"]
+
+BITS_LADDER = (1, 2, 3, 4, 5, 6, 8, 12, 16, 32)  # tradeoff.md §4 step 4
+_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
+
+
+def _check_bits(bits: Any) -> int:
+    bits = _validate.positive_int("bits", bits)
+    if not (bits <= 16 or bits == 32):
+        raise ValueError(f"bits must be in 1..16 or 32 (float32, unquantised); got bits={bits}")
+    return bits
+
+
+def _prune(w: np.ndarray, sparsity: float) -> np.ndarray:
+    """Zero the floor(s·n) smallest-magnitude entries of one tensor (ties broken by position)."""
+    k = int(np.floor(sparsity * w.size))
+    if k == 0:
+        return w
+    flat = w.reshape(-1).copy()
+    flat[np.argsort(np.abs(flat), kind="stable")[:k]] = 0.0
+    return flat.reshape(w.shape)
+
+
+def _quantize_leaf(w: np.ndarray, *, bits: int, sparsity: float) -> tuple[np.ndarray, np.ndarray]:
+    # host-side float32 NumPy (the codes go to host compressors anyway; a jit per leaf shape costs seconds)
+    w = _prune(np.asarray(w, np.float32), sparsity)
+    if bits == 32:
+        return w, np.float32(1.0)
+    absw = np.abs(w)
+    if bits == 1:
+        kept = max(int(np.sum(absw > 0)), 1)
+        scale = np.float32(np.sum(absw, dtype=np.float32) / np.float32(kept))
+        return np.sign(w).astype(np.int32), scale
+    scale = np.float32(absw.max(initial=0.0) / np.float32(2 ** (bits - 1) - 1)) if w.size else np.float32(0.0)
+    safe = scale if scale > 0 else np.float32(1.0)
+    return np.round(w / safe).astype(np.int32), scale
+
+
+def quantize(params: Any, bits: int, sparsity: float = 0.0) -> tuple[Any, Any]:
+    """Quantise every leaf of ``params`` (tradeoff.md §2.2, encoder E_b).
+
+    Args:
+      params: a pytree of float arrays (any shapes).
+      bits: b in 1..16 (integer codes) or 32 (codes are the float32 values, scales 1).
+      sparsity: fraction s in [0, 1) of each tensor's smallest-magnitude entries zeroed before quantising.
+
+    Returns:
+      ``(codes, scales)``: pytrees like ``params`` of NumPy arrays; codes int32 of the leaf's shape (float32
+      when b = 32), scales float32 scalars Δ per leaf. Runs on the host in float32 (deterministic).
+    """
+    bits = _check_bits(bits)
+    _validate.probability("sparsity", sparsity, closed_right=False)
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    for i, leaf in enumerate(leaves):
+        _validate.array(f"params leaf {i}", leaf)
+    out = [_quantize_leaf(np.asarray(leaf), bits=bits, sparsity=float(sparsity)) for leaf in leaves]
+    return (jax.tree_util.tree_unflatten(treedef, [c for c, _ in out]),
+            jax.tree_util.tree_unflatten(treedef, [s for _, s in out]))
+
+
+def dequantize(codes: Any, scales: Any) -> Any:
+    """θ̃ = Δ·q leaf by leaf (float32 NumPy arrays); for b = 32 the codes are already the values."""
+    return jax.tree_util.tree_map(lambda q, s: (np.asarray(q, np.float32) * np.float32(s)).astype(np.float32),
+                                  codes, scales)
+
+
+def _int_dtype(bits: int) -> np.dtype:
+    return np.dtype("<i1") if bits <= 8 else np.dtype("<i2")
+
+
+def serialise(codes: Any, scales: Any, bits: int) -> bytes:
+    """Deterministic bytes: per leaf the float32 scale then the codes (int8/int16/float32, little-endian); for
+    b = 32 only the float32 values (every scale is 1).
+
+    Leaf order is ``jax.tree_util`` order (dict keys sorted), so equal pytrees give equal bytes. Shapes and the
+    tree structure are the architecture description (c₀), known to the decoder and not serialised.
+    """
+    bits = _check_bits(bits)
+    chunks = []
+    for q, s in zip(jax.tree_util.tree_leaves(codes), jax.tree_util.tree_leaves(scales), strict=True):
+        if bits != 32:
+            chunks.append(np.asarray(s, dtype="<f4").reshape(1).tobytes())
+        dt = np.dtype("<f4") if bits == 32 else _int_dtype(bits)
+        chunks.append(np.ascontiguousarray(np.asarray(q).astype(dt)).tobytes())
+    return b"".join(chunks)
+
+
+def compress_sizes(codes: Any, scales: Any, bits: int) -> dict[str, int]:
+    """Compressed size in bits of the serialised codes under each lossless compressor.
+
+    Keys: ``"lzma"`` (raw LZMA2, preset 9 extreme), ``"zstd"`` (level 19), ``"rans"`` (static rANS over all
+    integer codes plus 32 bits per scale and its frequency table; absent for b = 32) and ``"raw"`` (the serialised
+    size: the "stored" option).
+    """
+    blob = serialise(codes, scales, bits)
+    out = {"raw": 8 * len(blob),
+           "lzma": 8 * len(lzma.compress(blob, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)),
+           "zstd": 8 * len(zstandard.ZstdCompressor(level=19).compress(blob))}
+    if bits != 32:
+        leaves = jax.tree_util.tree_leaves(codes)
+        allq = np.concatenate([np.asarray(q, np.int64).reshape(-1) for q in leaves]) if leaves else np.zeros(0)
+        out["rans"] = rans_bits(allq) + 32 * len(leaves)
+    return out
+
+
+def compressed_bits(params: Any, bits: int, sparsity: float = 0.0) -> tuple[int, Any]:
+    """Compression cost C(θ̃) in bits and the dequantised parameters θ̃ (tradeoff.md §2.2).
+
+        C(θ̃) = min(|LZMA|, |zstd|, |rANS|, |stored|)   bits   (<= 32 N at b = 32)
+
+    Args:
+      params: pytree of float arrays.
+      bits: quantiser bits b (1..16, or 32 for the unquantised float32 tensors).
+      sparsity: magnitude-pruning fraction s in [0, 1) applied per tensor before quantising.
+
+    Returns:
+      ``(cost_bits, dequantised_params)``; re-evaluate the model's loss on the second element.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> c, p = compressed_bits({"w": jnp.zeros((64, 64))}, 8)
+      >>> c < 0.01 * 64 * 64 * 32
+      True
+    """
+    sizes, deq = compression_costs(params, bits, sparsity)
+    return sizes["best"], deq
+
+
+def compression_costs(params: Any, bits: int, sparsity: float = 0.0) -> tuple[dict[str, int], Any]:
+    """Like :func:`compressed_bits` but returns every compressor's size: ``({"lzma", "zstd", "rans", "raw",
+    "best"}, dequantised_params)``; ``"best"`` = the smallest size, stored included (the cost C)."""
+    codes, scales = quantize(params, bits, sparsity)
+    sizes = compress_sizes(codes, scales, bits)
+    sizes["best"] = int(min(sizes.values()))
+    return sizes, dequantize(codes, scales)
+
+
+def param_count(params: Any) -> int:
+    """N: the number of scalar parameters."""
+    return int(sum(np.size(x) for x in jax.tree_util.tree_leaves(params)))
+
+
+def nonzeros(params: Any) -> int:
+    """The number of nonzero scalar parameters."""
+    return int(sum(np.count_nonzero(np.asarray(x)) for x in jax.tree_util.tree_leaves(params)))
+
+
+def raw_bits(params: Any, bits: int = 32) -> int:
+    """N·b: the uncompressed cost at b bits per parameter."""
+    return param_count(params) * int(bits)
+
+
+def empirical_entropy_bits(codes: Any) -> float:
+    """N·Ĥ(q): the empirical (zeroth-order) entropy bound of all integer codes together, in bits."""
+    q = np.concatenate([np.asarray(c).reshape(-1) for c in jax.tree_util.tree_leaves(codes)])
+    _, counts = np.unique(q, return_counts=True)
+    p = counts / q.size
+    return float(-(counts * np.log2(p)).sum())

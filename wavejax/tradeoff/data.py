@@ -1,0 +1,108 @@
+"""Sweep-ready task data: train / validation / test programs as equal-length arrays (tradeoff.md §4 step 1).
+
+:func:`make_task` builds one of
+
+* ``"hmm"``  — a random unifilar HMM (4 states, 3 symbols); floor = its exact entropy rate (nats/step).
+* ``"ar"``   — the switching AR process (K = 3 phases, AR(2), σ = 0.1), normalised per program; floor = the mean
+  over test programs of σ² / var(x_j) (MSE with the phase known, a lower bound).
+* ``"cache"`` — per-interval miss-rate traces of generated programs (:mod:`wavejax.tradeoff.cache`), normalised
+  per program; split by program 70/15/15; no analytic floor.
+* ``"traces:<folder>"`` — real traces supplied as local ``.npy`` files (:func:`wavejax.tradeoff.tasks.load_traces`).
+
+Programs of one split are truncated to a common length so that they stack into a (P, L) array.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import numpy as np
+
+from wavejax import _validate
+from wavejax.tradeoff import cache, tasks
+
+__all__ = ["TaskData", "make_task", "TASKS"]
+
+TASKS = ("hmm", "ar", "cache")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TaskData:
+    """A task: ``train``/``val``/``test`` arrays (P, L) (int32 symbols or float32 values) and its metadata.
+
+    ``floor`` is the known loss floor (nats/step for discrete tasks, MSE for real ones) or None; ``n_symbols`` is
+    the alphabet size A for discrete tasks (None for real-valued ones).
+    """
+
+    name: str
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    discrete: bool
+    n_symbols: int | None = None
+    floor: float | None = None
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def d_in(self) -> int:
+        """Input/output dimension: A (one-hot symbols) or 1."""
+        return int(self.n_symbols) if self.discrete else 1
+
+    @property
+    def n_test_symbols(self) -> int:
+        """Number of predicted test symbols n (for the two-part code length)."""
+        return int(self.test.shape[0] * (self.test.shape[1] - 1))
+
+
+def _stack(seqs: list[np.ndarray]) -> np.ndarray:
+    L = min(s.shape[0] for s in seqs)
+    return np.stack([s[:L] for s in seqs])
+
+
+def make_task(name: str, *, key: jax.Array, length: int = 2048, n_programs: int = 10) -> TaskData:
+    """Generate (or load) task ``name``; ``length`` steps per program, ``n_programs`` programs for splits.
+
+    For ``"hmm"`` and ``"ar"`` the train split is one program of ``length`` steps per 70 % share and validation /
+    test programs are independent draws from the same process.
+    """
+    _validate.positive_int("length", length)
+    _validate.positive_int("n_programs", n_programs)
+    kp, kd, ks = jax.random.split(key, 3)
+    if name == "hmm":
+        hmm = tasks.unifilar_hmm(kp, n_states=4, n_symbols=3)
+        seqs = [np.asarray(tasks.hmm_sample(k, hmm, length)) for k in jax.random.split(kd, n_programs)]
+        tr, va, te = _split(seqs, ks)
+        return TaskData("hmm", tr, va, te, True, n_symbols=3, floor=tasks.hmm_entropy_rate(hmm),
+                        info={"E": np.asarray(hmm.E).tolist(), "nxt": np.asarray(hmm.nxt).tolist()})
+    if name == "ar":
+        p = tasks.switching_ar_params(kp, K=3, p=2, sigma=0.1)
+        raw = [np.asarray(tasks.switching_ar(k, p, length)[0], np.float64) for k in jax.random.split(kd, n_programs)]
+        seqs = [tasks.normalise(x) for x in raw]
+        tr, va, te = _split(seqs, ks)
+        # per-program normalisation scales the noise: program j's floor is σ² / var(x_j); the test MSE averages
+        # equally long programs, so its floor is the mean of theirs
+        te_ids = [j for j in range(n_programs) if any(np.array_equal(seqs[j][: te.shape[1]], t) for t in te)]
+        floor = float(np.mean([p.sigma**2 / raw[j].var() for j in te_ids]))
+        return TaskData("ar", tr, va, te, False, floor=floor,
+                        info={"mu": np.asarray(p.mu).tolist(), "a": np.asarray(p.a).tolist(), "sigma": p.sigma})
+    if name == "cache":
+        n_seg = max(2, length // 20)
+        progs = cache.program_traces(kd, n_programs, n_segments=n_seg, interval=128, dwell=(8, 32))
+        seqs = [tasks.normalise(m)[:length] for m, _ in progs.values()]
+        tr, va, te = _split(seqs, ks)
+        return TaskData("cache", tr, va, te, False, info={"programs": list(progs)})
+    if name.startswith("traces:"):
+        progs = tasks.load_traces(name.split(":", 1)[1])
+        seqs = [tasks.normalise(v) for v in progs.values()]
+        tr, va, te = _split(seqs, ks)
+        return TaskData(name, tr, va, te, False, info={"programs": list(progs)})
+    raise ValueError(f"unknown name={name!r}; expected one of {TASKS} or 'traces:<folder>'")
+
+
+def _split(seqs: list[np.ndarray], key: jax.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    names = [str(i) for i in range(len(seqs))]
+    tr, va, te = tasks.split_programs(names, key=key)
+    get = lambda ids: _stack([seqs[int(i)] for i in ids])
+    return get(tr), get(va), get(te)

@@ -1,0 +1,210 @@
+"""Headline experiments of the cost–quality tradeoff for ``wavejax reproduce`` and ``wavejax tradeoff report``.
+
+No numbers of the paper are public (tradeoff.md §6): the "paper" column states the claim or the spec's check, and
+the three-phase hypothesis is reported with its BIC choice, slopes and CIs whichever way it comes out.
+
+Outcome of the three-phase test at the "quick" scale (Elman only, widths 1–16, 2 seeds, b ∈ {1..32},
+s ∈ {0, 0.5}; 2 CPU cores, 2026-11-25): the BIC does **not** prefer two breakpoints on any task.
+
+* HMM (entropy rate 0.7258 nats/step): best loss 0.7165 (−1.3 %, sampling noise of one 2047-step test program);
+  8 front points; on log ℓ the BIC picks k = 1 (BIC k=0: −73.9, k=1: −81.5; slopes −0.11 then −0.04, breakpoint
+  at C ≈ 320 bits); on the excess loss log(ℓ − ℓ̂_∞) it picks k = 0 (slope −0.86). k = 2 is not fittable with
+  8 front points (3 per segment). MDL optimum: C = 224 bits (Elman w = 2).
+* Switching AR (floor 0.0058 normalised MSE): the quick models stay far from the floor (best 0.175), so Phase 3 is
+  not reached; 7 front points; on log ℓ the BIC picks k = 1 (k=0: −39.2, k=1: −82.7; slopes −0.46 then −0.01,
+  breakpoint at C ≈ 160 bits).
+* Program-phase (LRU miss-rate) traces: the last-value predictor (0 bits, MSE 0.157) is nearly optimal; trained
+  Elmans reach 0.150, only 4 front points cost > 0 bits, so no phase model can be fitted; the MDL optimum is the
+  last-value predictor.
+
+So at this scale the data support a two-regime front (steep "structure" then flat "nuance"), not three phases;
+the paper-scale test (all families, widths to 256, pruning ladder, 1000 bootstrap resamples) is
+``wavejax reproduce --full`` / ``wavejax tradeoff sweep --scale full`` on a GPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from wavejax.io import atomic_write_json
+from wavejax.report import Experiment, Result, row
+from wavejax.report.experiment import Scale, holds_le
+from wavejax.tradeoff.analysis import analyse
+from wavejax.tradeoff.cost import compression_costs, dequantize, empirical_entropy_bits, quantize
+from wavejax.tradeoff.figures import frontier_figures
+from wavejax.tradeoff.fits import fit_phases, fit_power_law, piecewise_predict
+from wavejax.tradeoff.frontier import pareto_front
+from wavejax.tradeoff.sweep import SweepConfig, load_points, run_sweep, task_summary
+
+SECTION = "Cost–quality tradeoff of sequence predictors (Karuvally & Moss, arXiv:2310.03865)"
+
+__all__ = ["EXPERIMENTS", "sweep_config", "run_costs", "run_fits", "run_task", "phase_rows"]
+
+
+def sweep_config(task: str, scale: Scale) -> SweepConfig:
+    """The sweep of one task at a scale: "quick" is one family on 2 CPU cores in well under a minute."""
+    if scale == "quick":
+        widths = {"hmm": (1, 2, 4, 8, 16), "cache": (1, 2, 4, 8, 16), "ar": (1, 2, 4, 8)}[task]
+        return SweepConfig(task=task, length=2048 if task != "ar" else 1024, n_programs=8 if task != "cache" else 10,
+                           families=("elman",), widths=widths, seeds=2, bits=(1, 2, 3, 4, 5, 6, 8, 12, 16, 32),
+                           sparsities=(0.0, 0.5), steps={"hmm": 600, "cache": 400, "ar": 400}[task], batch=32,
+                           window=32, burn=4, lr=1e-2)
+    return SweepConfig.full(task)
+
+
+def run_costs(scale: Scale, out: Path) -> Result:
+    """Acceptance 1–2: quantiser round trip and the compression cost on known inputs."""
+    rng = np.random.default_rng(0)
+    w = {"w": rng.standard_normal(20000).astype(np.float32)}
+    worst, ulp = 0.0, float(np.spacing(np.abs(w["w"]).max()))
+    for b in range(2, 17):
+        q, s = quantize(w, b)
+        d = dequantize(q, s)
+        err = np.abs(w["w"].astype(np.float64) - d["w"]) - float(s["w"]) / 2  # excess over Δ/2
+        worst = max(worst, float(err.max()) / ulp)
+    d32 = dequantize(*quantize(w, 32))
+    exact = bool(np.array_equal(d32["w"], w["w"]))
+    zeros = {"w": np.zeros(20000, np.float32)}
+    z = compression_costs(zeros, 8)[0]["best"] / (32 * 20000)
+    g = compression_costs(w, 32)[0]["best"] / (32 * 20000)
+    ratios = []
+    for b in (1, 2, 3, 4, 5, 6, 8, 12):
+        H = empirical_entropy_bits(quantize(w, b)[0])
+        ratios.append((compression_costs(w, b)[0]["best"] - 32) / H)
+    return Result(rows=[
+        row("max (|w − Δ·round(w/Δ)| − Δ/2) over b = 2..16, in float32 ulps of max|w|", "≤ 0 (+ float32 rounding, "
+            "≤ 2 ulp)", round(worst, 3), holds_le(worst, 2.0)),
+        row("b = 32 dequantised == float32 tensor", "exact", exact, exact),
+        row("all-zero pytree: C / raw bits", "< 1 %", f"{100 * z:.3f} %", z < 0.01),
+        row("iid float32 Gaussian: C / raw bits", "≥ 90 %", f"{100 * g:.1f} %", g >= 0.9),
+        row("iid b-bit Gaussian codes: C / N·Ĥ(q), b = 1..12", "in [1, 1.15]",
+            f"{min(ratios):.3f} – {max(ratios):.3f}", min(ratios) >= 1 and max(ratios) <= 1.15),
+    ], metrics={"entropy_ratios": ratios})
+
+
+def run_fits(scale: Scale, out: Path) -> Result:
+    """Acceptance 3–4 on synthetic data: Pareto correctness and fit recovery."""
+    rng = np.random.default_rng(1)
+    bad = 0
+    for _ in range(200 if scale == "quick" else 2000):
+        n = int(rng.integers(1, 40))
+        c, l_ = rng.integers(0, 10, n).astype(float), rng.integers(0, 10, n).astype(float)
+        m = pareto_front(c, l_)
+        dom = np.array([np.any((c <= c[i]) & (l_ <= l_[i]) & ((c < c[i]) | (l_ < l_[i]))) for i in range(n)])
+        perm = rng.permutation(n)
+        bad += int(np.any(m == dom) or np.any(pareto_front(c[perm], l_[perm]) != m[perm]))
+    taus, slopes = (2.0, 3.5), (-0.05, -0.8, -0.1)
+    errs_t, errs_m = [], []
+    for seed in range(5):
+        r = np.random.default_rng(seed)
+        u = np.sort(r.uniform(1, 5, 60))
+        v = piecewise_predict(u, 0.3, slopes, taus) + 0.02 * r.standard_normal(60)
+        f = fit_phases(u, v)
+        errs_t.append(np.max(np.abs(np.array(f.breakpoints) - taus)) if f.n_breakpoints == 2 else math.inf)
+        errs_m.append(np.max(np.abs(np.array(f.slopes) - slopes)) if f.n_breakpoints == 2 else math.inf)
+    C = np.logspace(1, 6, 40)
+    alpha_err = []
+    for a in (0.3, 0.7, 1.2):
+        L = (0.4 + 30 * C ** (-a)) * np.exp(0.01 * rng.standard_normal(40))
+        alpha_err.append(abs(fit_power_law(C, L).alpha / a - 1))
+    return Result(rows=[
+        row("random point sets with a wrong Pareto mask (order/duplicates included)", "0", bad, bad == 0),
+        row("3-phase fit, σ = 0.02: max breakpoint error (5 data sets)", "≤ 0.15 decades", f"{max(errs_t):.3f}",
+            holds_le(max(errs_t), 0.15)),
+        row("3-phase fit: max slope error", "≤ 0.1", f"{max(errs_m):.3f}", holds_le(max(errs_m), 0.1)),
+        row("power law ℓ_∞ + A C^−α: max relative α error (α = 0.3, 0.7, 1.2)", "≤ 5 %",
+            f"{100 * max(alpha_err):.2f} %", holds_le(max(alpha_err), 0.05)),
+    ])
+
+
+def phase_rows(name: str, a: dict[str, Any]) -> list:
+    """Report rows of the three-phase test (acceptance 8): BIC choice, slopes and CIs, whichever way it goes."""
+    rows = []
+    for target in ("loss", "excess"):
+        ph = a["phases"].get(target)
+        if not ph:
+            continue
+        if "error" in ph:
+            rows.append(row(f"{name}: three-phase fit on log {target}", "BIC prefers 2 breakpoints (SECONDARY)",
+                            ph["error"], None, note="too few front points"))
+            continue
+        bic = ", ".join(f"k={k}: {v:.1f}" for k, v in ph["bic"].items())
+        n_front = len(a["front"])
+        note = "hypothesis test, reported either way"
+        if "2" not in ph["bic"]:
+            note += f"; k = 2 not fittable: {n_front} front points (3 per segment needed)"
+        slopes = ", ".join(f"{s:.2f}" for s in ph["slopes"])
+        taus = ", ".join(f"{10 ** t:.3g}" for t in ph["breakpoints"]) or "—"
+        rows.append(row(f"{name}: BIC choice of breakpoints on log-log front ({target} ℓ" +
+                        (" − ℓ̂_∞" if target == "excess" else "") + ")",
+                        "2 (three phases; SECONDARY claim)", f"k = {ph['k']} (BIC {bic}); slopes {slopes}; "
+                        f"breakpoints C = {taus} bits", ph["k"] == 2, note=note))
+    bs = a.get("bootstrap", {})
+    if bs.get("lo"):
+        lo, hi, nv = bs["lo"], bs["hi"], bs["n_valid"]
+        ci = lambda k, f="{:.2f}": (f"[{f.format(lo[k])}, {f.format(hi[k])}]" if nv.get(k) else "n/a")
+        rows.append(row(f"{name}: bootstrap 95 % CIs of the 2-breakpoint model ({bs['n_boot']} resamples)",
+                        "—", f"τ₁ {ci('tau1')}, τ₂ {ci('tau2')} (log₁₀ bits); m₁ {ci('m1')}, m₂ {ci('m2')}, "
+                        f"m₃ {ci('m3')}; BIC k {ci('k', '{:.0f}')}", None))
+    return rows
+
+
+def run_task(task: str, scale: Scale, out: Path, *, n_boot: int | None = None) -> Result:
+    """Sweep one task, analyse its frontier and report acceptance 5, 6, 8 and the MDL optimum."""
+    cfg = sweep_config(task, scale)
+    n_boot = n_boot or (100 if scale == "quick" else 1000)
+    res = run_sweep(cfg, out / f"sweep_{task}")
+    pts = load_points(out / f"sweep_{task}")
+    a = analyse(pts, task_summary(res["task"]), key=jax.random.key(cfg.seed), n_boot=n_boot)
+    atomic_write_json(out / f"analysis_{task}.json", {"config": dataclasses.asdict(cfg), "analysis": a})
+    sub = out / f"fig_{task}"
+    figs = [f"fig_{task}/{f}" for f in frontier_figures(pts, a, sub, title=task)]
+    floor, best = res["task"].floor, a["best"]
+    rows = []
+    if floor is not None:
+        gap = best["loss"] / floor - 1
+        unit = "nats/step" if res["task"].discrete else "MSE"
+        rows.append(row(f"{task}: best frontier loss vs known floor ({unit})",
+                        "within 3 % (issue 5 acceptance 5)" if task == "hmm" else "≥ floor (σ², Bayes MSE above)",
+                        f"{best['loss']:.4f} vs {floor:.4f} ({100 * gap:+.2f} %)",
+                        abs(gap) <= 0.03 if task == "hmm" else None, note=f"best: {best['family']}"))
+    sh = a["compression_shift"]
+    rows.append(row(f"{task}: compressed front left of the raw N·32 front at every shared loss",
+                    "yes (acceptance 6)", f"{sh['left_everywhere']} (min ratio raw/compressed "
+                    f"{sh['min_ratio']:.2f}, median {float(np.median(sh['ratio'])):.1f})", sh["left_everywhere"]))
+    rows += phase_rows(task, a)
+    pl = a.get("power_law", {})
+    if "alpha" in pl:
+        rows.append(row(f"{task}: power law ℓ = ℓ_∞ + A C^−α on the front", "— (no public numbers)",
+                        f"α = {pl['alpha']:.3f}, ℓ_∞ = {pl['loss_inf']:.4f}", None))
+    m = a["mdl"]
+    bs = a["bootstrap"]
+    ci = (f" (95 % CI [{bs['lo']['mdl_cost_bits']:.0f}, {bs['hi']['mdl_cost_bits']:.0f}])"
+          if bs.get("lo") else "")
+    rows.append(row(f"{task}: two-part MDL optimum (minimal sufficient statistic)", "located with CI",
+                    f"C = {m['cost_bits']:.0f} bits{ci}: {m['family']} w={m['width']} b={m['bits']}", True))
+    return Result(rows=rows, figures=figs, metrics={"analysis": a, "seconds": res["seconds"]},
+                  notes=f"scale {scale}: {len(pts)} points; families {cfg.families}, widths {cfg.widths}, "
+                        f"{cfg.seeds} seeds, {cfg.steps} steps")
+
+
+def _exp(name: str, title: str, fn) -> Experiment:
+    return Experiment(name=f"tradeoff.{name}", section=SECTION, title=title, run=fn)
+
+
+EXPERIMENTS = [
+    _exp("costs", "Quantiser round trip and compression-cost sanity (acceptance 1–2)", run_costs),
+    _exp("fits", "Pareto correctness and fit recovery on synthetic data (acceptance 3–4)", run_fits),
+    _exp("hmm", "HMM task: frontier vs exact entropy rate, compression shift, three phases",
+         lambda scale, out: run_task("hmm", scale, out)),
+    _exp("ar", "Switching AR process: frontier vs the noise floor σ² and the three-phase test",
+         lambda scale, out: run_task("ar", scale, out)),
+    _exp("cache", "Program-phase traces (LRU cache miss rates): frontier and the three-phase test",
+         lambda scale, out: run_task("cache", scale, out)),
+]

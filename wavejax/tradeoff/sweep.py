@@ -1,0 +1,294 @@
+"""The architecture sweep as a resumable job (tradeoff.md §4 steps 3–4).
+
+A sweep trains every (family, width) group of the model family with its seeds as the engine's vmapped member
+axis (:func:`wavejax.rnn.train`), then runs the compression ladder (b, s) on every trained member and evaluates
+all dequantised models of the group in one vmapped call whose leading axis is sharded over a 1-D ``Mesh`` of
+all devices (:func:`wavejax.distributed.shard_leading`). Every point is appended to ``<out>/points.jsonl`` as soon
+as it exists (:func:`wavejax.io.append_jsonl`, one fsynced line), keyed by a hash of everything that determines
+it; a rerun reads the file and skips every group whose points are all present, so a killed sweep loses at most
+the group in flight and never duplicates a point.
+
+Losses: log-loss in nats/step (one-hot symbol tasks) or MSE (real-valued tasks), averaged over the test programs
+after a burn-in of ``burn`` steps, each test program run from h(0) = 0 over its whole length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wavejax import _validate, io
+from wavejax.distributed import pad_leading, shard_leading, unpad_leading
+from wavejax.tradeoff import cost as _cost
+from wavejax.tradeoff.data import TASKS, TaskData, make_task
+from wavejax.tradeoff.models import FAMILIES, macs_per_step, make_model, state_bits
+from wavejax.tradeoff.predictors import trivial_points
+
+__all__ = ["SweepConfig", "run_sweep", "make_batch_fn", "make_loss_fn", "evaluate_stack", "ladder_points",
+           "group_key", "load_points", "task_summary"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SweepConfig:
+    """A sweep: task, family × width ladder × seeds, compression ladder, training budget."""
+
+    task: str = "hmm"  # "hmm" | "ar" | "cache" | "traces:<folder>" (data.py)
+    length: int = 4096  # steps per program
+    n_programs: int = 10  # programs, split 70/15/15 by program
+    families: tuple[str, ...] = FAMILIES  # model families (models.py)
+    widths: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)  # width ladder
+    seeds: int = 3  # seeds per (family, width): the engine's vmapped member axis
+    bits: tuple[int, ...] = _cost.BITS_LADDER  # quantiser bits b (32 = float32)
+    sparsities: tuple[float, ...] = (0.0, 0.5, 0.9)  # magnitude-pruning fractions s
+    steps: int = 3000  # optimizer steps (fixed cap for every model, §4 step 3)
+    batch: int = 32  # sequences per batch
+    window: int = 64  # training sequence length T
+    burn: int = 8  # first steps of a sequence excluded from the loss (state warm-up)
+    lr: float = 1e-2  # Adam learning rate (engine: clip 1, no decay)
+    slots: int = 8  # s for the lattice families
+    ckpt_every: int = 0  # engine checkpoints inside a group (0: a killed group restarts)
+    seed: int = 0  # root PRNG seed (data and models)
+
+    def __post_init__(self):
+        if self.task not in TASKS and not self.task.startswith("traces:"):
+            raise ValueError(f"unknown task={self.task!r}; expected one of {TASKS} or 'traces:<folder>'")
+        if not self.families or not self.widths or not self.bits or not self.sparsities:
+            raise ValueError("families, widths, bits and sparsities must each hold at least one value")
+        for f in self.families:
+            _validate.one_of("families", f, FAMILIES)
+        for w in self.widths:
+            _validate.positive_int("widths", w)
+        _validate.positive_int("seeds", self.seeds)
+        for b in self.bits:
+            _cost._check_bits(b)
+        for s in self.sparsities:
+            _validate.probability("sparsities", s, closed_right=False)
+        for name in ("length", "n_programs", "steps", "batch", "window", "slots"):
+            _validate.positive_int(name, getattr(self, name))
+        _validate.nonneg_int("burn", self.burn)
+        _validate.nonneg_int("ckpt_every", self.ckpt_every)
+        _validate.positive("lr", self.lr)
+        if self.burn >= self.window:
+            raise ValueError(f"burn must be < window; got burn={self.burn}, window={self.window}")
+        chunk = min(self.steps, 100)
+        if self.steps % chunk or self.ckpt_every % chunk:
+            raise ValueError(f"steps and ckpt_every must be multiples of {chunk} (the engine's chunk); got "
+                             f"steps={self.steps}, ckpt_every={self.ckpt_every}")
+
+    @classmethod
+    def quick(cls, task: str = "hmm") -> SweepConfig:  # tens of seconds on 2 CPU cores
+        return cls(task=task, length=1024, n_programs=8, families=("elman", "lstm", "lattice"),
+                   widths=(1, 2, 4, 8, 16), seeds=2, bits=(1, 2, 4, 8, 32), sparsities=(0.0,), steps=300,
+                   window=32, burn=4)
+
+    @classmethod
+    def full(cls, task: str = "hmm") -> SweepConfig:  # the PROPOSED full sweep (§4), GPU hours
+        return cls(task=task, length=8192, n_programs=20, widths=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+                   seeds=3, sparsities=(0.0, 0.5, 0.75, 0.9, 0.95), steps=20_000)
+
+
+def group_key(cfg: SweepConfig, family: str, width: int) -> str:
+    """Hash of everything that determines a group's trained models (not the compression ladder)."""
+    fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("families", "widths", "bits",
+                                                                            "sparsities", "ckpt_every")}
+    return f"{family}-w{width}-" + io.config_hash({**fields, "family": family, "width": width})
+
+
+def _point_key(gkey: str, seed: int, bits: int, sparsity: float) -> str:
+    return f"{gkey}|s{seed}|b{bits}|p{sparsity:g}"
+
+
+# ----------------------------------------------------------------------------------------------- training
+def _encode(seq: jax.Array, task: TaskData) -> jax.Array:
+    if task.discrete:
+        return jax.nn.one_hot(seq, task.n_symbols, dtype=jnp.float32)
+    return seq.astype(jnp.float32)[..., None]
+
+
+def make_batch_fn(task: TaskData, *, batch: int, window: int, burn: int) -> Callable:
+    """``batch_fn(key, level) -> (x, y, mask)``: random windows of the train programs, shapes (B, T, d)."""
+    tr = jnp.asarray(task.train)
+    P, L = tr.shape
+    if L <= window + 1:
+        raise ValueError(f"window must be shorter than the programs; got window={window}, length={L}")
+
+    def batch_fn(key, level):
+        del level
+        kp, ko = jax.random.split(key)
+        p = jax.random.randint(kp, (batch,), 0, P)
+        o = jax.random.randint(ko, (batch,), 0, L - window - 1)
+        seq = tr[p[:, None], o[:, None] + jnp.arange(window + 1)[None, :]]
+        return _encode(seq[:, :-1], task), _encode(seq[:, 1:], task), jnp.arange(window) >= burn
+
+    return batch_fn
+
+
+def _masked_xent(pred, y, mask):
+    m = jnp.broadcast_to(mask[None, :] if mask.ndim == 1 else mask, pred.shape[:2]).astype(jnp.float32)
+    nll = -jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1)
+    return jnp.sum(m * nll) / jnp.maximum(jnp.sum(m), 1.0)
+
+
+def make_loss_fn(task: TaskData) -> Callable:
+    """Masked cross-entropy (nats/step; one-hot targets) for symbol tasks, masked MSE for real-valued ones."""
+    from wavejax.rnn import masked_mse
+
+    return _masked_xent if task.discrete else masked_mse
+
+
+# -------------------------------------------------------------------------------------- sharded evaluation
+@functools.lru_cache(maxsize=32)
+def _eval_fn(model, loss_fn: Callable) -> Callable:
+    """jit(vmap(params -> loss)) over the member axis (cached per model so equal groups compile once)."""
+    return jax.jit(jax.vmap(lambda p, x, y, mask: loss_fn(model.apply({"params": p}, x), y, mask),
+                            in_axes=(0, None, None, None)))
+
+
+def evaluate_stack(model, params: Any, task: TaskData, *, burn: int, split: str = "test",
+                   max_members: int = 64) -> np.ndarray:
+    """Loss of every member of a stacked params pytree (leading axis M) on the whole ``split`` programs.
+
+    Each program is run from h(0) = 0 over its whole length; the loss averages steps t >= ``burn`` of all
+    programs. The member axis is vmapped and laid over all devices by :func:`wavejax.distributed.shard_leading`
+    (padded to a multiple of the device count, padding dropped with :func:`~wavejax.distributed.unpad_leading`),
+    in blocks of at most ``max_members`` (the last block padded, so one compile serves all blocks).
+
+    Returns:
+      float64 array of shape (M,); non-finite where a (dequantised) model diverges.
+    """
+    _validate.one_of("split", split, ("train", "val", "test"))
+    _validate.positive_int("max_members", max_members)
+    data = jnp.asarray(getattr(task, split))
+    x, y = _encode(data[:, :-1], task), _encode(data[:, 1:], task)
+    mask = jnp.arange(x.shape[1]) >= burn
+    fn = _eval_fn(model, make_loss_fn(task))
+    M = int(jax.tree_util.tree_leaves(params)[0].shape[0])
+    size = min(M, max_members)
+    out = []
+    for lo in range(0, M, size):
+        block = jax.tree_util.tree_map(lambda a, lo=lo: jnp.asarray(a[lo:lo + size]), params)
+        block, n = pad_leading(block, size)
+        sharded, _ = shard_leading(block)
+        losses = unpad_leading(fn(sharded, x, y, mask), n)
+        out.append(np.asarray(jax.device_get(losses), np.float64))
+    return np.concatenate(out)[:M]
+
+
+def ladder_points(model, params: Any, task: TaskData, cfg: SweepConfig, *, family: str, width: int,
+                  gkey: str) -> list[dict[str, Any]]:
+    """Quantise + compress every member of a stacked group at every (b, s) and evaluate them all at once."""
+    M = int(jax.tree_util.tree_leaves(params)[0].shape[0])
+    meta, deqs = [], []
+    for m in range(M):
+        p_m = jax.tree_util.tree_map(lambda a, m=m: np.asarray(a[m], np.float32), params)
+        N = _cost.param_count(p_m)
+        for b in cfg.bits:
+            for s in cfg.sparsities:
+                sizes, deq = _cost.compression_costs(p_m, b, s)
+                deqs.append(deq)
+                meta.append({"key": _point_key(gkey, m, b, s), "group": gkey, "task": cfg.task, "family": family,
+                             "width": width, "seed": m, "bits": b, "sparsity": s, "cost_bits": sizes["best"],
+                             "sizes": sizes, "n_params": N, "raw_bits": 32 * N, "raw_bits_b": b * N,
+                             "nonzeros": _cost.nonzeros(deq),
+                             "macs": macs_per_step(family, width, task.d_in, task.d_in, slots=cfg.slots),
+                             "state_bits": state_bits(family, width, slots=cfg.slots)})
+    stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *deqs)
+    losses = evaluate_stack(model, stacked, task, burn=cfg.burn)
+    for rec, loss in zip(meta, losses, strict=True):
+        rec["loss"] = float(loss) if math.isfinite(float(loss)) else None  # None: diverged, kept off the frontier
+    return meta
+
+
+def task_summary(task: TaskData) -> dict[str, Any]:
+    """What the frontier analysis needs about a task: name, discrete, floor, n_test_symbols, shapes."""
+    return {"name": task.name, "discrete": task.discrete, "floor": task.floor, "n_symbols": task.n_symbols,
+            "n_test_symbols": task.n_test_symbols, "train_shape": list(task.train.shape),
+            "test_shape": list(task.test.shape)}
+
+
+def load_points(out: str | Path) -> list[dict[str, Any]]:
+    """The points recorded so far in ``<out>/points.jsonl`` (first record per key wins; a torn last line from a
+    killed run is dropped). Diverged models carry ``"loss": None``."""
+    seen, pts = set(), []
+    for r in io.read_jsonl(Path(out) / "points.jsonl"):
+        if r.get("key") not in seen:
+            seen.add(r.get("key"))
+            pts.append(r)
+    return pts
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """A kill during a write can leave a last line without its newline; cut it so the next append starts a
+    fresh line (otherwise the next record would be glued to the torn one and lost)."""
+    if not path.exists():
+        return
+    blob = path.read_bytes()
+    if blob and not blob.endswith(b"\n"):
+        io.atomic_write_bytes(path, blob[: blob.rfind(b"\n") + 1])
+
+
+def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], None] | None = None
+              ) -> dict[str, Any]:
+    """Run (or resume) the sweep, appending every point to ``<out>/points.jsonl``.
+
+    Args:
+      cfg: :class:`SweepConfig`.
+      out: output folder; rerunning with the same folder skips finished groups.
+      on_group: called with the group key after each trained group's points are written.
+
+    Returns:
+      ``{"trained": [group keys trained now], "skipped": [groups already complete], "n_points": int,
+      "seconds": float, "task": TaskData}``.
+    """
+    from wavejax.progress import progress
+    from wavejax.rnn import TrainConfig, train
+
+    out = Path(out)
+    path = out / "points.jsonl"
+    t0 = time.perf_counter()
+    root = jax.random.key(cfg.seed)
+    task = make_task(cfg.task, key=jax.random.fold_in(root, 0), length=cfg.length, n_programs=cfg.n_programs)
+    io.atomic_write_json(out / "task.json", task_summary(task))
+    _drop_torn_tail(path)
+    done = {r.get("key") for r in io.read_jsonl(path)}
+    data_hash = io.config_hash({k: getattr(cfg, k) for k in ("task", "length", "n_programs", "seed")})
+    for pt in trivial_points(list(task.train), list(task.test), discrete=task.discrete, n_symbols=task.n_symbols):
+        pt.update(key=f"trivial|{cfg.task}|{pt['family']}|{data_hash}",
+                  task=cfg.task, group="trivial", raw_bits=32 * pt["n_params"], raw_bits_b=32 * pt["n_params"])
+        if pt["key"] not in done:
+            io.append_jsonl(path, pt)
+            done.add(pt["key"])
+    tcfg = TrainConfig(steps=cfg.steps, lr=cfg.lr, n_levels=1, chunk=min(cfg.steps, 100),
+                       log_every=min(cfg.steps, 100), ckpt_every=cfg.ckpt_every)
+    batch_fn = make_batch_fn(task, batch=cfg.batch, window=cfg.window, burn=cfg.burn)
+    trained, skipped = [], []
+    groups = [(f, w) for f in cfg.families for w in cfg.widths]
+    for family, width in progress(groups, total=len(groups), desc=f"sweep {cfg.task}"):
+        gkey = group_key(cfg, family, width)
+        want = [_point_key(gkey, m, b, s) for m in range(cfg.seeds) for b in cfg.bits for s in cfg.sparsities]
+        if all(k in done for k in want):
+            skipped.append(gkey)
+            continue
+        model = make_model(family, width, task.d_in, slots=cfg.slots)
+        gseed = int(gkey.rsplit("-", 1)[1][:7], 16)
+        res = train(model, batch_fn, tcfg, key=jax.random.fold_in(root, gseed), n_members=cfg.seeds,
+                    loss_fn=make_loss_fn(task), out=out / "groups" / gkey, desc=f"{family} w={width}")
+        for rec in ladder_points(model, res.state.params, task, cfg, family=family, width=width, gkey=gkey):
+            if rec["key"] not in done:
+                rec["train_loss_end"] = float(np.nanmean(res.history["loss"][rec["seed"], -10:]))
+                io.append_jsonl(path, rec)
+                done.add(rec["key"])
+        trained.append(gkey)
+        if on_group is not None:
+            on_group(gkey)
+    return {"trained": trained, "skipped": skipped, "n_points": len(load_points(out)),
+            "seconds": time.perf_counter() - t0, "task": task}
