@@ -53,3 +53,14 @@ def test_checkpoint_roundtrip_and_latest(tmp_path):
 def test_read_json_missing_file_names_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.json"):
         io.read_json(tmp_path / "nope.json")
+
+
+def test_append_after_torn_line_keeps_the_new_record(tmp_path):
+    from wavejax.io import append_jsonl, read_jsonl
+
+    p = tmp_path / "log.jsonl"
+    append_jsonl(p, {"a": 1})
+    with open(p, "a") as f:
+        f.write('{"b": 2')  # a kill mid-write
+    append_jsonl(p, {"c": 3})
+    assert read_jsonl(p) == [{"a": 1}, {"c": 3}]

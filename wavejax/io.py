@@ -105,10 +105,19 @@ def read_json(path: str | os.PathLike) -> Any:
 
 
 def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
-    """Append one JSON object as a line, flushed and fsynced (safe to kill at any moment)."""
+    """Append one JSON object as a line, flushed and fsynced (safe to kill at any moment).
+
+    If a kill left the file ending in a torn line (no final newline), the record starts on a fresh line so that
+    it is never glued to the torn one (which :func:`read_jsonl` drops).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(to_jsonable(record), allow_nan=False) + "\n"
+    if path.exists() and path.stat().st_size:
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                line = "\n" + line
     with open(path, "a", encoding="utf-8") as f:
         f.write(line)
         f.flush()
