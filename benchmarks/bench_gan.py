@@ -1,0 +1,109 @@
+"""One outer step of the weight-shared GAN (5 critic updates + copy + 1 generator update): wavejax vs PyTorch.
+
+Workload (issue 6, acceptance 7): the original recipe (clip c = 0.01 before each critic update, +-1-label sigmoid
+cross-entropy, TF1 RMSProp, the 2nd-conv kernel copied D -> G), float32, CPU configuration: 8x8 images (scikit-
+learn digits), h = 16, batch 64; ``--quick`` also; the full run adds h = 8, batch 32 (the CPU training config's
+sizes). wavejax runs ``outer_step`` under ``jax.jit`` (one call per outer step) and ``train_steps`` (10 outer steps
+in one ``lax.scan``, time / 10); PyTorch runs the same step eagerly with ``torch._foreach`` RMSProp, same thread
+count. Agreement: with Flax weights copied into the torch modules, G(z), D(x) and the critic loss agree on the same
+inputs (the two steps draw different random batches, so trajectories are not compared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from _common import compile_time, pin_threads, ratio_row, time_fn, write_result
+
+THREADS = pin_threads(2)
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from wavejax.gan import (  # noqa: E402
+    Critic,
+    GANConfig,
+    Generator,
+    create_states,
+    critic_loss,
+    load_digits,
+    outer_step,
+    train_steps,  # noqa: E402
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def case(hidden, batch, rows, repeat):
+    import torch
+    from baselines.torch_gan import TorchSharedGAN, load_flax, xent_pm1
+
+    torch.set_num_threads(THREADS)
+    cfg = GANConfig(hidden=hidden, image_size=8, batch=batch, sharing="conv2", data="digits", steps=10)
+    x = load_digits(8)[0]
+    data = jnp.asarray(x)
+    sg, sd = create_states(jax.random.key(0), cfg)
+
+    # agreement: same weights, same inputs
+    tg = TorchSharedGAN(hidden, 8, batch)
+    load_flax(tg.G, tg.D, sg.params, sd.params)
+    z = np.random.default_rng(0).uniform(-1, 1, (batch, 100)).astype(np.float32)
+    real = x[:batch]
+    gj, _ = Generator(hidden, 8).apply({"params": sg.params, "batch_stats": sg.batch_stats}, jnp.asarray(z),
+                                       mutable=["batch_stats"])
+    dv = {"params": sd.params, "batch_stats": sd.batch_stats}
+    dr, _ = Critic(hidden).apply(dv, jnp.asarray(real), mutable=["batch_stats"])
+    df, _ = Critic(hidden).apply(dv, gj, mutable=["batch_stats"])
+    with torch.no_grad():
+        gt = tg.G(torch.from_numpy(z))
+        lt = xent_pm1(tg.D(torch.from_numpy(real).permute(0, 3, 1, 2)), 1.0).mean() + xent_pm1(tg.D(gt), -1.0).mean()
+    # float32 convolutions summed in different orders; BN divides by batch SDs: 1e-4 relative is generous
+    np.testing.assert_allclose(gt.permute(0, 2, 3, 1).numpy(), np.asarray(gj), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(float(lt), float(critic_loss("original", dr, df)), rtol=1e-4)
+
+    # timing
+    tdata = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+    t_torch = time_fn(lambda: tg.outer_step(tdata), repeat=repeat, warmup=2)
+    step = jax.jit(outer_step, static_argnames="cfg")
+    state = {"g": sg, "d": sd, "k": 0}
+
+    def run_step():
+        state["k"] += 1
+        state["g"], state["d"], m = step(state["g"], state["d"], jax.random.key(state["k"]), data, cfg=cfg)
+        return m
+
+    c1 = compile_time(run_step)
+    t_step = time_fn(run_step, repeat=repeat, warmup=2)
+    scan = jax.jit(train_steps, static_argnames=("cfg", "n"))
+
+    def run_scan():
+        state["g"], state["d"], m = scan(state["g"], state["d"], jax.random.key(1), data, cfg=cfg, n=10)
+        return m
+
+    c10 = compile_time(run_scan)
+    t_scan = time_fn(run_scan, repeat=max(3, repeat // 2), warmup=1)
+    t_scan = {k: (v / 10 if k != "repeat" else v) for k, v in t_scan.items()}
+    label = f"8x8 h={hidden} B={batch} outer step (5 critic + 1 G)"
+    rows.append(ratio_row(f"{label}, jit per step", t_step, "torch eager", t_torch, target=2.0, work=1,
+                          work_unit="outer_steps", compile_s=c1))
+    rows.append(ratio_row(f"{label}, scan of 10 (per step)", t_scan, "torch eager", t_torch, target=2.0, work=1,
+                          work_unit="outer_steps", compile_s=c10))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--quick", action="store_true", help="one size, fewer repetitions")
+    a = p.parse_args(argv)
+    repeat = 5 if a.quick else 9
+    rows = []
+    sizes = [(16, 64)] if a.quick else [(16, 64), (8, 32)]
+    for hidden, batch in sizes:
+        case(hidden, batch, rows, repeat)
+    write_result("bench_gan", rows, threads=THREADS, dtype="float32", loss="original", sharing="conv2")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Clipping, the D -> G copy, frozen shared leaves, one jitted outer step, seeds and resume (gan.md §2.5, §4,
+§7.4-5; issue 6 acceptance 3)."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from gan_tiny import TINY
+
+from wavejax.gan import (
+    GANConfig,
+    clip_params,
+    copy_shared,
+    create_states,
+    critic_phase,
+    generator_labels,
+    generator_step,
+    outer_step,
+    seed_slice,
+    train,
+)
+
+
+def _data():
+    return jax.random.uniform(jax.random.key(3), (32, 8, 8, 1), jnp.float32)
+
+
+def _leaves_equal(a, b):
+    return all(bool(jnp.array_equal(x, y)) for x, y in zip(jax.tree_util.tree_leaves(a),
+                                                             jax.tree_util.tree_leaves(b), strict=True))
+
+
+def test_clipping_bounds_every_leaf(key):
+    _, sd = create_states(key, TINY)
+    big = jax.tree_util.tree_map(lambda p: p + 0.5, sd.params)  # BN scale is 1.5 and offsets 0.5 before clipping
+    c = clip_params(big, 0.01)
+    for leaf in jax.tree_util.tree_leaves(c):
+        assert float(jnp.max(jnp.abs(leaf))) <= 0.01
+    assert "scale" in c["d0_bn"] and float(c["d0_bn"]["scale"].min()) == pytest.approx(0.01)
+
+
+def test_critic_phase_clips_before_each_update(key):
+    # D is clipped before each update, so after the phase it lies within one RMSProp step of [-c, c] and some leaf
+    # has left the range (expected, §7.4). One TF1 step is lr |g| / sqrt(0.9^k ms_0 + ... + 0.1 g^2) <= lr / sqrt(0.1)
+    sg, sd = create_states(key, TINY)
+    sd2, loss = critic_phase(sg, sd, jax.random.key(1), _data(), cfg=TINY)
+    mx = max(float(jnp.max(jnp.abs(x))) for x in jax.tree_util.tree_leaves(sd2.params))
+    assert 0.01 < mx <= 0.01 + TINY.lr / np.sqrt(0.1) + 1e-7
+    assert np.isfinite(float(loss))
+    assert int(sd2.step) == TINY.n_critic
+
+
+@pytest.mark.parametrize("sharing", ["conv2", "conv1"])
+def test_copy_then_generator_update_keeps_shared_leaves(key, sharing):
+    cfg = dataclasses.replace(TINY, sharing=sharing)
+    sg, sd = create_states(key, cfg)
+    sd = sd.replace(params=jax.tree_util.tree_map(lambda p: p + 0.003, sd.params))  # make D differ from G
+    g_layer, d_layer, leaves = {"conv2": ("gshared", "dshared", ("kernel",)),
+                                "conv1": ("g0", "d0", ("kernel", "bias"))}[sharing]
+    sg = sg.replace(params=copy_shared(sg.params, sd.params, sharing))
+    for leaf in leaves:  # (i) bit for bit after the copy
+        assert jnp.array_equal(sg.params[g_layer][leaf], sd.params[d_layer][leaf])
+    sg2, m = generator_step(sg, sd, jax.random.key(2), cfg=cfg)
+    for leaf in leaves:  # (ii) a G update leaves the copy unchanged
+        assert jnp.array_equal(sg2.params[g_layer][leaf], sd.params[d_layer][leaf])
+    assert not jnp.array_equal(sg2.params["g2"]["kernel"], sg.params["g2"]["kernel"])  # the rest does train
+    if sharing == "conv2":  # f6393ad: the shared layer's bias stays G-trained
+        assert generator_labels(sg.params, sharing)["gshared"] == {"kernel": "frozen", "bias": "train"}
+    assert np.isfinite(float(m["g_loss"]))
+
+
+def test_generator_update_leaves_critic_unchanged_and_baseline_kernel_moves(key):
+    sg, sd = create_states(key, TINY)  # sharing = "none"
+    sd_before = jax.tree_util.tree_map(jnp.copy, (sd.params, sd.batch_stats, sd.opt_state))
+    sg2, _ = generator_step(sg, sd, jax.random.key(2), cfg=TINY)
+    assert _leaves_equal((sd.params, sd.batch_stats, sd.opt_state), sd_before)  # (iii)
+    assert not jnp.array_equal(sg2.params["gshared"]["kernel"], sg.params["gshared"]["kernel"])  # (iv)
+
+
+def test_outer_step_jitted_shared_invariant(key):
+    cfg = dataclasses.replace(TINY, sharing="conv2")
+    sg, sd = create_states(key, cfg)
+    step = jax.jit(outer_step, static_argnames="cfg")
+    sg, sd, m = step(sg, sd, jax.random.key(1), _data(), cfg=cfg)
+    sg, sd, m = step(sg, sd, jax.random.key(2), _data(), cfg=cfg)
+    # after a whole outer step G holds exactly D's kernel (copied after the critic phase, frozen in the G step)
+    assert jnp.array_equal(sg.params["gshared"]["kernel"], sd.params["dshared"]["kernel"])
+    assert int(sg.step) == 2 and int(sd.step) == 2 * cfg.n_critic
+    assert set(m) == {"d_loss", "g_loss", "d_fake"}
+    assert all(np.isfinite(float(v)) for v in m.values())
+
+
+def test_train_vmapped_seeds_resume_and_outputs(tmp_path):
+    data = _data()
+    ref = train(TINY, data=data)  # 4 steps, no output
+    assert ref.history["d_loss"].shape == (2, TINY.seeds)
+    # seeds are independent runs
+    assert not jnp.array_equal(ref.state_g.params["g0"]["kernel"][0], ref.state_g.params["g0"]["kernel"][1])
+    out = tmp_path / "run"
+    train(TINY, data=data, out=out, steps=2)  # "interrupted" after 2 steps
+    res = train(TINY, data=data, out=out)  # resumes from the step-2 checkpoint
+    assert _leaves_equal(res.state_g.params, ref.state_g.params)
+    assert _leaves_equal(res.state_d.params, ref.state_d.params)
+    assert (out / "metrics.jsonl").exists() and (out / "samples" / "step_0000004.png").exists()
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
+    one = seed_slice(res.state_g.params, 1)
+    assert one["g0"]["kernel"].shape == (5, 5, 1, 4)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="sharing"):
+        GANConfig(sharing="conv3")
+    with pytest.raises(ValueError, match="hidden"):
+        GANConfig(hidden=10)
+    with pytest.raises(ValueError, match="clip"):
+        GANConfig(clip=-1.0)
+    with pytest.raises(ValueError, match="data"):
+        train(TINY, data=np.zeros((4, 7, 7, 1), np.float32))
