@@ -1,25 +1,37 @@
-"""``wavejax bench``: run every ``benchmarks/bench_*.py`` and collect the results.
+"""``wavejax bench``: run every ``benchmarks/bench_*.py``, merge the results, write the README table.
 
-Each benchmark is a script with ``main()`` that times wavejax against its same-process baseline and writes
-``benchmarks/results/<bench>.json``. This runner executes them one by one (a crash of one is recorded, the rest
-run), merges the files into ``benchmarks/results/<machine>.json`` and rewrites the table between the markers
-``<!-- bench:start -->`` and ``<!-- bench:end -->`` of README.md.
+Each benchmark is a script with ``main()`` that times wavejax against its same-process baseline(s), prints the ratio
+and writes ``benchmarks/results/<bench>.json`` (``benchmarks/_common.py: write_result``). This runner executes them
+one by one (a crash of one is recorded, the rest run), merges the files into ``benchmarks/results/<machine>.json``
+(together with the jax/jaxlib versions, device kind and core count) and rewrites the table between the markers
+``<!-- bench:start -->`` and ``<!-- bench:end -->`` of README.md (printing it when there is no README or no markers).
+
+Regenerate the table from stored results without running anything::
+
+    python -m wavejax._bench [--root .] [--machine NAME]      # or: from wavejax._bench import regenerate_table
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.metadata
 import json
 import os
 import platform
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from wavejax.io import atomic_write_json, atomic_write_text
 
-__all__ = ["run_benchmarks", "bench_table"]
+__all__ = ["run_benchmarks", "bench_table", "merge_results", "update_readme_table", "regenerate_table", "machine_info",
+           "machine_id", "START", "END"]
+
+START = "<!-- bench:start -->"  #: README marker before the benchmark table
+END = "<!-- bench:end -->"  #: README marker after the benchmark table
 
 
 def _find_root(root: Path) -> Path:
@@ -30,54 +42,232 @@ def _find_root(root: Path) -> Path:
                             "or pass --root")
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    """What the numbers were measured on: jax/jaxlib (and torch) versions, device kind, platform, cores, CPU."""
+    import jax
+
+    dev = jax.devices()[0]
+    return {
+        "machine": machine_id(),
+        "host": platform.node(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "jaxlib": _version("jaxlib"),
+        "torch": _version("torch"),
+        "numpy": _version("numpy"),
+        "platform": dev.platform,
+        "device": str(dev.device_kind),
+        "n_devices": jax.device_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def machine_id() -> str:
+    """File-name-safe machine name: ``$WAVEJAX_MACHINE`` or ``<cpu model>-<cores>c[-<accelerator>]``."""
+    name = os.environ.get("WAVEJAX_MACHINE")
+    if not name:
+        name = f"{_cpu_model()}-{os.cpu_count()}c"
+        try:
+            import jax
+
+            dev = jax.devices()[0]
+            if dev.platform != "cpu":
+                name += f"-{dev.device_kind}"
+        except Exception:  # pragma: no cover - no backend
+            pass
+    return re.sub(r"[^a-z0-9_.]+", "-", name.lower()).strip("-") or "machine"
+
+
+def merge_results(previous: dict[str, Any] | None, new: dict[str, dict[str, Any]], failures: dict[str, str],
+                  machine: dict[str, Any]) -> dict[str, Any]:
+    """Merge freshly written benchmark results into the machine's previous record (pure).
+
+    Benchmarks not rerun keep their previous entry; a rerun one replaces it and clears its old failure; a failure
+    is recorded under ``failures`` (its previous numbers, if any, are kept and marked stale by the failure).
+    """
+    merged = {"machine": dict(machine), "benchmarks": {}, "failures": {}}
+    if previous:
+        merged["benchmarks"].update(previous.get("benchmarks", {}))
+        merged["failures"].update(previous.get("failures", {}))
+    for name, data in new.items():
+        merged["benchmarks"][name] = data
+        merged["failures"].pop(name, None)
+    merged["failures"].update(failures)
+    merged["benchmarks"] = dict(sorted(merged["benchmarks"].items()))
+    return merged
+
+
+def _fmt_time(s: float) -> str:
+    return f"{s * 1e3:.3g} ms" if s < 1 else f"{s:.3g} s"
+
+
+def bench_table(merged: dict[str, Any]) -> str:
+    """Markdown summary: one line per benchmark row (times, ratio median/median and best-of, target, verdict).
+
+    Rows with ``"table": False`` (details such as a reference implementation) stay in the JSON only.
+    Below the table: the machine, each benchmark's scaling exponents and plot, and failed benchmarks.
+    """
+    lines = ["| benchmark | case | wavejax | baseline | baseline time | ratio (median) | ratio (best-of) | target |",
+             "|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for name, b in merged.get("benchmarks", {}).items():
+        short = name.removeprefix("bench_")
+        for r in b.get("rows", []):
+            if r.get("table") is False:  # detail rows stay in the JSON only
+                continue
+            tgt = r.get("target")
+            best = r.get("ratio_best")
+            verdict = "—" if tgt is None else f">= {tgt:g}x " + ("✓" if r["ratio"] >= tgt else "✗")
+            lines.append(f"| {short} | {r['case']} | {_fmt_time(r['wavejax_s'])} | {r['baseline']} | "
+                         f"{_fmt_time(r['baseline_s'])} | {r['ratio']:.1f}x | "
+                         f"{'—' if best is None else f'{best:.1f}x'} | {verdict} |")
+        sc = b.get("scaling")
+        if sc:
+            exps = ", ".join(f"{k} {v:.2f}" for k, v in sc.get("exponents", {}).items())
+            fig = f" ([plot](benchmarks/results/{sc['figure']}))" if sc.get("figure") else ""
+            notes.append(f"- {short}: time ~ ({sc.get('x')})^exponent: {exps}{fig}")
+    m = merged.get("machine") or next(iter(merged.get("benchmarks", {}).values()), {}).get("machine", {})
+    out = "\n".join(lines)
+    if m:
+        out += (f"\n\nMeasured on {m.get('cpu') or m.get('processor')} ({m.get('cpu_count')} cores, "
+                f"{m.get('platform')}: {m.get('device')}), jax {m.get('jax')} / jaxlib {m.get('jaxlib')}"
+                f"{', torch ' + str(m['torch']) if m.get('torch') else ''}, {m.get('date')}. Ratio = baseline "
+                "time / wavejax time on the same shapes in the same process.")
+    if notes:
+        out += "\n\nScaling (log-log fit):\n" + "\n".join(notes)
+    if merged.get("failures"):
+        out += "\n\nFailed: " + ", ".join(f"{k} ({v})" for k, v in merged["failures"].items())
+    return out
+
+
+def update_readme_table(readme: Path, table: str) -> bool:
+    """Replace the text between the bench markers of ``readme`` by ``table``.
+
+    Returns True when the file was rewritten; with no README or no markers it prints the table and returns False.
+    """
+    readme = Path(readme)
+    text = readme.read_text() if readme.exists() else None
+    if text is None or START not in text or END not in text or text.index(START) > text.index(END):
+        why = "does not exist" if text is None else f"has no {START} ... {END} markers"
+        print(f"{readme} {why}; benchmark table:\n\n{START}\n{table}\n{END}\n")
+        return False
+    i, j = text.index(START) + len(START), text.index(END)
+    new = text[:i] + "\n" + table + "\n" + text[j:]
+    if new != text:
+        atomic_write_text(readme, new)
+    return True
+
+
+def _same_machine(result: dict[str, Any], info: dict[str, Any]) -> bool:
+    """Whether a benchmark's recorded machine (``_common.machine_info``) is this one: cores, platform, device."""
+    m = result.get("machine") or {}
+    return all(m.get(k) == info.get(k) for k in ("cpu_count", "platform", "device"))
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def run_benchmarks(root: Path = Path("."), *, only: tuple[str, ...] = (), quick: bool = False,
                    update_readme: bool = True) -> dict[str, Any]:
-    """Run the benchmark scripts and merge their results; returns the merged dict."""
+    """Run the benchmark scripts (all, or ``only`` these names) and merge their results; returns the merged dict.
+
+    Writes ``benchmarks/results/<machine>.json`` and, with ``update_readme``, the README table.
+    """
     root = _find_root(Path(root))
     scripts = sorted((root / "benchmarks").glob("bench_*.py"))
     if only:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in only or s.stem in only]
         if not scripts:
             raise ValueError(f"only={only} matches no benchmarks/bench_*.py")
+    results_dir = root / "benchmarks" / "results"
     env = dict(os.environ)
     env.setdefault("OPENBLAS_NUM_THREADS", str(os.cpu_count() or 1))
-    failures = {}
+    new, failures = {}, {}
     for s in scripts:
         print(f"=== {s.name}", flush=True)
-        cmd = [sys.executable, str(s)] + (["--quick"] if quick else [])
-        rc = subprocess.call(cmd, cwd=root, env=env)
+        out = results_dir / f"{s.stem}.json"
+        before = out.stat().st_mtime_ns if out.exists() else None
+        rc = subprocess.call([sys.executable, str(s)] + (["--quick"] if quick else []), cwd=root, env=env)
+        data = _load(out) if out.exists() and out.stat().st_mtime_ns != before else None
         if rc != 0:
             failures[s.stem] = f"exit code {rc}"
-    merged: dict[str, Any] = {"machine": platform.node(), "benchmarks": {}, "failures": failures}
-    for f in sorted((root / "benchmarks" / "results").glob("bench_*.json")):
-        merged["benchmarks"][f.stem] = json.loads(f.read_text())
-    machine = re.sub(r"[^A-Za-z0-9_.-]", "_", platform.node() or "machine")
-    atomic_write_json(root / "benchmarks" / "results" / f"{machine}.json", merged)
-    if update_readme and (root / "README.md").exists():
-        readme = (root / "README.md").read_text()
-        table = bench_table(merged)
-        new = re.sub(r"<!-- bench:start -->.*<!-- bench:end -->",
-                     lambda _: f"<!-- bench:start -->\n{table}\n<!-- bench:end -->", readme, flags=re.S)
-        if new != readme:
-            atomic_write_text(root / "README.md", new)
+        elif data is None:
+            failures[s.stem] = f"wrote no {out.relative_to(root)}"
+        else:
+            data.setdefault("quick", quick)
+            new[s.stem] = data
+    info = machine_info()
+    # results of benchmarks run directly (python benchmarks/bench_x.py) on this machine are merged as well
+    for p in sorted(results_dir.glob("bench_*.json")):
+        if p.stem not in new and p.stem not in failures and (d := _load(p)) is not None and _same_machine(d, info):
+            new[p.stem] = d
+    path = results_dir / f"{machine_id()}.json"
+    merged = merge_results(_load(path), new, failures, info)
+    atomic_write_json(path, merged)
+    print(f"merged results written to {path}")
+    table = bench_table(merged)
+    if update_readme:
+        update_readme_table(root / "README.md", table)
+    else:
+        print(table)
     if failures:
         print(f"benchmarks that failed: {failures}")
     return merged
 
 
-def bench_table(merged: dict[str, Any]) -> str:
-    """Markdown table of every benchmark row: case, wavejax time, baseline, ratio, target."""
-    lines = ["| benchmark | case | wavejax (median) | baseline | baseline (median) | ratio | target |",
-             "|---|---|---|---|---|---|---|"]
-    for name, b in merged["benchmarks"].items():
-        for r in b.get("rows", []):
-            tgt = r.get("target")
-            lines.append(f"| {name.removeprefix('bench_')} | {r['case']} | {r['wavejax_s'] * 1e3:.3g} ms | "
-                         f"{r['baseline']} | {r['baseline_s'] * 1e3:.3g} ms | {r['ratio']:.2f}x | "
-                         f"{'—' if tgt is None else f'>= {tgt}x'} |")
-    m = next(iter(merged["benchmarks"].values()), {}).get("machine", {})
-    if m:
-        lines.append("")
-        lines.append(f"Measured on {m.get('processor')} ({m.get('cpu_count')} cores, {m.get('platform')}), "
-                     f"jax {m.get('jax')}, {m.get('date')}.")
-    return "\n".join(lines)
+def regenerate_table(root: Path = Path("."), *, machine: str | None = None, readme: Path | None = None) -> str:
+    """Rebuild the README table from stored results (no benchmark is run); returns the table.
+
+    Reads ``benchmarks/results/<machine>.json`` (default: this machine's; if absent, the newest merged file, else
+    the per-benchmark ``bench_*.json`` files) and rewrites the README section (``readme`` default ROOT/README.md).
+    """
+    root = _find_root(Path(root))
+    res = root / "benchmarks" / "results"
+    merged = _load(res / f"{machine or machine_id()}.json")
+    if merged is None:
+        if machine:
+            raise FileNotFoundError(f"no results for machine {machine!r} in {res}")
+        merged_files = sorted((p for p in res.glob("*.json") if not p.stem.startswith("bench_")),
+                              key=lambda p: p.stat().st_mtime)
+        merged = _load(merged_files[-1]) if merged_files else None
+    if merged is None:
+        per = {p.stem: d for p in sorted(res.glob("bench_*.json")) if (d := _load(p)) is not None}
+        merged = merge_results(None, per, {}, next(iter(per.values()), {}).get("machine", {}))
+    table = bench_table(merged)
+    update_readme_table(readme or root / "README.md", table)
+    return table
+
+
+def _main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m wavejax._bench", description=regenerate_table.__doc__)
+    p.add_argument("--root", type=Path, default=Path("."))
+    p.add_argument("--machine", default=None, help="results/<machine>.json to use (default: this machine)")
+    a = p.parse_args(argv)
+    regenerate_table(a.root, machine=a.machine)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()

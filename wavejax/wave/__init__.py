@@ -36,11 +36,12 @@ from wavejax.wave.hds import varma as varma
 from wavejax.wave.lattice import INPUT_MODES as INPUT_MODES
 from wavejax.wave.lattice import rollout as rollout
 from wavejax.wave.lattice import step as step
+from wavejax.wave.probe import probe_315 as probe_315
 
 __all__ = [
     "AttentionBoundary", "INPUT_MODES", "LinearBoundary", "NAMED_TASKS", "attention_boundary", "autonomous_period",
     "binary_task_batch", "binary_vb_task", "decode_task", "embed", "extract_wave_basis", "fibonacci",
     "gradient_vs_lag", "lattice_runner", "lbc_matrix", "linear_boundary", "nonlinear_hds", "nonzero_spectrum",
-    "operator_to_phi", "phi_to_operator", "random_basis", "random_rnn", "rnn_runner", "rollout", "shift_matrix",
-    "spectrum", "step", "varma", "wave_basis_from_rnn", "wave_coordinates", "write_read",
+    "operator_to_phi", "phi_to_operator", "probe_315", "random_basis", "random_rnn", "rnn_runner", "rollout",
+    "shift_matrix", "spectrum", "step", "varma", "wave_basis_from_rnn", "wave_coordinates", "write_read",
 ]

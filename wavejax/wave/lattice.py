@@ -9,7 +9,10 @@ the newest (the start boundary). One tick with boundary f:
 
 so with inputs every step, H[s-1-k](t) = x(t-k): the lattice stores the last s inputs without interference.
 Two implementations give identical results: ``impl="shift"`` (concatenate ``H[1:]`` with the new row) and
-``impl="ring"`` (a ring buffer plus a write pointer, one row written per step; the logical view is a roll).
+``impl="ring"`` (a ring buffer plus a write pointer, one row written per step; the logical view is a roll). For a
+linear boundary, ``impl="chunked"`` advances K input-free ticks with one product by the stacked rows of M^1..M^K
+(same result up to float rounding; bit-exact for integer-valued tasks) and falls back to the reference scan in
+chunks that hold an input.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Literal
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax import custom_batching
 from jaxtyping import Array, Bool, Float
 
 from wavejax import _validate
@@ -70,6 +74,7 @@ def rollout(
     impl: Literal["shift", "ring", "chunked"] = "shift",
     save: Literal["lattice", "newest"] = "lattice",
     unroll: int = 8,
+    chunk: int | None = None,
 ) -> Float[Array, "T s d"] | Float[Array, "T d"]:
     """Run the lattice for T ticks (wave.md §2.2–2.4). Pure, jittable, vmappable, differentiable.
 
@@ -81,10 +86,22 @@ def rollout(
       mask: shape (T,) bool, True where x(t) is present; default all True.
       input_mode: ``"overwrite"`` (newest = x(t) where present, else f(H)) or ``"add"`` (newest = f(H) + x(t)).
       impl: ``"shift"`` (reference) or ``"ring"`` (ring buffer), bit-identical; or ``"chunked"`` (linear
-        boundaries only): s ticks at once as one (s*d, s*d) product with the stacked powers of M wherever no input
-        arrives in the chunk (equal to the reference up to float rounding; exact for integer-valued tasks).
+        boundaries only): K ticks at once as one (K*d, s*d) product with the stacked rows E_s^T M^k, k = 1..K,
+        wherever no input arrives in the chunk, and the reference scan in chunks that hold an input (equal to the
+        reference up to float rounding; exact for integer-valued tasks such as the binary family). Under ``vmap``
+        over >= 128 input-free sequences, all T ticks of the batch are one (B, s*d) @ (s*d, T*d) product.
       save: ``"lattice"`` returns every substrate (T, s, d); ``"newest"`` only the newest rows (T, d).
       unroll: scan unroll factor (speed only).
+      chunk: ticks per chunk K of ``impl="chunked"`` (default: a multiple of s, at least 2*s, with K*d >= 256;
+        capped at T); speed only. The work per tick is the same s*d*d multiply-adds as the reference at every K;
+        a larger K means fewer, larger matrix products and a larger (K*d, s*d) operator.
+
+    Note:
+      Input modes (wave.md §2.4). ``"add"`` lets the boundary fire while the inputs are still being written: any f
+      that reads a recent row (every non-copy binary task with the linear boundary) mixes f(H) of a half-filled
+      substrate into the stored inputs, so add-mode rollouts of those tasks are wrong by design, not by a bug.
+      ``"overwrite"`` (the default) stores inputs exactly; initialising ``H0`` with the first s states is the
+      other exact route (Theorem 3.1).
 
     Returns:
       ``Hs`` of shape (T, s, d) with ``Hs[t]`` the substrate after tick t (``save="lattice"``), or the newest rows
@@ -116,6 +133,8 @@ def rollout(
         raise ValueError(f"impl='chunked' needs a LinearBoundary f; got {type(f).__name__} (use 'shift' or 'ring')")
     _validate.one_of("save", save, ("lattice", "newest"))
     _validate.positive_int("unroll", unroll)
+    if chunk is not None:
+        _validate.positive_int("chunk", chunk)
     _validate.finite("H0", H0)
     H0 = jnp.asarray(H0)
     if not jnp.issubdtype(H0.dtype, jnp.floating) and not jnp.issubdtype(H0.dtype, jnp.integer):
@@ -125,13 +144,19 @@ def rollout(
         raise ValueError(f"boundary f must map H of shape {(s, d)} to shape ({d},); got {getattr(out, 'shape', out)}")
     if T == 0:
         return jnp.zeros((0, s, d) if save == "lattice" else (0, d), H0.dtype)
-    return _rollout(f, H0, jnp.asarray(xs), jnp.asarray(mask), input_mode, impl, save, unroll)
+    K = min(_default_chunk(s, d) if chunk is None else int(chunk), T)
+    return _rollout(f, H0, jnp.asarray(xs), jnp.asarray(mask), input_mode, impl, save, unroll, K)
+
+
+def _default_chunk(s: int, d: int) -> int:
+    """Ticks per chunk of ``impl="chunked"``: a multiple of s, >= 2s, with at least 256 operator rows (K*d)."""
+    return s * max(2, -(-256 // (s * d)))
 
 
 @eqx.filter_jit
-def _rollout(f, H0, xs, mask, input_mode, impl, save, unroll):
+def _rollout(f, H0, xs, mask, input_mode, impl, save, unroll, K):
     if impl == "chunked":
-        Y = _chunked_newest(f, H0, xs, mask, input_mode)
+        Y = _chunked_newest(f, H0, xs, mask, input_mode, K)
         return Y if save == "newest" else _windows(H0, Y)
     if impl == "shift":
 
@@ -166,11 +191,11 @@ def _windows(H0, Y):
     return Z[idx]
 
 
-def _chunk_operator(A):
-    """G of shape (s*d, s*d): rows k*d:(k+1)*d are R_k = E_s^T M^(k+1), so the next s newest rows are G w.
+def _chunk_operator(A, K):
+    """G of shape (K*d, s*d): rows k*d:(k+1)*d are R_k = E_s^T M^(k+1), so the next K newest rows are G w.
 
     Uses the sparsity of M = shift + boundary row B: R_{k+1} = R_k M = [0, R_k[:, :n-d]] + R_k[:, n-d:] B, so
-    building G costs O(s * d^2 * n) instead of s dense n x n products.
+    building G costs O(K * d^2 * n) instead of K dense n x n products.
     """
     s, d, _ = A.shape
     n = s * d
@@ -181,33 +206,108 @@ def _chunk_operator(A):
         return R, R
 
     R0 = jnp.zeros((d, n), A.dtype).at[:, n - d:].set(jnp.eye(d, dtype=A.dtype))
-    _, rows = jax.lax.scan(body, R0, None, length=s)
-    return rows.reshape(n, n)
+    _, rows = jax.lax.scan(body, R0, None, length=K)
+    return rows.reshape(K * d, n)
 
 
-def _chunked_newest(f, H0, xs, mask, input_mode):
+#: under ``vmap``, input-free chunked rollouts of at least this many sequences use one (B, s*d) @ (s*d, T*d) product
+_BIG_BATCH = 128
+_MAX_OPERATOR = 1 << 22  # ... when the (T*d, s*d) operator has at most this many entries (16 MiB in float32)
+
+
+def _autonomous(T, K, s, d):
+    """Newest rows of T input-free ticks from H0, as ``auto(A, H0) -> (T, d)``; batch-aware under ``vmap``.
+
+    One sequence: chunks of K ticks, each one (s*d,) @ (s*d, K*d) product. Under ``vmap`` over H0 with a batch
+    of at least ``_BIG_BATCH`` (and A shared), all T ticks of all sequences are one (B, s*d) @ (s*d, T*d) product,
+    which XLA runs several times faster than B-row products inside a loop; the numbers agree up to float rounding
+    (exactly for integer-valued maps). Differentiation uses the chunk loop (custom JVP), so grad works everywhere.
+    """
+    n = s * d
+
+    def loop(A, H0):
+        Gt = _chunk_operator(A, K).T  # (s*d, K*d)
+        n_full = T // K
+
+        def chunk(H, _):
+            Y = (H.reshape(n) @ Gt).reshape(K, d)
+            return jnp.concatenate([H, Y], axis=0)[K:], Y  # the window after K ticks: last s rows of [H; Y]
+
+        H, Y = jax.lax.scan(chunk, H0, None, length=n_full)
+        Y = Y.reshape(n_full * K, d)
+        if T > n_full * K:
+            r = T - n_full * K
+            Y = jnp.concatenate([Y, (H.reshape(n) @ Gt[:, : r * d]).reshape(r, d)], axis=0)
+        return Y
+
+    @custom_batching.custom_vmap
+    def batch_aware(A, H0):
+        return loop(A, H0)
+
+    @batch_aware.def_vmap
+    def _rule(axis_size, in_batched, A, H0):
+        A_b, H_b = in_batched
+        if A_b or not H_b or axis_size < _BIG_BATCH or T * d * n > _MAX_OPERATOR:
+            return jax.vmap(loop, in_axes=(0 if A_b else None, 0 if H_b else None), axis_size=axis_size)(A, H0), True
+        return (H0.reshape(axis_size, n) @ _chunk_operator(A, T).T).reshape(axis_size, T, d), True
+
+    @jax.custom_jvp
+    def auto(A, H0):
+        return batch_aware(A, H0)
+
+    @auto.defjvp
+    def _jvp(primals, tangents):  # custom_vmap has no reverse mode of its own: differentiate the chunk loop
+        return jax.jvp(loop, primals, tangents)
+
+    return auto
+
+
+def _chunked_newest(f, H0, xs, mask, input_mode, K):
+    """Newest rows (T, d): input-free rollouts via :func:`_autonomous`, otherwise chunk by chunk (below)."""
+    s, d = H0.shape
+    A = f.A.astype(H0.dtype)
+    auto = _autonomous(xs.shape[0], K, s, d)
+    return jax.lax.cond(jnp.any(mask), lambda H: _chunked_inputs(f, H, xs, mask, input_mode, K),
+                        lambda H: auto(A, H), H0)
+
+
+def _chunked_inputs(f, H0, xs, mask, input_mode, K):
+    """Newest rows (T, d) in chunks of K ticks: one product without inputs, the reference scan with inputs.
+
+    The inputs are read inside the input branch only (``dynamic_slice``), so an autonomous stretch never touches
+    ``xs``; each chunk is written in place into the (T, d) output (under vmap: no stacking and transposing of the
+    batch); the last T mod K ticks form one shorter chunk.
+    """
     s, d = H0.shape
     T = xs.shape[0]
-    n_chunks = -(-T // s)
-    pad = n_chunks * s - T
-    xs_c = jnp.concatenate([xs, jnp.zeros((pad, d), xs.dtype)]).reshape(n_chunks, s, d)
-    m_c = jnp.concatenate([mask, jnp.zeros((pad,), bool)]).reshape(n_chunks, s)
-    G = _chunk_operator(f.A.astype(H0.dtype))
+    n_full = T // K
+    Gt = _chunk_operator(f.A.astype(H0.dtype), K).T  # (s*d, K*d): under vmap one (B, s*d) @ (s*d, K*d) GEMM
 
-    def fast(H, xc, mc):
-        return (G @ H.reshape(s * d)).reshape(s, d)
+    def advance(H, start, L):
+        """Newest rows of ticks start..start+L-1 (L static) from the window H before them."""
 
-    def slow(H, xc, mc):
-        def body(H, inp):
-            H = step(f, H, inp[0], inp[1], input_mode)
-            return H, None
+        def fast(H):
+            return (H.reshape(s * d) @ Gt[:, : L * d]).reshape(L, d)
 
-        return jax.lax.scan(body, H, (xc, mc))[0]
+        def slow(H):
+            def body(H, inp):
+                H = step(f, H, inp[0], inp[1], input_mode)
+                return H, H[-1]
 
-    def chunk(H, inp):
-        xc, mc = inp
-        Hn = jax.lax.cond(jnp.any(mc), slow, fast, H, xc, mc)
-        return Hn, Hn  # after s ticks the window consists exactly of the s new rows
+            xc = jax.lax.dynamic_slice_in_dim(xs, start, L)
+            mc = jax.lax.dynamic_slice_in_dim(mask, start, L)
+            return jax.lax.scan(body, H, (xc, mc))[1]
 
-    _, Y = jax.lax.scan(chunk, H0, (xs_c, m_c))
-    return Y.reshape(n_chunks * s, d)[:T]
+        has_input = jnp.any(jax.lax.dynamic_slice_in_dim(mask, start, L))
+        return jax.lax.cond(has_input, slow, fast, H)
+
+    def chunk(carry, c):
+        H, out = carry
+        Y = advance(H, c * K, K)
+        # the shift is exact: after K ticks the window is the last s rows of [H; Y]
+        return (jnp.concatenate([H, Y], axis=0)[K:], jax.lax.dynamic_update_slice_in_dim(out, Y, c * K, 0)), None
+
+    (H, out), _ = jax.lax.scan(chunk, (H0, jnp.zeros((T, d), H0.dtype)), jnp.arange(n_full, dtype=jnp.int32))
+    if T > n_full * K:
+        out = out.at[n_full * K:].set(advance(H, n_full * K, T - n_full * K))
+    return out
