@@ -9,7 +9,7 @@ from typing import Literal
 import jax
 import numpy as np
 
-from wavejax._cli import default_out, run_subcommands
+from wavejax._cli import default_out, experiment_command, run_subcommands
 from wavejax.io import atomic_write_json
 from wavejax.report import line_plot
 
@@ -88,21 +88,6 @@ def _retrieve(cfg: RetrieveConfig) -> dict:
     return res
 
 
-def _analysis(name: str):
-    def run(cfg: AnalysisConfig) -> dict:
-        from wavejax.gsemm import experiments
-
-        out = cfg.out or default_out("gsemm", name)
-        out.mkdir(parents=True, exist_ok=True)
-        exp = next(e for e in experiments.EXPERIMENTS if e.name == f"gsemm.{name}")
-        res = exp.run(cfg.scale, out)
-        atomic_write_json(out / "results.json", dataclasses.asdict(res))
-        for r in res.rows:
-            print(f"{r.quantity}: {r.measured} (reference {r.paper}; holds: {r.holds})")
-        print(f"results and figures in {out}")
-        return dataclasses.asdict(res)
-
-    return run
 
 
 def _sub(doc: str) -> type:
@@ -114,10 +99,11 @@ def main(argv: list[str]) -> None:
     jax.config.update("jax_enable_x64", True)
     run_subcommands("wavejax gsemm", {
         "retrieve": (RetrieveConfig, _retrieve),
-        "dwell": (_sub("Dwell law D = -T_d ln(1 - sqrt r) over a sweep of r, static for r >= 1."), _analysis("dwell")),
+        "dwell": (_sub("Dwell law D = -T_d ln(1 - sqrt r) over a sweep of r, static for r >= 1."),
+                  experiment_command("gsemm", "dwell")),
         "capacity": (_sub("Capacity K*(N) of DSEM, polynomial DSEM and LISEM with fitted growth."),
-                     _analysis("capacity")),
+                     experiment_command("gsemm", "capacity")),
         "learn": (_sub("STDP sanity, one-pass sequence learning, the authors' contrastive rule."),
-                  _analysis("learning")),
-        "landscape": (_sub("The moving minimum of E(.; v_d(t))."), _analysis("landscape")),
+                  experiment_command("gsemm", "learning")),
+        "landscape": (_sub("The moving minimum of E(.; v_d(t))."), experiment_command("gsemm", "landscape")),
     }, argv)

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wavejax._cli import default_out, run_subcommands
+from wavejax._cli import default_out, experiment_command, run_subcommands
 from wavejax.io import atomic_write_json
 from wavejax.report import line_plot
 
@@ -58,21 +58,6 @@ def _rollout(cfg: RolloutConfig) -> dict:
     return res
 
 
-def _analysis(name: str):
-    def run(cfg: AnalysisConfig) -> dict:
-        from wavejax.wave import experiments
-
-        out = cfg.out or default_out("wave", name)
-        out.mkdir(parents=True, exist_ok=True)
-        exp = next(e for e in experiments.EXPERIMENTS if e.name == f"wave.{name}")
-        res = exp.run(cfg.scale, out)
-        atomic_write_json(out / "results.json", dataclasses.asdict(res))
-        for r in res.rows:
-            print(f"{r.quantity}: {r.measured} (paper {r.paper}; holds: {r.holds})")
-        print(f"results and figures in {out}")
-        return dataclasses.asdict(res)
-
-    return run
 
 
 def main(argv: list[str]) -> None:
@@ -81,11 +66,11 @@ def main(argv: list[str]) -> None:
     run_subcommands("wavejax wave", {
         "rollout": (RolloutConfig, _rollout),
         "theory": (type("TheoryConfig", (AnalysisConfig,), {"__doc__": "Theorem 3.1, input modes, basis."}),
-                   _analysis("theory")),
+                   experiment_command("wave", "theory")),
         "spectra": (type("SpectraConfig", (AnalysisConfig,), {"__doc__": "Spectra of M for the four tasks."}),
-                    _analysis("spectra")),
+                    experiment_command("wave", "spectra")),
         "gradients": (type("GradientsConfig", (AnalysisConfig,), {"__doc__": "Gradient norm vs lag."}),
-                      _analysis("gradients")),
+                      experiment_command("wave", "gradients")),
         "travel": (type("TravelConfig", (AnalysisConfig,), {"__doc__": "The '315' probe travelling."}),
-                   _analysis("travel")),
+                   experiment_command("wave", "travel")),
     }, argv)
