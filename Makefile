@@ -33,7 +33,6 @@ bench: $(BENCH_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check wavejax tests benchmarks
-	$(BIN)/ruff format --check wavejax tests benchmarks || true
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_notebooks.py
