@@ -1,11 +1,20 @@
-"""A 16-point tradeoff sweep (Elman, 8 widths x 2 seeds): vmapped seed groups vs sequential training (same process).
+"""A 16-point tradeoff sweep (Elman, 8 widths x 2 seeds): width-packed and seed-vmapped vs sequential training.
 
 Workload (issue 5, acceptance 9): the HMM task of the sweep (``make_task("hmm")``), Elman widths
 1, 2, 3, 4, 6, 8, 12, 16, two seeds each, ``steps`` Adam steps of batch 32 x window 32, float32, the shared engine
-:func:`wavejax.rnn.train`. wavejax ("vmapped groups") trains each width once with its two seeds as the vmapped
-member axis (8 compiled programs, 8 calls); the baseline ("sequential") trains the 16 models one at a time with the
-same engine (``n_members=1``, the member keys passed explicitly so that both train identical models). Compile time is
-measured separately (first pass); the timed passes are warm. Final parameters are checked to agree.
+:func:`wavejax.rnn.train`, all three in the same process with the same thread count:
+
+* "packed" (the sweep's default, ``SweepConfig(pack_widths=True)``): all 16 models as ONE vmapped program
+  (:func:`wavejax.tradeoff.sweep.train_packed`: every member zero-padded to width 16 with its gradient masked to
+  its own units; 1 compiled program, 1 call);
+* "seed-vmapped" (``pack_widths=False``): each width once with its two seeds as the vmapped member axis
+  (8 compiled programs, 8 calls);
+* "sequential" (the baseline): the 16 models one at a time with the same engine (``n_members=1``).
+
+The member keys are passed explicitly so that all three train identical models (final parameters are checked to
+agree to float32 tolerance: vmapped, padded and unvmapped arithmetic may differ in the last bits). Compile time is
+measured separately (the first pass of each, which also serves as warm-up); the timed passes are warm (median over
+``repeat`` runs, IQR and min recorded).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import numpy as np  # noqa: E402
 from wavejax.rnn import TrainConfig, train  # noqa: E402
 from wavejax.tradeoff.data import make_task  # noqa: E402
 from wavejax.tradeoff.models import make_model  # noqa: E402
-from wavejax.tradeoff.sweep import make_batch_fn, make_loss_fn  # noqa: E402
+from wavejax.tradeoff.sweep import make_batch_fn, make_loss_fn, train_packed  # noqa: E402
 
 WIDTHS = (1, 2, 3, 4, 6, 8, 12, 16)
 SEEDS = 2
@@ -37,6 +46,12 @@ def setup(steps):
     models = {w: make_model("elman", w, task.d_in) for w in WIDTHS}
     keys = {w: jax.random.split(jax.random.fold_in(jax.random.key(1), w), SEEDS) for w in WIDTHS}
     return task, batch_fn, cfg, models, keys
+
+
+def packed(task, batch_fn, cfg, models, keys):
+    res = train_packed("elman", list(WIDTHS), [keys[w] for w in WIDTHS], batch_fn, cfg, d_out=task.d_in,
+                       loss_fn=make_loss_fn(task))
+    return {w: p for w, (p, _) in zip(WIDTHS, res, strict=True)}
 
 
 def grouped(task, batch_fn, cfg, models, keys):
@@ -53,32 +68,48 @@ def sequential(task, batch_fn, cfg, models, keys):
     return out
 
 
+def _first(fn, args):
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(fn(*args))
+    return out, time.perf_counter() - t0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true", help="100 steps, 2 repetitions")
     a = p.parse_args(argv)
     steps = 100 if a.quick else 200
-    repeat = 2 if a.quick else 3
+    repeat = 2 if a.quick else 5
     args = setup(steps)
-    t0 = time.perf_counter()
-    pg = grouped(*args)
-    c_group = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ps = sequential(*args)
-    c_seq = time.perf_counter() - t0
-    for w in WIDTHS:  # same models: vmapped vs unvmapped float32 arithmetic may differ in the last bits
-        for x, y in zip(jax.tree_util.tree_leaves(pg[w]), jax.tree_util.tree_leaves(ps[w]), strict=True):
-            np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-3, atol=1e-4)
+    pp, c_pack = _first(packed, args)
+    pg, c_group = _first(grouped, args)
+    ps, c_seq = _first(sequential, args)
+    max_dev = 0.0
+    for w in WIDTHS:  # same models
+        for x, y, z in zip(jax.tree_util.tree_leaves(pp[w]), jax.tree_util.tree_leaves(pg[w]),
+                           jax.tree_util.tree_leaves(ps[w]), strict=True):
+            np.testing.assert_allclose(np.asarray(x), np.asarray(z), rtol=1e-3, atol=1e-4)
+            np.testing.assert_allclose(np.asarray(y), np.asarray(z), rtol=1e-3, atol=1e-4)
+            max_dev = max(max_dev, float(np.max(np.abs(np.asarray(x) - np.asarray(z)))))
+    t_p = time_fn(lambda: packed(*args), repeat=repeat, warmup=0)
     t_g = time_fn(lambda: grouped(*args), repeat=repeat, warmup=0)
     t_s = time_fn(lambda: sequential(*args), repeat=repeat, warmup=0)
     work = len(WIDTHS) * SEEDS * steps
-    rows = [ratio_row(f"16-point sweep (8 widths x 2 seeds, {steps} steps) warm", t_g, "sequential engine", t_s,
-                      target=4.0, work=work, work_unit="model_steps", compile_s=c_group,
-                      first_pass_s={"grouped": c_group, "sequential": c_seq})]
-    first = {"median": c_group, "iqr": 0.0}
-    rows.append(ratio_row("same, first pass (compile included)", first, "sequential engine",
-                          {"median": c_seq, "iqr": 0.0}, target=4.0, work=work, work_unit="model_steps"))
-    write_result("bench_tradeoff", rows, threads=THREADS, steps=steps, widths=WIDTHS, seeds=SEEDS, dtype="float32")
+    case = f"16-point sweep (8 widths x 2 seeds, {steps} steps)"
+    first = {"packed": c_pack, "seed_vmapped": c_group, "sequential": c_seq}
+    rows = [
+        ratio_row(f"{case} warm, width-packed (1 program)", t_p, "sequential engine", t_s, target=4.0, work=work,
+                  work_unit="model_steps", first_pass_s=first, max_abs_param_dev_vs_sequential=max_dev),
+        ratio_row(f"{case} warm, seed-vmapped (8 programs)", t_g, "sequential engine", t_s, work=work,
+                  work_unit="model_steps", first_pass_s=first),
+        ratio_row("same, first pass (compile included), width-packed", {"median": c_pack, "iqr": 0.0},
+                  "sequential engine", {"median": c_seq, "iqr": 0.0}, target=4.0, work=work,
+                  work_unit="model_steps"),
+        ratio_row("same, first pass (compile included), seed-vmapped", {"median": c_group, "iqr": 0.0},
+                  "sequential engine", {"median": c_seq, "iqr": 0.0}, work=work, work_unit="model_steps"),
+    ]
+    write_result("bench_tradeoff", rows, threads=THREADS, steps=steps, repeat=repeat, widths=WIDTHS, seeds=SEEDS,
+                 dtype="float32")
 
 
 if __name__ == "__main__":

@@ -207,10 +207,11 @@ def train_step(state: TrainState, hp: Mapping[str, Any], data: Any = None, *, mo
                cfg: TrainConfig, level=None) -> tuple[TrainState, dict]:
     """One optimizer step of one run (pure; vmap over members, scan over steps).
 
-    ``hp`` holds scalar arrays ``lr``, ``l2``, ``threshold``. ``level`` None (pad mode) uses ``state.level``;
-    a Python int (compile mode) builds that level's shapes and skips the step when ``state.level`` differs.
-    Returns the new state and metrics ``loss``, ``accuracy``, ``grad_norm``, ``level`` (level of this batch)
-    and ``valid`` (the step ran).
+    ``hp`` holds scalar arrays ``lr``, ``l2``, ``threshold`` and optionally ``grad_mask`` (a params-shaped
+    pytree multiplied into the gradient before clipping, see :func:`train`). ``level`` None (pad mode) uses
+    ``state.level``; a Python int (compile mode) builds that level's shapes and skips the step when
+    ``state.level`` differs. Returns the new state and metrics ``loss``, ``accuracy``, ``grad_norm``, ``level``
+    (level of this batch) and ``valid`` (the step ran).
     """
     active = state.step < cfg.steps
     if level is not None:
@@ -226,6 +227,8 @@ def train_step(state: TrainState, hp: Mapping[str, Any], data: Any = None, *, mo
             return loss_fn(pred, y, mask), pred
 
         (loss, pred), grads = jax.value_and_grad(loss_of, has_aux=True)(state.params)
+        if "grad_mask" in hp:  # per-member 0/1 multipliers (train(grad_mask=...)): frozen entries get 0
+            grads = jax.tree.map(lambda g, m: g * m.astype(g.dtype), grads, hp["grad_mask"])
         opt = make_optimizer(hp["lr"], hp["l2"], cfg.clip)
         updates, opt_state = opt.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
@@ -298,7 +301,8 @@ def _hparams(cfg, n, sweep):
 
 def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 1, sweep=None, data=None,
           loss_fn: Callable = masked_mse, out: str | Path | None = None, shard: bool = True,
-          desc: str = "train", callback: Callable[[int, dict], None] | None = None) -> TrainResult:
+          desc: str = "train", callback: Callable[[int, dict], None] | None = None, init_params: Any = None,
+          grad_mask: Any = None) -> TrainResult:
     """Train ``n_members`` runs of ``model`` in one compiled program (vmap over members, sharded over devices).
 
     Args:
@@ -319,6 +323,11 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
       desc: progress-bar label.
       callback: ``callback(step, metrics)`` after every chunk (host side; raising stops training, e.g. to
         simulate an interrupt; the last checkpoint stays valid).
+      init_params: optional stacked initial params (leading axis n_members, the tree ``model.init`` gives)
+        used instead of ``model.init``; the member keys still drive the batches.
+      grad_mask: optional stacked pytree like the params (leading axis n_members) multiplied into every
+        gradient before clipping. Entries whose mask is 0 and whose initial value is 0 stay exactly 0 under
+        Adam and coupled L2 (e.g. zero-padded units, so members of different widths share one program).
 
     Returns:
       :class:`TrainResult` with the stacked final state and per-step history arrays of shape (members, steps)
@@ -334,7 +343,18 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
     if keys.shape != (n,):
         raise ValueError(f"key must be one key or an array of n_members={n} keys; got shape {keys.shape}")
     x0 = _call_batch(batch_fn, keys[0], 0, None if data is None else jax.tree.map(lambda a: a[0], data))[0]
-    state = jax.vmap(lambda k: init_state(model, k, x0, cfg=cfg))(keys)
+    if init_params is None:
+        state = jax.vmap(lambda k: init_state(model, k, x0, cfg=cfg))(keys)
+    else:
+        _check_stacked("init_params", init_params, n)
+        opt0 = make_optimizer(cfg.lr, cfg.l2, cfg.clip)
+        state = jax.vmap(lambda p, k: TrainState(jnp.int32(0), p, opt0.init(p), jnp.int32(0),
+                                                 jax.random.key_data(k)))(init_params, keys)
+    if grad_mask is not None:
+        _check_stacked("grad_mask", grad_mask, n)
+        if jax.tree.structure(grad_mask) != jax.tree.structure(state.params):
+            raise ValueError("grad_mask must have the tree structure of the params")
+        hp = {**hp, "grad_mask": jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), grad_mask)}
     state = jax.tree.map(jnp.copy, state)  # own buffers: the chunk donates its state argument
     out = None if out is None else Path(out)
     if out is not None and cfg.ckpt_every:
@@ -376,6 +396,12 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
             callback(now, m)
     bar.close()
     return TrainResult(distributed.unpad_leading(state, n), hist, out)
+
+
+def _check_stacked(name, tree, n):
+    bad = [a.shape for a in jax.tree.leaves(tree) if not a.shape or a.shape[0] != n]
+    if bad or not jax.tree.leaves(tree):
+        raise ValueError(f"{name} leaves must have a leading axis n_members={n}; got shapes {bad}")
 
 
 def _record(hist, m, valid, starts):

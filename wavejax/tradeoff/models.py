@@ -31,7 +31,8 @@ from jaxtyping import Array, Float
 from wavejax import _validate
 from wavejax.rnn import LSTM, Elman, WaveRNN, sym_uniform
 
-__all__ = ["LatticeLinear", "LatticeAttention", "FAMILIES", "make_model", "macs_per_step", "state_bits"]
+__all__ = ["LatticeLinear", "LatticeAttention", "FAMILIES", "PACKABLE", "make_model", "macs_per_step", "state_bits",
+           "pad_params", "unpad_params"]
 
 FAMILIES = ("elman", "lstm", "wave", "lattice", "attention")
 
@@ -116,6 +117,81 @@ def make_model(family: str, width: int, d_out: int, *, slots: int = 8) -> nn.Mod
     if family == "lattice":
         return LatticeLinear(width=w, d_out=d_out, slots=slots)
     return LatticeAttention(width=w, d_out=d_out, slots=slots)
+
+
+# ------------------------------------------------------------------------------------------ width packing
+# Families whose width-w model equals the width-W model (W >= w) with the extra units' weights at zero: the padded
+# units' states stay exactly 0 (Elman: tanh(0); LSTM: c = σ(0)·0 + σ(0)·tanh(0) = 0, h = σ(0)·tanh(0) = 0; linear
+# lattice: the padded waves never receive anything) and the readout ignores them. The wave family changes its
+# channel layout with the width and the attention boundary scales its scores by sqrt(d), so neither packs.
+PACKABLE = ("elman", "lstm", "lattice")
+
+# per family and parameter: for each axis, how many blocks of `width` units it holds (0: not a unit axis)
+_UNIT_AXES = {
+    "elman": {"W_uh": (1, 0), "W_hh": (1, 1), "W_hy": (0, 1)},
+    "lstm": {"W_ih": (4, 0), "W_hh": (4, 1), "W_hy": (0, 1)},
+    "lattice": {"U": (1, 0), "W_y": (0, 1), "c": (0,), "A": (0, 1, 1)},
+}
+
+
+def _unit_spec(family: str, name: str, ndim: int) -> tuple[int, ...]:
+    _validate.one_of("family", family, PACKABLE)
+    spec = _UNIT_AXES[family].get(name)
+    if spec is None or len(spec) != ndim:
+        raise ValueError(f"unexpected parameter {name!r} (ndim {ndim}) for family {family!r}")
+    return spec
+
+
+def _map_named(fn, params):
+    return jax.tree_util.tree_map_with_path(
+        lambda path, a: fn(str(getattr(path[-1], "key", path[-1])), a), params)
+
+
+def pad_params(family: str, params, width: int, to: int, *, lead: int = 0):
+    """Zero-pad the params of a width-``width`` model of ``family`` to width ``to`` (unit blocks padded at their
+    end, e.g. each LSTM gate separately). ``lead``: number of leading batch axes (e.g. 1 for a member axis)."""
+    if to < width:
+        raise ValueError(f"to={to} must be >= width={width}")
+
+    def pad(name, a):
+        spec = _unit_spec(family, name, a.ndim - lead)
+        shape, widths = list(a.shape[:lead]), [(0, 0)] * lead
+        for ax, blocks in enumerate(spec):
+            n = a.shape[lead + ax]
+            if blocks:
+                shape += [blocks, n // blocks]
+                widths += [(0, 0), (0, (to - width))]
+            else:
+                shape += [n]
+                widths += [(0, 0)]
+        b = jnp.pad(jnp.reshape(a, shape), widths)
+        return jnp.reshape(b, a.shape[:lead] + tuple(
+            (blocks * to if blocks else a.shape[lead + ax]) for ax, blocks in enumerate(spec)))
+
+    return _map_named(pad, params)
+
+
+def unpad_params(family: str, params, width: int, to: int, *, lead: int = 0):
+    """Inverse of :func:`pad_params`: the width-``width`` block of params padded to width ``to``."""
+
+    def cut(name, a):
+        spec = _unit_spec(family, name, a.ndim - lead)
+        shape, idx = list(a.shape[:lead]), [slice(None)] * lead
+        for ax, blocks in enumerate(spec):
+            n = a.shape[lead + ax]
+            if blocks:
+                if n != blocks * to:
+                    raise ValueError(f"{name}: axis {ax} has {n} entries, expected {blocks * to}")
+                shape += [blocks, to]
+                idx += [slice(None), slice(0, width)]
+            else:
+                shape += [n]
+                idx += [slice(None)]
+        b = jnp.reshape(a, shape)[tuple(idx)]
+        return jnp.reshape(b, a.shape[:lead] + tuple(
+            (blocks * width if blocks else a.shape[lead + ax]) for ax, blocks in enumerate(spec)))
+
+    return _map_named(cut, params)
 
 
 def macs_per_step(family: str, width: int, d_in: int, d_out: int, *, slots: int = 8) -> int:

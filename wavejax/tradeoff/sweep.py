@@ -1,12 +1,14 @@
 """The architecture sweep as a resumable job (tradeoff.md §4 steps 3–4).
 
 A sweep trains every (family, width) group of the model family with its seeds as the engine's vmapped member
-axis (:func:`wavejax.rnn.train`), then runs the compression ladder (b, s) on every trained member and evaluates
-all dequantised models of the group in one vmapped call whose leading axis is sharded over a 1-D ``Mesh`` of
-all devices (:func:`wavejax.distributed.shard_leading`). Every point is appended to ``<out>/points.jsonl`` as soon
-as it exists (:func:`wavejax.io.append_jsonl`, one fsynced line), keyed by a hash of everything that determines
-it; a rerun reads the file and skips every group whose points are all present, so a killed sweep loses at most
-the group in flight and never duplicates a point.
+axis (:func:`wavejax.rnn.train`) — by default several widths of one family at once as ONE vmapped program
+("width packing", :func:`train_packed`; ``SweepConfig.pack_widths``/``pack_members``) — then runs the
+compression ladder (b, s) on every trained member and evaluates all dequantised models of the group in one
+vmapped call whose leading axis is sharded over a 1-D ``Mesh`` of all devices
+(:func:`wavejax.distributed.shard_leading`). Every point is appended to ``<out>/points.jsonl`` as soon as it
+exists (:func:`wavejax.io.append_jsonl`, one fsynced line), keyed by a hash of everything that determines it; a
+rerun reads the file and skips every group whose points are all present, so a killed sweep loses at most the
+group (or pack) in flight and never duplicates a point (a rerun packs only the unfinished widths).
 
 Losses: log-loss in nats/step (one-hot symbol tasks) or MSE (real-valued tasks), averaged over the test programs
 after a burn-in of ``burn`` steps, each test program run from h(0) = 0 over its whole length.
@@ -30,11 +32,11 @@ from wavejax import _validate, io
 from wavejax.distributed import pad_leading, shard_leading, unpad_leading
 from wavejax.tradeoff import cost as _cost
 from wavejax.tradeoff.data import TASKS, TaskData, make_task
-from wavejax.tradeoff.models import FAMILIES, macs_per_step, make_model, state_bits
+from wavejax.tradeoff.models import FAMILIES, PACKABLE, macs_per_step, make_model, pad_params, state_bits, unpad_params
 from wavejax.tradeoff.predictors import trivial_points
 
 __all__ = ["SweepConfig", "run_sweep", "make_batch_fn", "make_loss_fn", "evaluate_stack", "ladder_points",
-           "group_key", "load_points", "task_summary"]
+           "group_key", "load_points", "task_summary", "train_packed"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -57,6 +59,12 @@ class SweepConfig:
     slots: int = 8  # s for the lattice families
     ckpt_every: int = 0  # engine checkpoints inside a group (0: a killed group restarts)
     seed: int = 0  # root PRNG seed (data and models)
+    # width packing: train several widths of one family (PACKABLE) as ONE vmapped program, every member padded to
+    # the pack's largest width with its extra units' weights at zero and their gradients masked (the width-w
+    # member is the width-w model up to float summation order); at most pack_members members per program.
+    # Does not change which models are trained (not part of the group keys).
+    pack_widths: bool = True
+    pack_members: int = 32
 
     def __post_init__(self):
         if self.task not in TASKS and not self.task.startswith("traces:"):
@@ -76,6 +84,7 @@ class SweepConfig:
             _validate.positive_int(name, getattr(self, name))
         _validate.nonneg_int("burn", self.burn)
         _validate.nonneg_int("ckpt_every", self.ckpt_every)
+        _validate.positive_int("pack_members", self.pack_members)
         _validate.positive("lr", self.lr)
         if self.burn >= self.window:
             raise ValueError(f"burn must be < window; got burn={self.burn}, window={self.window}")
@@ -99,7 +108,8 @@ class SweepConfig:
 def group_key(cfg: SweepConfig, family: str, width: int) -> str:
     """Hash of everything that determines a group's trained models (not the compression ladder)."""
     fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("families", "widths", "bits",
-                                                                            "sparsities", "ckpt_every")}
+                                                                            "sparsities", "ckpt_every",
+                                                                            "pack_widths", "pack_members")}
     return f"{family}-w{width}-" + io.config_hash({**fields, "family": family, "width": width})
 
 
@@ -236,6 +246,116 @@ def _drop_torn_tail(path: Path) -> None:
         io.atomic_write_bytes(path, blob[: blob.rfind(b"\n") + 1])
 
 
+def _packs(cfg: SweepConfig, family: str, groups: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Split a family's unfinished (width, group key) list into packs trained as one program each: consecutive
+    widths (ascending), at most ``cfg.pack_members // cfg.seeds`` widths per pack; one width per pack when packing
+    is off or the family does not pack."""
+    per = max(1, cfg.pack_members // cfg.seeds) if cfg.pack_widths and family in PACKABLE else 1
+    groups = sorted(groups)
+    return [groups[i:i + per] for i in range(0, len(groups), per)]
+
+
+def _train_pack(cfg: SweepConfig, family: str, pack: list[tuple[int, str]], task: TaskData, batch_fn: Callable,
+                tcfg, root, out: Path):
+    """Train the seeds of every (width, group key) of ``pack`` as one vmapped program; yields ``(width, gkey,
+    params stacked over seeds (width-``width`` shapes), loss history (seeds, steps))`` per width.
+
+    Member keys are those of the unpacked group, ``split(fold_in(root, group seed), seeds)``, and every member starts
+    from the width-w model's own init (zero-padded), so a pack trains the same models as separate groups."""
+    from wavejax.rnn import train
+
+    def gseed(gkey):
+        return int(gkey.rsplit("-", 1)[1][:7], 16)
+
+    if len(pack) == 1:  # the plain group: the engine's own init from the group key
+        (width, gkey), = pack
+        model = make_model(family, width, task.d_in, slots=cfg.slots)
+        res = train(model, batch_fn, tcfg, key=jax.random.fold_in(root, gseed(gkey)), n_members=cfg.seeds,
+                    loss_fn=make_loss_fn(task), out=out / "groups" / gkey, desc=f"{family} w={width}")
+        yield width, gkey, res.state.params, res.history["loss"]
+        return
+    keys = [jax.random.split(jax.random.fold_in(root, gseed(g)), cfg.seeds) for _, g in pack]
+    pkey = f"{family}-pack-" + io.config_hash({"groups": [g for _, g in pack]})
+    res = train_packed(family, [w for w, _ in pack], keys, batch_fn, tcfg, d_out=task.d_in, slots=cfg.slots,
+                       loss_fn=make_loss_fn(task), out=out / "groups" / pkey)
+    for (width, gkey), (params, loss) in zip(pack, res, strict=True):
+        yield width, gkey, params, loss
+
+
+def train_packed(family: str, widths: list[int], keys: list[jax.Array], batch_fn: Callable, tcfg, *, d_out: int,
+                 slots: int = 8, loss_fn: Callable | None = None, out: str | Path | None = None
+                 ) -> list[tuple[Any, np.ndarray]]:
+    """Train several widths of one family as ONE vmapped engine program (width packing).
+
+    Width ``widths[i]`` gets ``len(keys[i])`` members with member keys ``keys[i]``; every member starts from the
+    width-w model's init ``init(split(key)[0])`` (what the engine gives an unpacked run with that key), zero-padded
+    to W = max(widths) (:func:`~wavejax.tradeoff.models.pad_params`), and the engine multiplies its gradient by its
+    0/1 unit mask (``train(init_params=..., grad_mask=...)``): the padded entries stay exactly 0 and the width-w
+    member computes the width-w model up to float32 summation order.
+
+    Returns:
+      per width, ``(params stacked over its members with width-w shapes, loss history (members, steps))``.
+    """
+    from wavejax.rnn import masked_mse, train
+
+    _validate.one_of("family", family, PACKABLE)
+    if len(widths) != len(keys) or not widths:
+        raise ValueError(f"need one key array per width; got {len(widths)} widths and {len(keys)} key arrays")
+    W = max(widths)
+    counts = tuple(len(k) for k in keys)
+    allkeys = jnp.concatenate(keys)
+    x0 = batch_fn(allkeys[0], 0)[0]
+    init, mask = _pack_init_fn(family, tuple(widths), counts, d_out, slots, tuple(x0.shape), str(x0.dtype))(allkeys)
+    res = train(make_model(family, W, d_out, slots=slots), batch_fn, tcfg, key=allkeys, n_members=len(allkeys),
+                loss_fn=loss_fn or masked_mse, out=out, desc=f"{family} w={'/'.join(map(str, widths))}",
+                init_params=init, grad_mask=mask)
+    params = _unpack_fn(family, tuple(widths), counts)(res.state.params)
+    outs, lo = [], 0
+    for p, n in zip(params, counts, strict=True):
+        outs.append((p, res.history["loss"][lo:lo + n]))
+        lo += n
+    return outs
+
+
+@functools.lru_cache(maxsize=32)
+def _pack_init_fn(family: str, widths: tuple[int, ...], counts: tuple[int, ...], d_out: int, slots: int,
+                  x_shape: tuple[int, ...], x_dtype: str):
+    """jit(keys -> (padded stacked init params, 0/1 unit masks)) of a pack (one program, not ~100 eager ops per
+    width); ``x_shape``/``x_dtype``: the model input of the batches."""
+    W = max(widths)
+    x0 = jax.ShapeDtypeStruct(x_shape, jnp.dtype(x_dtype))
+
+    def fn(keys):
+        inits, masks, lo = [], [], 0
+        for width, n in zip(widths, counts, strict=True):
+            m_w = make_model(family, width, d_out, slots=slots)
+            # lazy_init: the same params as init without tracing the forward pass (which cost seconds of compile)
+            p = jax.vmap(lambda k, m_w=m_w: m_w.lazy_init(jax.random.split(k)[0], x0)["params"])(keys[lo:lo + n])
+            lo += n
+            inits.append(pad_params(family, p, width, W, lead=1))
+            masks.append(pad_params(family, jax.tree_util.tree_map(jnp.ones_like, p), width, W, lead=1))
+        cat = functools.partial(jax.tree_util.tree_map, lambda *a: jnp.concatenate(a))
+        return cat(*inits), cat(*masks)
+
+    return jax.jit(fn)
+
+
+@functools.lru_cache(maxsize=32)
+def _unpack_fn(family: str, widths: tuple[int, ...], counts: tuple[int, ...]):
+    """jit(padded stacked params -> [width-w params stacked over that width's members, per width])."""
+    W = max(widths)
+
+    def fn(params):
+        outs, lo = [], 0
+        for width, n in zip(widths, counts, strict=True):
+            sub = jax.tree_util.tree_map(lambda a, lo=lo, n=n: a[lo:lo + n], params)
+            outs.append(unpad_params(family, sub, width, W, lead=1))
+            lo += n
+        return outs
+
+    return jax.jit(fn)
+
+
 def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], None] | None = None
               ) -> dict[str, Any]:
     """Run (or resume) the sweep, appending every point to ``<out>/points.jsonl``.
@@ -250,7 +370,7 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
       "seconds": float, "task": TaskData}``.
     """
     from wavejax.progress import progress
-    from wavejax.rnn import TrainConfig, train
+    from wavejax.rnn import TrainConfig
 
     out = Path(out)
     path = out / "points.jsonl"
@@ -271,24 +391,26 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
                        log_every=min(cfg.steps, 100), ckpt_every=cfg.ckpt_every)
     batch_fn = make_batch_fn(task, batch=cfg.batch, window=cfg.window, burn=cfg.burn)
     trained, skipped = [], []
-    groups = [(f, w) for f in cfg.families for w in cfg.widths]
-    for family, width in progress(groups, total=len(groups), desc=f"sweep {cfg.task}"):
-        gkey = group_key(cfg, family, width)
-        want = [_point_key(gkey, m, b, s) for m in range(cfg.seeds) for b in cfg.bits for s in cfg.sparsities]
-        if all(k in done for k in want):
-            skipped.append(gkey)
-            continue
-        model = make_model(family, width, task.d_in, slots=cfg.slots)
-        gseed = int(gkey.rsplit("-", 1)[1][:7], 16)
-        res = train(model, batch_fn, tcfg, key=jax.random.fold_in(root, gseed), n_members=cfg.seeds,
-                    loss_fn=make_loss_fn(task), out=out / "groups" / gkey, desc=f"{family} w={width}")
-        for rec in ladder_points(model, res.state.params, task, cfg, family=family, width=width, gkey=gkey):
-            if rec["key"] not in done:
-                rec["train_loss_end"] = float(np.nanmean(res.history["loss"][rec["seed"], -10:]))
-                io.append_jsonl(path, rec)
-                done.add(rec["key"])
-        trained.append(gkey)
-        if on_group is not None:
-            on_group(gkey)
+    todo: dict[str, list[tuple[int, str]]] = {}
+    for family in cfg.families:
+        for width in cfg.widths:
+            gkey = group_key(cfg, family, width)
+            want = [_point_key(gkey, m, b, s) for m in range(cfg.seeds) for b in cfg.bits for s in cfg.sparsities]
+            if all(k in done for k in want):
+                skipped.append(gkey)
+            else:
+                todo.setdefault(family, []).append((width, gkey))
+    packs = [(family, pack) for family, groups in todo.items() for pack in _packs(cfg, family, groups)]
+    for family, pack in progress(packs, total=len(packs), desc=f"sweep {cfg.task}"):
+        for width, gkey, params, loss_hist in _train_pack(cfg, family, pack, task, batch_fn, tcfg, root, out):
+            model = make_model(family, width, task.d_in, slots=cfg.slots)
+            for rec in ladder_points(model, params, task, cfg, family=family, width=width, gkey=gkey):
+                if rec["key"] not in done:
+                    rec["train_loss_end"] = float(np.nanmean(loss_hist[rec["seed"], -10:]))
+                    io.append_jsonl(path, rec)
+                    done.add(rec["key"])
+            trained.append(gkey)
+            if on_group is not None:
+                on_group(gkey)
     return {"trained": trained, "skipped": skipped, "n_points": len(load_points(out)),
             "seconds": time.perf_counter() - t0, "task": task}
