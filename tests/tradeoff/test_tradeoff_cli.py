@@ -16,16 +16,21 @@ def _cli_sweep(tmp_path, families):
           "--seeds", "2", "--bits", "4", "32", "--sparsities", "0.0", "--steps", "100", "--length", "300",
           "--out", str(out)])
     pts = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
+    return out, pts
+
+
+def _check_points(pts, families):
+    """Every family trained 2 seeds x 2 bit widths, and every trained loss is finite and below 3x chance."""
     assert set(families) <= {p["family"] for p in pts}
     trained = [p for p in pts if p["group"] != "trivial"]
     assert len(trained) == len(families) * 2 * 2
-    assert all(p["loss"] is not None and 0 < p["loss"] < 3 for p in trained)  # finite, below 3x chance
-    return out
+    assert all(p["loss"] is not None and 0 < p["loss"] < 3 for p in trained)
 
 
 def test_cli_sweep_then_frontier(tmp_path):
     """The sweep trains, quantises and evaluates; the frontier command writes its analysis and figures."""
-    out = _cli_sweep(tmp_path, ("elman",))
+    out, pts = _cli_sweep(tmp_path, ("elman",))
+    _check_points(pts, ("elman",))
     main(["tradeoff", "frontier", "--sweep", str(out), "--n-boot", "10"])
     res = json.loads((out / "analysis.json").read_text())
     assert res["front"] and res["mdl"]["cost_bits"] >= 0
@@ -37,7 +42,11 @@ def test_cli_sweep_then_frontier(tmp_path):
 def test_cli_sweep_all_families(tmp_path):
     """Every family trains and stays finite over whole test programs (the attention lattice diverged before its
     boundary was squashed)."""
-    _cli_sweep(tmp_path, FAMILIES)
+    _, pts = _cli_sweep(tmp_path, FAMILIES)
+    trained = [p for p in pts if p["group"] != "trivial"]
+    assert {p["family"] for p in trained} == set(FAMILIES)
+    assert len(trained) == len(FAMILIES) * 2 * 2
+    assert all(p["loss"] is not None and 0 < p["loss"] < 3 for p in trained)  # finite, below 3x chance
 
 
 @pytest.mark.parametrize("family", FAMILIES)
