@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from helpers import run_multidevice
 
-from wavejax.distributed import pad_leading, shard_leading, sweep_mesh, unpad_leading
+from wavejax.distributed import pad_leading, shard_leading, sweep_mesh, sweep_vmap, unpad_leading
 
 
 def test_pad_unpad_round_trip():
@@ -30,13 +30,14 @@ def test_bad_trees_are_rejected():
         shard_leading({})
     with pytest.raises(ValueError, match="multiple"):
         pad_leading(jnp.ones(3), 0)
+    assert sweep_vmap(lambda a: 2 * a, sweep_mesh())(jnp.arange(3.0)).tolist() == [0.0, 2.0, 4.0]  # one device
 
 
 @pytest.mark.multidevice
 def test_sharded_vmap_equals_single_device():
     out = run_multidevice("""
         import jax, jax.numpy as jnp, numpy as np
-        from wavejax.distributed import shard_leading, unpad_leading
+        from wavejax.distributed import shard_leading, sweep_mesh, sweep_vmap, unpad_leading
 
         def member(p):  # a small nonlinear recurrence per sweep member
             def body(h, _):
@@ -50,7 +51,10 @@ def test_sharded_vmap_equals_single_device():
         ref = np.asarray(f(tree))
         sharded, n = shard_leading(tree)
         got = f(sharded)
+        g = jax.jit(sweep_vmap(lambda p, s: member(p) * s, sweep_mesh(), in_axes=(0, None)))
+        got2 = g(sharded, 2.0)  # shard_map path, a replicated scalar argument
         print(len(jax.devices()), n, len(got.sharding.device_set),
-              bool(np.array_equal(np.asarray(unpad_leading(got, n)), ref)))
+              bool(np.array_equal(np.asarray(unpad_leading(got, n)), ref)),
+              bool(np.array_equal(np.asarray(unpad_leading(got2, n)), 2.0 * ref)))
     """)
-    assert out.split() == ["4", "7", "4", "True"]
+    assert out.split() == ["4", "7", "4", "True", "True"]

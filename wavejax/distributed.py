@@ -23,6 +23,7 @@ On CPU the path is tested with ``XLA_FLAGS=--xla_force_host_platform_device_coun
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -31,7 +32,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 __all__ = ["AXIS", "initialize", "sweep_mesh", "sweep_sharding", "pad_leading", "shard_leading",
-           "unpad_leading", "n_devices"]
+           "unpad_leading", "n_devices", "sweep_vmap"]
 
 AXIS = "sweep"  # the mesh axis name of every wavejax sweep
 
@@ -127,3 +128,26 @@ def shard_leading(tree: Any, mesh: Mesh | None = None, *, pad: bool = True) -> t
             return tree, n
         tree, _ = pad_leading(tree, k)
     return jax.device_put(tree, sweep_sharding(mesh)), n
+
+
+def sweep_vmap(fn: Callable, mesh: Mesh | None = None, *, in_axes: int | tuple[int | None, ...] = 0) -> Callable:
+    """``jax.vmap(fn, in_axes)`` over the sweep axis; on a multi-device ``mesh`` run under ``shard_map``.
+
+    Under ``shard_map`` every device executes exactly the single-device vmapped program on its slice of members
+    (sweep members never communicate), so the sharded sweep returns the same bits as the unsharded one. Plain
+    ``jit`` on sharded inputs lets the SPMD partitioner re-fuse elementwise code differently, which can change
+    the last bit of results. Arguments with ``in_axes`` ``None`` are replicated; outputs are split along the
+    sweep axis. Inputs mapped over must already be padded to a multiple of the device count
+    (:func:`shard_leading` does it).
+    """
+    run = jax.vmap(fn, in_axes=in_axes)
+    if mesh is None or mesh.devices.size == 1:
+        return run
+
+    def spec(ax):
+        if ax not in (0, None):
+            raise ValueError(f"in_axes entries must be 0 or None, got {ax!r}")
+        return PartitionSpec(AXIS) if ax == 0 else PartitionSpec()
+
+    in_specs = spec(in_axes) if not isinstance(in_axes, tuple) else tuple(spec(a) for a in in_axes)
+    return jax.shard_map(run, mesh=mesh, in_specs=in_specs, out_specs=PartitionSpec(AXIS), check_vma=False)

@@ -53,7 +53,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.sharding import PartitionSpec
 
 from wavejax import _validate, distributed, io
 from wavejax.progress import progress
@@ -264,11 +263,7 @@ def _chunk_fn(model, batch_fn, loss_fn, cfg, level, mesh=None):
 
         return jax.lax.scan(body, state, None, length=cfg.chunk)
 
-    run = jax.vmap(run_one)
-    if mesh is not None:
-        spec = PartitionSpec(distributed.AXIS)
-        run = jax.shard_map(run, mesh=mesh, in_specs=(spec, spec, spec), out_specs=spec, check_vma=False)
-    return jax.jit(run, donate_argnums=0)
+    return jax.jit(distributed.sweep_vmap(run_one, mesh), donate_argnums=0)
 
 
 def shard_members(tree: Any, n_members: int) -> Any:

@@ -27,9 +27,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 
 from wavejax import _validate, io
-from wavejax.distributed import pad_leading, shard_leading, unpad_leading
+from wavejax.distributed import pad_leading, shard_leading, sweep_mesh, sweep_vmap, unpad_leading
 from wavejax.tradeoff import cost as _cost
 from wavejax.tradeoff.data import TASKS, TaskData, make_task
 from wavejax.tradeoff.models import FAMILIES, PACKABLE, macs_per_step, make_model, pad_params, state_bits, unpad_params
@@ -157,10 +158,11 @@ def make_loss_fn(task: TaskData) -> Callable:
 
 # -------------------------------------------------------------------------------------- sharded evaluation
 @functools.lru_cache(maxsize=32)
-def _eval_fn(model, loss_fn: Callable) -> Callable:
-    """jit(vmap(params -> loss)) over the member axis (cached per model so equal groups compile once)."""
-    return jax.jit(jax.vmap(lambda p, x, y, mask: loss_fn(model.apply({"params": p}, x), y, mask),
-                            in_axes=(0, None, None, None)))
+def _eval_fn(model, loss_fn: Callable, mesh: Mesh | None = None) -> Callable:
+    """jit(vmap(params -> loss)) over the member axis, under ``shard_map`` on several devices (same bits as one
+    device; :func:`wavejax.distributed.sweep_vmap`); cached per model so equal groups compile once."""
+    return jax.jit(sweep_vmap(lambda p, x, y, mask: loss_fn(model.apply({"params": p}, x), y, mask), mesh,
+                              in_axes=(0, None, None, None)))
 
 
 def evaluate_stack(model, params: Any, task: TaskData, *, burn: int, split: str = "test",
@@ -180,7 +182,7 @@ def evaluate_stack(model, params: Any, task: TaskData, *, burn: int, split: str 
     data = jnp.asarray(getattr(task, split))
     x, y = _encode(data[:, :-1], task), _encode(data[:, 1:], task)
     mask = jnp.arange(x.shape[1]) >= burn
-    fn = _eval_fn(model, make_loss_fn(task))
+    fn = _eval_fn(model, make_loss_fn(task), sweep_mesh() if jax.device_count() > 1 else None)
     M = int(jax.tree_util.tree_leaves(params)[0].shape[0])
     size = min(M, max_members)
     out = []
