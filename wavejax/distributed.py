@@ -130,17 +130,48 @@ def shard_leading(tree: Any, mesh: Mesh | None = None, *, pad: bool = True) -> t
     return jax.device_put(tree, sweep_sharding(mesh)), n
 
 
-def sweep_vmap(fn: Callable, mesh: Mesh | None = None, *, in_axes: int | tuple[int | None, ...] = 0) -> Callable:
+def sweep_vmap(fn: Callable, mesh: Mesh | None = None, *, in_axes: int | tuple[int | None, ...] = 0,
+               block: int | None = None) -> Callable:
     """``jax.vmap(fn, in_axes)`` over the sweep axis; on a multi-device ``mesh`` run under ``shard_map``.
 
-    Under ``shard_map`` every device executes exactly the single-device vmapped program on its slice of members
-    (sweep members never communicate), so the sharded sweep returns the same bits as the unsharded one. Plain
-    ``jit`` on sharded inputs lets the SPMD partitioner re-fuse elementwise code differently, which can change
-    the last bit of results. Arguments with ``in_axes`` ``None`` are replicated; outputs are split along the
-    sweep axis. Inputs mapped over must already be padded to a multiple of the device count
-    (:func:`shard_leading` does it).
+    Under ``shard_map`` every device executes the single-device vmapped program on its slice of members (sweep
+    members never communicate). Plain ``jit`` on sharded inputs lets the SPMD partitioner re-fuse elementwise
+    code differently, which can change the last bit of results. Arguments with ``in_axes`` ``None`` are
+    replicated; outputs are split along the sweep axis. Inputs mapped over must already be padded to a multiple of
+    the device count (:func:`shard_leading` does it), and of ``devices * block`` when ``block`` is given.
+
+    Args:
+      fn: the per-member function.
+      mesh: 1-D ``"sweep"`` mesh; ``None`` or one device: plain vmap.
+      in_axes: 0 (mapped) or ``None`` (replicated) per argument.
+      block: if given, every device maps ``jax.vmap(fn)`` over consecutive blocks of ``block`` members with
+        ``lax.map`` instead of vmapping its whole slice at once. XLA may compile a vmapped reduction differently
+        for different member counts (one ulp apart); with a fixed block the compiled per-block program is the
+        same whatever the device count, so a sweep sharded over k devices returns the same bits as on one.
     """
-    run = jax.vmap(fn, in_axes=in_axes)
+    if block is not None and (not isinstance(block, int) or block < 1):
+        raise ValueError(f"block must be a positive int or None, got {block!r}")
+    axes = in_axes if isinstance(in_axes, tuple) else None
+    vm = jax.vmap(fn, in_axes=in_axes)
+
+    def run(*args):
+        if block is None:
+            return vm(*args)
+        mapped = [axes is None or axes[i] == 0 for i in range(len(args))]
+        n = _leading([a for a, m in zip(args, mapped, strict=True) if m])
+        if n % block:
+            raise ValueError(f"the sweep axis ({n} members per device) must be a multiple of block={block}")
+
+        def split(a):
+            return jax.tree_util.tree_map(lambda x: x.reshape((n // block, block) + x.shape[1:]), a)
+
+        def body(chunk):
+            it = iter(chunk)
+            return vm(*[next(it) if m else a for a, m in zip(args, mapped, strict=True)])
+
+        out = jax.lax.map(body, [split(a) for a, m in zip(args, mapped, strict=True) if m])
+        return jax.tree_util.tree_map(lambda x: x.reshape((n,) + x.shape[2:]), out)
+
     if mesh is None or mesh.devices.size == 1:
         return run
 

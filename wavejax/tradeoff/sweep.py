@@ -157,12 +157,16 @@ def make_loss_fn(task: TaskData) -> Callable:
 
 
 # -------------------------------------------------------------------------------------- sharded evaluation
+EVAL_BLOCK = 8  # members vmapped together in the evaluation; fixed so that any device count gives the same bits
+
+
 @functools.lru_cache(maxsize=32)
 def _eval_fn(model, loss_fn: Callable, mesh: Mesh | None = None) -> Callable:
-    """jit(vmap(params -> loss)) over the member axis, under ``shard_map`` on several devices (same bits as one
-    device; :func:`wavejax.distributed.sweep_vmap`); cached per model so equal groups compile once."""
+    """jit(vmap(params -> loss)) over the member axis in blocks of :data:`EVAL_BLOCK`, under ``shard_map`` on
+    several devices (same bits as one device; :func:`wavejax.distributed.sweep_vmap`); cached per model so equal
+    groups compile once."""
     return jax.jit(sweep_vmap(lambda p, x, y, mask: loss_fn(model.apply({"params": p}, x), y, mask), mesh,
-                              in_axes=(0, None, None, None)))
+                              in_axes=(0, None, None, None), block=EVAL_BLOCK))
 
 
 def evaluate_stack(model, params: Any, task: TaskData, *, burn: int, split: str = "test",
@@ -171,8 +175,9 @@ def evaluate_stack(model, params: Any, task: TaskData, *, burn: int, split: str 
 
     Each program is run from h(0) = 0 over its whole length; the loss averages steps t >= ``burn`` of all
     programs. The member axis is vmapped and laid over all devices by :func:`wavejax.distributed.shard_leading`
-    (padded to a multiple of the device count, padding dropped with :func:`~wavejax.distributed.unpad_leading`),
-    in blocks of at most ``max_members`` (the last block padded, so one compile serves all blocks).
+    (padded to whole blocks of :data:`EVAL_BLOCK` per device, padding dropped with
+    :func:`~wavejax.distributed.unpad_leading`), in calls of at most ``max_members`` (the last one padded, so one
+    compile serves all). The fixed block makes the losses bit-identical for any device count.
 
     Returns:
       float64 array of shape (M,); non-finite where a (dequantised) model diverges.
@@ -184,11 +189,13 @@ def evaluate_stack(model, params: Any, task: TaskData, *, burn: int, split: str 
     mask = jnp.arange(x.shape[1]) >= burn
     fn = _eval_fn(model, make_loss_fn(task), sweep_mesh() if jax.device_count() > 1 else None)
     M = int(jax.tree_util.tree_leaves(params)[0].shape[0])
+    unit = EVAL_BLOCK * jax.device_count()  # every device gets whole blocks
     size = min(M, max_members)
     out = []
     for lo in range(0, M, size):
         block = jax.tree_util.tree_map(lambda a, lo=lo: jnp.asarray(a[lo:lo + size]), params)
-        block, n = pad_leading(block, size)
+        block, _ = pad_leading(block, size)  # the last block padded to ``size``: one compile serves all blocks
+        block, n = pad_leading(block, -(-size // unit) * unit)
         sharded, _ = shard_leading(block)
         losses = unpad_leading(fn(sharded, x, y, mask), n)
         out.append(np.asarray(jax.device_get(losses), np.float64))
