@@ -166,13 +166,48 @@ def scaling_plot(name: str, sizes: list[float], series: dict[str, list[float]], 
     RESULTS.mkdir(parents=True, exist_ok=True)
     fig = RESULTS / f"{name}_scaling.png"
     try:
-        from wavejax.report.plots import line_plot
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import NullFormatter
 
-        line_plot(fig, curves, logx=True, logy=True, xlabel=xlabel, ylabel=ylabel,
-                  title=title or f"{name}: time vs {xlabel} (log-log, fitted exponent)")
+        from wavejax.report.plots import save_figure  # selects the Agg backend
+
+        f, ax = plt.subplots(figsize=(6, 4))
+        for label, (x, y) in curves.items():
+            ax.plot(x, y, marker="o", ms=3, label=label)
+        ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel,
+               title=title or f"{name}: time vs {xlabel} (log-log, fitted exponent)")
+        # ticks at the swept sizes, plain numbers: over 1-2 decades matplotlib's log-axis minor labels overlap
+        ax.set_xticks(list(sizes), [f"{x:g}" for x in sizes])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        save_figure(f, fig)
     except ImportError:  # pragma: no cover - plotting is optional for the numbers
         fig = None
     for label, e in exps.items():
         print(f"  scaling {label}: time ~ {xlabel}^{e:.2f}")
     return {"x": xlabel, "sizes": list(sizes), "times": {k: list(v) for k, v in series.items()},
             "exponents": exps, "figure": None if fig is None else fig.name}
+
+
+def update_scaling(name: str, scaling: dict[str, Any], **extra: Any) -> Path:
+    """``--scaling-only``: store ``scaling`` as the ``scaling`` key of ``benchmarks/results/<name>.json``, nothing else.
+
+    Every other key of an existing file (rows, machine, settings) is kept as it is; the file is rewritten atomically
+    (temp file + ``os.replace``). The record gets its own ``date``, ``load_average`` and ``machine`` (node name)
+    because the file's ``machine`` block describes the run of the rows. Without a file: ``write_result(name, [],
+    scaling=scaling, **extra)``.
+    """
+    scaling = {**scaling, "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.node()}
+    if hasattr(os, "getloadavg"):
+        scaling["load_average"] = list(os.getloadavg())
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        return write_result(name, [], scaling=scaling, **extra)
+    payload = json.loads(path.read_text())
+    payload["scaling"] = scaling
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    os.replace(tmp, path)
+    print(f"\n{name}: scaling record written to {path} (rows and other keys kept)")
+    return path

@@ -7,6 +7,10 @@ sizes). wavejax runs ``outer_step`` under ``jax.jit`` (one call per outer step) 
 in one ``lax.scan``, time / 10); PyTorch runs the same step eagerly with ``torch._foreach`` RMSProp, same thread
 count. Agreement: with Flax weights copied into the torch modules, G(z), D(x) and the critic loss agree on the same
 inputs (the two steps draw different random batches, so trajectories are not compared).
+
+Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
+time of one outer step vs batch B = 8 ... 128 at h = 8, ``outer_step`` under ``jit`` (compiled and warmed up
+first) vs torch eager, best of a few, log-log plot ``results/bench_gan_scaling.png`` with fitted exponents.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from _common import compile_time, pin_threads, ratio_row, time_fn, write_result
+from _common import compile_time, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
 
 THREADS = pin_threads(2)
 
@@ -35,6 +39,8 @@ from wavejax.gan import (  # noqa: E402
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SCALING_B = (8, 16, 32, 64, 128)  # batch sizes of the scaling plot (h = 8)
 
 
 def case(hidden, batch, rows, repeat):
@@ -93,16 +99,61 @@ def case(hidden, batch, rows, repeat):
                           work_unit="outer_steps", compile_s=c10))
 
 
+def scaling_sweep(hidden=8, repeat=4):
+    """Time of one outer step vs batch B (SCALING_B): jitted ``outer_step`` (compiled first) vs torch eager, best of
+    ``repeat`` after two warm-up steps each."""
+    import torch
+    from baselines.torch_gan import TorchSharedGAN
+
+    torch.set_num_threads(THREADS)
+    print(f"bench_gan: scaling in batch B (8x8, h={hidden}) ...", flush=True)
+    x = load_digits(8)[0]
+    data = jnp.asarray(x)
+    tdata = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+    step = jax.jit(outer_step, static_argnames="cfg")
+    series = {"wavejax outer_step (jit)": [], "torch eager": []}
+    for B in SCALING_B:
+        cfg = GANConfig(hidden=hidden, image_size=8, batch=B, sharing="conv2", data="digits", steps=10)
+        sg, sd = create_states(jax.random.key(0), cfg)
+        state = {"g": sg, "d": sd, "k": 0}
+
+        def run_step(state=state, cfg=cfg):
+            state["k"] += 1
+            state["g"], state["d"], m = step(state["g"], state["d"], jax.random.key(state["k"]), data, cfg=cfg)
+            return m
+
+        c = compile_time(run_step)
+        t_j = time_fn(run_step, repeat=repeat, warmup=2)
+        tg = TorchSharedGAN(hidden, 8, B)
+        t_t = time_fn(lambda tg=tg: tg.outer_step(tdata), repeat=repeat, warmup=2)
+        series["wavejax outer_step (jit)"].append(t_j["min"])
+        series["torch eager"].append(t_t["min"])
+        print(f"  B={B}: wavejax {t_j['min'] * 1e3:.2f} ms (compile {c:.1f} s), torch {t_t['min'] * 1e3:.2f} ms",
+              flush=True)
+    rec = scaling_plot("bench_gan", list(SCALING_B), series, xlabel="batch B",
+                       ylabel=f"time per outer step (s, best of {repeat})",
+                       title=f"Shared GAN outer step, 8x8, h={hidden}, {THREADS} thread(s): time vs batch")
+    return {**rec, "hidden": hidden, "threads": THREADS, "repeat": repeat, "stat": "min"}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--quick", action="store_true", help="one size, fewer repetitions")
+    p.add_argument("--quick", action="store_true", help="one size, fewer repetitions, no scaling sweep")
+    p.add_argument("--scaling-only", action="store_true",
+                   help="run only the scaling sweep; update only the 'scaling' key of results/bench_gan.json + PNG")
     a = p.parse_args(argv)
+    if a.scaling_only:
+        update_scaling("bench_gan", scaling_sweep(), threads=THREADS, dtype="float32", loss="original",
+                       sharing="conv2")
+        return 0
     repeat = 5 if a.quick else 9
     rows = []
     sizes = [(16, 64)] if a.quick else [(16, 64), (8, 32)]
     for hidden, batch in sizes:
         case(hidden, batch, rows, repeat)
-    write_result("bench_gan", rows, threads=THREADS, dtype="float32", loss="original", sharing="conv2")
+    scaling = None if a.quick else scaling_sweep()
+    write_result("bench_gan", rows, threads=THREADS, dtype="float32", loss="original", sharing="conv2",
+                 scaling=scaling)
 
 
 if __name__ == "__main__":

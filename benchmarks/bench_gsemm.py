@@ -15,6 +15,11 @@ stacked (B, N) system with a shared step, and vmapped fixed-step ``lax.scan`` RK
 identically, and the same scan on the EXACT K-dimensional reduction a = Xi^T v, b = Xi^T v_d of DSEM
 (``strategy="projected"``: identical trajectories up to round-off, 4e-13). The fastest that agrees is reported
 ("BEST"), and separately the fastest on the full (v, v_d) state ("BEST full-state"). Compile time is separate.
+
+Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
+time vs the number of trajectories B = 2 ... 64 of (a) over t in [0, 200] (shorter than (a) to keep the sweep near
+a minute): wavejax full-state vmapped ``scan`` RK4 dt = 0.1 vs the SciPy RK45 loop and the NumPy Euler loop, best of
+a few runs, log-log plot ``results/bench_gsemm_scaling.png`` with fitted exponents.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import argparse
 import sys
 import time
 
-from _common import compile_time, pin_threads, ratio_row, time_fn, write_result
+from _common import compile_time, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
 
 THREADS = pin_threads(2)
 
@@ -41,6 +46,8 @@ NET = dict(alpha_s=1.0, alpha_c=2.0, beta_d=1.0, t_f=1.0, t_d=20.0, gamma=1.0)
 SAVE = 0.2
 MIN_RUN = 25  # decoding persistence: 5 time units at SAVE = 0.2
 TOL = 0.5  # transition times must lie within this of the tight reference
+SCALING_B = (2, 4, 8, 16, 32, 64)  # trajectories of the scaling plot (network of case (a))
+SCALING_T1 = 200.0  # integration time of the scaling plot
 
 
 def _rhs_np(xi, phi, p):
@@ -251,15 +258,49 @@ def case_b(rows, quick, repeat):
                               t_np, compile_s=ct, baseline_agrees=agree_np))
 
 
+def scaling_sweep(t1=SCALING_T1, repeat=3, base_repeat=2):
+    """Time vs number of trajectories B (SCALING_B) on the network of (a): wavejax scan RK4 dt=0.1 (compiled and
+    warmed up first, best of ``repeat``), SciPy RK45 loop and NumPy Euler loop (best of ``base_repeat``)."""
+    print(f"bench_gsemm: scaling in the number of trajectories (N=100 K=10, t1={t1:g}) ...", flush=True)
+    xi, phi = cycle_memories(jax.random.key(0), 100, 10)
+    flips = jax.random.bernoulli(jax.random.key(3), 0.2, (max(SCALING_B), 100))
+    all_cues = np.asarray(jnp.where(flips, -xi[:, 0], xi[:, 0]))
+    xin, phin = np.asarray(xi), np.asarray(phi)
+    kw = dict(t1=t1, save_every=SAVE, strategy="scan", method="rk4", dt=0.1, **NET)
+    series = {"wavejax scan rk4 dt=0.1": [], "scipy RK45 loop": [], "numpy Euler dt=0.01": []}
+    for B in SCALING_B:
+        cues = all_cues[:B]
+        fn = lambda cues=cues: simulate_batch("dsem", xi, phi, cues, **kw)[1]  # noqa: E731
+        ct = compile_time(fn)
+        t_j = time_fn(fn, repeat=repeat)
+        t_sp = time_fn(lambda cues=cues: scipy_loop(xin, phin, cues, t1), repeat=base_repeat, warmup=0)
+        t_np = time_fn(lambda cues=cues: numpy_euler(xin, phin, cues, t1), repeat=base_repeat, warmup=0)
+        for k, t in zip(series, (t_j, t_sp, t_np), strict=True):
+            series[k].append(t["min"])
+        print(f"  B={B}: wavejax {t_j['min']:.3f} s (compile {ct:.1f} s), scipy {t_sp['min']:.3f} s, "
+              f"numpy Euler {t_np['min']:.3f} s", flush=True)
+    rec = scaling_plot("bench_gsemm", list(SCALING_B), series, xlabel="trajectories B",
+                       ylabel="time (s, best of a few)",
+                       title=f"DSEM N=100 K=10, t1={t1:g}, {THREADS} thread(s): time vs trajectories")
+    return {**rec, "t1": t1, "threads": THREADS, "repeat": {"wavejax": repeat, "baselines": base_repeat},
+            "stat": "min"}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--quick", action="store_true", help="16 trajectories in (a), fewer repetitions")
+    p.add_argument("--quick", action="store_true", help="16 trajectories in (a), fewer repetitions, no scaling sweep")
+    p.add_argument("--scaling-only", action="store_true",
+                   help="run only the scaling sweep; update only the 'scaling' key of results/bench_gsemm.json + PNG")
     a = p.parse_args(argv)
+    if a.scaling_only:
+        update_scaling("bench_gsemm", scaling_sweep(), threads=THREADS, dtype="float64")
+        return 0
     repeat = 2 if a.quick else 5
     rows: list = []
     case_a(rows, a.quick, repeat)
     case_b(rows, a.quick, repeat)
-    write_result("bench_gsemm", rows, threads=THREADS, dtype="float64", quick=a.quick)
+    scaling = None if a.quick else scaling_sweep()
+    write_result("bench_gsemm", rows, threads=THREADS, dtype="float64", quick=a.quick, scaling=scaling)
 
 
 if __name__ == "__main__":

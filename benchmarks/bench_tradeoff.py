@@ -15,6 +15,11 @@ The member keys are passed explicitly so that all three train identical models (
 agree to float32 tolerance: vmapped, padded and unvmapped arithmetic may differ in the last bits). Compile time is
 measured separately (the first pass of each, which also serves as warm-up); the timed passes are warm (median over
 ``repeat`` runs, IQR and min recorded).
+
+Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
+time vs the number of sweep points P = 8, 16, 32, 64 (the 8 widths x 1, 2, 4, 8 seeds, 100 steps): width-packed vs
+sequential, warm (compiled first), best of a few, log-log plot ``results/bench_tradeoff_scaling.png`` with fitted
+exponents.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import argparse
 import sys
 import time
 
-from _common import pin_threads, ratio_row, time_fn, write_result
+from _common import pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
 
 THREADS = pin_threads(2)
 
@@ -37,14 +42,15 @@ from wavejax.tradeoff.sweep import make_batch_fn, make_loss_fn, train_packed  # 
 
 WIDTHS = (1, 2, 3, 4, 6, 8, 12, 16)
 SEEDS = 2
+SCALING_SEEDS = (1, 2, 4, 8)  # seeds per width in the scaling plot: 8, 16, 32, 64 sweep points
 
 
-def setup(steps):
+def setup(steps, seeds=SEEDS):
     task = make_task("hmm", key=jax.random.key(0), length=1024, n_programs=8)
     batch_fn = make_batch_fn(task, batch=32, window=32, burn=4)
     cfg = TrainConfig(steps=steps, lr=1e-2, n_levels=1, chunk=steps, log_every=steps, ckpt_every=0)
     models = {w: make_model("elman", w, task.d_in) for w in WIDTHS}
-    keys = {w: jax.random.split(jax.random.fold_in(jax.random.key(1), w), SEEDS) for w in WIDTHS}
+    keys = {w: jax.random.split(jax.random.fold_in(jax.random.key(1), w), seeds) for w in WIDTHS}
     return task, batch_fn, cfg, models, keys
 
 
@@ -55,7 +61,7 @@ def packed(task, batch_fn, cfg, models, keys):
 
 
 def grouped(task, batch_fn, cfg, models, keys):
-    return {w: train(models[w], batch_fn, cfg, key=keys[w], n_members=SEEDS, loss_fn=make_loss_fn(task),
+    return {w: train(models[w], batch_fn, cfg, key=keys[w], n_members=len(keys[w]), loss_fn=make_loss_fn(task),
                      desc=f"w={w}").state.params for w in WIDTHS}
 
 
@@ -63,7 +69,7 @@ def sequential(task, batch_fn, cfg, models, keys):
     out = {}
     for w in WIDTHS:
         ps = [train(models[w], batch_fn, cfg, key=keys[w][m:m + 1], n_members=1, loss_fn=make_loss_fn(task),
-                    desc=f"w={w} seed {m}").state.params for m in range(SEEDS)]
+                    desc=f"w={w} seed {m}").state.params for m in range(len(keys[w]))]
         out[w] = jax.tree_util.tree_map(lambda *a: np.concatenate([np.asarray(x) for x in a]), *ps)
     return out
 
@@ -74,10 +80,40 @@ def _first(fn, args):
     return out, time.perf_counter() - t0
 
 
+def scaling_sweep(steps=100, repeat=3, seq_repeat=1):
+    """Time vs number of sweep points (8 widths x SCALING_SEEDS seeds): width-packed (compiled by a first pass, best
+    of ``repeat``) vs sequential (every width compiled by a first pass at 1 seed, best of ``seq_repeat``)."""
+    print(f"bench_tradeoff: scaling in the number of sweep points ({steps} steps) ...", flush=True)
+    points = [len(WIDTHS) * n for n in SCALING_SEEDS]
+    series = {"wavejax width-packed (1 program)": [], "sequential engine": []}
+    # one task / batch_fn / models for every size (a new batch_fn closure would mean new compiles); P varies the keys
+    task, batch_fn, cfg, models, keys = setup(steps, max(SCALING_SEEDS))
+    _first(sequential, (task, batch_fn, cfg, models, {w: k[:1] for w, k in keys.items()}))  # compiles the 8 programs
+    for n in SCALING_SEEDS:
+        args = (task, batch_fn, cfg, models, {w: k[:n] for w, k in keys.items()})
+        _, c = _first(packed, args)
+        t_p = time_fn(lambda args=args: packed(*args), repeat=repeat, warmup=0)
+        t_s = time_fn(lambda args=args: sequential(*args), repeat=seq_repeat, warmup=0)
+        series["wavejax width-packed (1 program)"].append(t_p["min"])
+        series["sequential engine"].append(t_s["min"])
+        print(f"  P={len(WIDTHS) * n}: packed {t_p['min']:.3f} s (first pass {c:.1f} s), sequential "
+              f"{t_s['min']:.3f} s", flush=True)
+    rec = scaling_plot("bench_tradeoff", points, series, xlabel="sweep points P", ylabel="time (s, best of a few)",
+                       title=f"Elman sweep, 8 widths x P/8 seeds, {steps} steps, {THREADS} thread(s)")
+    return {**rec, "steps": steps, "threads": THREADS, "repeat": {"packed": repeat, "sequential": seq_repeat},
+            "stat": "min"}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--quick", action="store_true", help="100 steps, 2 repetitions")
+    p.add_argument("--quick", action="store_true", help="100 steps, 2 repetitions, no scaling sweep")
+    p.add_argument("--scaling-only", action="store_true",
+                   help="run only the scaling sweep; update only the 'scaling' key of results/bench_tradeoff.json "
+                        "+ PNG")
     a = p.parse_args(argv)
+    if a.scaling_only:
+        update_scaling("bench_tradeoff", scaling_sweep(), threads=THREADS, widths=WIDTHS, dtype="float32")
+        return 0
     steps = 100 if a.quick else 200
     repeat = 2 if a.quick else 5
     args = setup(steps)
@@ -108,8 +144,9 @@ def main(argv=None):
         ratio_row("same, first pass (compile included), seed-vmapped", {"median": c_group, "iqr": 0.0},
                   "sequential engine", {"median": c_seq, "iqr": 0.0}, work=work, work_unit="model_steps"),
     ]
+    scaling = None if a.quick else scaling_sweep()
     write_result("bench_tradeoff", rows, threads=THREADS, steps=steps, repeat=repeat, widths=WIDTHS, seeds=SEEDS,
-                 dtype="float32")
+                 dtype="float32", scaling=scaling)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,10 @@ Rows:
 * 8 vmapped seeds in one program vs 8 sequential runs (target >= 1.3x);
 * the fused reverse pass of the Elman loop (``elman_recurrence``) vs plain autodiff of the scan.
 
+Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
+time per training step vs batch B = 16 ... 256 at T = 108, the engine vs the torch loop, best of 5, log-log plot
+``results/bench_train_scaling.png`` with fitted exponents.
+
 Threads: ``--threads N`` pins torch (``torch.set_num_threads``, OMP) and XLA's intra-op pool to N (default 2,
 results in ``bench_train.json``; other N in ``bench_train_threads<N>.json``). On a shared machine torch's OpenMP
 threads spin while the other core is busy, which makes its 2-thread time erratic; a 1-thread torch row is
@@ -40,12 +44,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import compile_time, pin_threads, ratio_row, time_fn, write_result
+from _common import compile_time, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats and a shorter recipe run (CI smoke test)")
+    p.add_argument("--scaling-only", action="store_true",
+                   help="run only the batch-scaling sweep; update only the 'scaling' key of the results JSON + PNG")
     p.add_argument("--threads", type=int, default=2,
                    help="threads of BOTH sides: XLA's intra-op pool and torch (default 2, the issue's 2 cores)")
     return p
@@ -77,6 +83,7 @@ CURRICULUM = (10, 20, 40, 60, 100)
 PHI = jnp.asarray(binary_vb_task("repeat_copy"), jnp.float32)
 FULL_STEPS = 20_000
 EARLY_STEPS = 700  # steps spent in levels 0-3 (emt.md §4: all levels reached by step ~700)
+SCALING_B = (16, 32, 64, 128, 256)  # batch sizes of the scaling plot (T = 108)
 
 
 def flops_per_step(T: int, B: int = BATCH, H: int = H, d: int = D) -> float:
@@ -84,12 +91,12 @@ def flops_per_step(T: int, B: int = BATCH, H: int = H, d: int = D) -> float:
     return 2 * B * T * (d * H + H * H + H * d) + 4 * B * T * H * H + 2 * B * T * d * H + 4 * B * T * H * d
 
 
-def fixed_batch_fn(horizon: int):
+def fixed_batch_fn(horizon: int, batch: int = BATCH):
     """``batch_fn(key, level)`` of the repeat-copy task at a fixed horizon (no curriculum)."""
 
     def batch_fn(key, level):
         del level
-        return binary_task_batch(key, PHI, horizon=horizon, batch=BATCH)
+        return binary_task_batch(key, PHI, horizon=horizon, batch=batch)
 
     return batch_fn
 
@@ -170,16 +177,17 @@ def per_step(t: dict, steps: int) -> dict:
     return {k: (v / steps if k in ("median", "min", "max", "iqr") else v) for k, v in t.items()}
 
 
-def time_engine(horizon: int, chunk: int, repeat: int, *, n_members: int = 1, fused: bool = True) -> tuple:
+def time_engine(horizon: int, chunk: int, repeat: int, *, n_members: int = 1, fused: bool = True,
+                batch: int = BATCH) -> tuple:
     model = Elman(hidden=H, d_out=D, fused_grad=fused)
     cfg = TrainConfig(steps=10**6, chunk=chunk, log_every=chunk, ckpt_every=0, n_levels=1)
-    run, _ = engine_chunk(model, fixed_batch_fn(horizon), cfg, n_members)
+    run, _ = engine_chunk(model, fixed_batch_fn(horizon, batch), cfg, n_members)
     comp = compile_time(run)
     return per_step(time_fn(run, repeat=repeat), chunk), comp
 
 
-def time_torch(horizon: int, steps: int, repeat: int) -> dict:
-    tt = TorchTrainer(TorchElman(D, H, D), horizon=horizon, batch=BATCH)
+def time_torch(horizon: int, steps: int, repeat: int, batch: int = BATCH) -> dict:
+    tt = TorchTrainer(TorchElman(D, H, D), horizon=horizon, batch=batch)
     return per_step(time_fn(lambda: tt.run(steps), repeat=repeat), steps)
 
 
@@ -205,8 +213,31 @@ def row(case: str, t_jax: dict, baseline: str, t_base: dict, **kw) -> dict:
     return add_best(ratio_row(case, t_jax, baseline, t_base, **kw), t_jax, t_base)
 
 
+def scaling_sweep(name: str, chunk: int = 20, torch_steps: int = 2, repeat: int = 5, horizon: int = 100) -> dict:
+    """Time per training step vs batch B (SCALING_B) at T = S + horizon: engine (``chunk`` steps per call) and torch
+    (``torch_steps`` per call), best of ``repeat`` calls after a warm-up call (about 30 s on a quiet 2-core CPU)."""
+    T = S + horizon
+    print(f"bench_train: scaling in batch B at T={T} ...", flush=True)
+    series = {"wavejax engine": [], "torch nn.RNN loop": []}
+    for B in SCALING_B:
+        tj, comp = time_engine(horizon, chunk, repeat, batch=B)  # compile_time first: compile kept apart
+        series["wavejax engine"].append(tj["min"])
+        tt = time_torch(horizon, torch_steps, repeat, batch=B) if torch is not None else {"min": float("nan")}
+        series["torch nn.RNN loop"].append(tt["min"])
+        print(f"  B={B}: engine {tj['min'] * 1e3:.2f} ms/step (compile {comp:.1f} s), torch "
+              f"{tt['min'] * 1e3:.2f} ms/step", flush=True)
+    rec = scaling_plot(name, list(SCALING_B), series, xlabel="batch B",
+                       ylabel=f"time per training step (s, best of {repeat})",
+                       title=f"Elman H={H} training step, T={T}, {THREADS} thread(s): time vs batch")
+    return {**rec, "T": T, "threads": THREADS, "repeat": repeat, "stat": "min"}
+
+
 def main(argv=None):
     a = _parser().parse_args(argv)
+    name = "bench_train" if THREADS == 2 else f"bench_train_threads{THREADS}"
+    if a.scaling_only:
+        update_scaling(name, scaling_sweep(name), threads=THREADS, xla_flags=os.environ["XLA_FLAGS"])
+        return 0
     repeat = 3 if a.quick else 7
     chunk = 10 if a.quick else 20
     torch_steps = 3 if a.quick else 5
@@ -284,11 +315,12 @@ def main(argv=None):
                           {"median": 240.0, "iqr": 0.0}, target=1.0, **fr))
     print(f"  full recipe: {fr['steps_run']} steps in {fr['total_s']:.1f} s -> 20k steps ~ "
           f"{fr['extrapolated_20k_s']:.0f} s (extrapolated)", flush=True)
-    name = "bench_train" if THREADS == 2 else f"bench_train_threads{THREADS}"
+    scaling = None if a.quick else scaling_sweep(name, chunk)
     for r in rows:
         if "ratio_best" in r:
             print(f"  best-of ratio {r['case']}: {r['ratio_best']:.2f}")
     write_result(name, rows, threads=THREADS, xla_flags=os.environ["XLA_FLAGS"], quick=a.quick, chunk=chunk, **extra,
+                 scaling=scaling,
                  note="shared 2-core machine: timings are noisy; ratio = baseline median / wavejax median")
 
 

@@ -20,12 +20,15 @@ import argparse
 import os
 import sys
 
-from _common import compile_time, pin_threads, ratio_row, scaling_plot, time_fn, write_result
+from _common import compile_time, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: T = 200, 3 repetitions, no scaling sweep")
+    p.add_argument("--scaling-only", action="store_true",
+                   help="run only the scaling sweep and update only the 'scaling' key of results/bench_wave.json "
+                        "(rows and other keys kept) and the scaling PNG")
     p.add_argument("--threads", type=int, default=int(os.environ.get("WAVEJAX_BENCH_THREADS", "1")),
                    help="threads for every side (NumPy/OpenBLAS, PyTorch/MKL, XLA); default 1 "
                         "($WAVEJAX_BENCH_THREADS): tiny per-tick GEMMs gain nothing from threads, and on a shared "
@@ -131,8 +134,26 @@ def time_case(B, s, d, T, repeat, impls=("chunked", "shift")):
     return times, compile_s, exact
 
 
+def scaling_sweep(T):
+    """Time vs batch B at s = d = 8 (SCALING_B), best of 5 per side; writes the PNG, returns the scaling record."""
+    print("bench_wave: scaling in B (s = d = 8) ...", flush=True)
+    series = {"wavejax chunked": [], "numpy loop": [], "torch loop": []}
+    for B in SCALING_B:
+        times, _, _ = time_case(B, 8, 8, T, 5, impls=("chunked",))
+        # best of 5: the least disturbed run on a shared machine
+        series["wavejax chunked"].append(times["chunked"]["min"])
+        series["numpy loop"].append(times["numpy"]["min"])
+        series["torch loop"].append(times["torch"]["min"] if "torch" in times else float("nan"))
+    return scaling_plot("bench_wave", SCALING_B, series, xlabel="batch B", ylabel="time (s, best of 5)",
+                        title=f"Lattice rollout, s = d = 8, T = {T}, {THREADS} thread(s): time vs batch")
+
+
 def main(argv=None):
     a = _parser().parse_args(argv)
+    if a.scaling_only:
+        update_scaling("bench_wave", {**scaling_sweep(1000), "threads": THREADS, "T": 1000}, threads=THREADS, T=1000,
+                       dtype="float32")
+        return 0
     T = 200 if a.quick else 1000
     repeat = 3 if a.quick else 7
     rows = []
@@ -156,18 +177,7 @@ def main(argv=None):
         r = rows[-3] if "torch" in times else rows[-2]
         print(f"  chunked {times['chunked']['median'] * 1e3:.3f} ms, numpy {times['numpy']['median'] * 1e3:.3f} ms "
               f"({r['ratio']:.1f}x, best-of {r['ratio_best']:.1f}x)", flush=True)
-    scaling = None
-    if not a.quick:
-        print("bench_wave: scaling in B (s = d = 8) ...", flush=True)
-        series = {"wavejax chunked": [], "numpy loop": [], "torch loop": []}
-        for B in SCALING_B:
-            times, _, _ = time_case(B, 8, 8, T, 5, impls=("chunked",))
-            # best of 5: the least disturbed run on a shared machine
-            series["wavejax chunked"].append(times["chunked"]["min"])
-            series["numpy loop"].append(times["numpy"]["min"])
-            series["torch loop"].append(times["torch"]["min"] if "torch" in times else float("nan"))
-        scaling = scaling_plot("bench_wave", SCALING_B, series, xlabel="batch B", ylabel="time (s, best of 5)",
-                               title=f"Lattice rollout, s = d = 8, T = {T}, {THREADS} thread(s): time vs batch")
+    scaling = None if a.quick else scaling_sweep(T)
     write_result("bench_wave", rows, threads=THREADS, T=T, dtype="float32", scaling=scaling,
                  note="shared 2-core machine: timings are noisy; ratio = median/median, ratio_best = min/min")
 
