@@ -7,9 +7,10 @@
   variable memories on the "315" probe, gradient vs lag before / after training). Full = the recipe (20k steps)
   with the acceptance targets; quick = 1,000 steps, which checks only that the curriculum reaches horizon 100 and
   reports the rest without a claim (a 1k-step model has not converged to the circuit).
-* ``emt.composition``: the three composition tasks, H = 128, 2 seeds (full: 20k steps, targets acc >= 0.97 for one
-  seed, 36 eigenvalues > 0.9, spectral error <= 1e-2); quick: their circuits only (count 36 < 64, pruning, negative
-  result), no training.
+* ``emt.composition``: the three composition tasks, H = 128, 2 seeds x curriculum thresholds {0.9, 0.98} (the
+  Table-1 protocol: a seed scores its better run) plus one L2 = 0.1 run per task (full: 20k steps, targets acc >=
+  0.97 for one seed, 36 eigenvalues > 0.9, spectral error <= 1e-2, L2 = 0.1 at chance); quick: their circuits only
+  (count 36 < 64, pruning, negative result), no training.
 * ``emt.table``: the Table-1 sweep (tasks x H in {64, 128} x L2 in {0, 1e-3, 0.1} x thresholds x seeds; seeds,
   L2, thresholds and tasks are ONE vmapped member axis per H) written next to the paper's numbers. Quick: a smoke
   sweep (H = 64, L2 in {0, 0.1}, 1 seed, 100 steps, batch 8) that checks only the machinery.
@@ -246,8 +247,11 @@ def run_repeat_copy(scale: Scale, out: Path) -> Result:
     return Result(rows=rows, figures=figs + ["training_curve.png"], metrics=metrics, notes=note)
 
 
+COMPOSITION_THRESHOLDS = (0.9, 0.98)  # the curriculum thresholds of the authors' Table-1 sweep (emt.md §4)
+
+
 def run_composition(scale: Scale, out: Path) -> Result:
-    """The three composition tasks, H = 128, 2 seeds (full); quick: their circuits only."""
+    """The three composition tasks, H = 128, 2 seeds x thresholds {0.9, 0.98} + L2 = 0.1 (full); quick: circuits."""
     names = ["compose_copy", "mix_262676_189", "mix_38637_145"]
     if scale != "full":
         rows = []
@@ -259,16 +263,29 @@ def run_composition(scale: Scale, out: Path) -> Result:
         return Result(rows=rows, notes="quick scale: circuits only")
     rows, figs, metrics = [], [], {}
     for n in names:
-        run = train_task(EMTConfig(task=n, n_seeds=2), out / f"run_{n}")
-        accs = []
-        for mbr in range(2):
-            r, f, mt = trained_rows(run, mbr, out, full=True, prefix=f"{n} ", figures=mbr == 0)
-            rows += r
-            figs += f
-            metrics[f"{n}/{mbr}"] = mt
-            accs.append(mt["test_accuracy"])
-        rows.append(row(f"{n}: best test accuracy of 2 seeds", "≥ 0.97", max(accs), holds_ge(max(accs), 0.97)))
-    return Result(rows=rows, figures=figs, metrics=metrics)
+        best = {}
+        for th in COMPOSITION_THRESHOLDS:
+            run = train_task(EMTConfig(task=n, n_seeds=2, threshold=th), out / f"run_{n}_t{th}")
+            for mbr in range(2):
+                r, f, mt = trained_rows(run, mbr, out, full=True, prefix=f"{n} threshold {th} ",
+                                        figures=mbr == 0 and th == COMPOSITION_THRESHOLDS[0])
+                rows += r
+                figs += f
+                metrics[f"{n}/t{th}/{mbr}"] = mt
+                best[mbr] = max(best.get(mbr, -1.0), mt["test_accuracy"])
+        acc = max(best.values())
+        rows.append(row(f"{n}: best test accuracy of 2 seeds (per seed the better of thresholds "
+                        f"{' / '.join(map(str, COMPOSITION_THRESHOLDS))}, the Table-1 protocol)", "≥ 0.97", acc,
+                        holds_ge(acc, 0.97)))
+        reg = train_task(EMTConfig(task=n, l2=0.1), out / f"run_{n}_l2")
+        acc_reg = float(reg.test_accuracy[0])
+        metrics[f"{n}/l2=0.1"] = acc_reg
+        rows.append(row(f"{n}: test accuracy with L2 = 0.1 (seed 0)", "≈ 0.5 (Table 1)", acc_reg,
+                        bool(abs(acc_reg - 0.5) <= 0.05)))
+    return Result(rows=rows, figures=figs, metrics=metrics,
+                  notes="Table-1 protocol: each seed is trained with curriculum thresholds 0.9 and 0.98 and scored by "
+                        "the better run. With the demo threshold 0.96, compose copy failed for seeds 0 and 1 on our "
+                        "CPU runs (docs/results/emt_full_runs).")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -365,7 +382,7 @@ EXPERIMENTS = [
          run_circuit),
     _exp("repeat_copy", "Repeat copy, H = 128: spectrum, spectral error, privileged basis, variable memories",
          run_repeat_copy),
-    _exp("composition", "The three composition tasks, H = 128, 2 seeds", run_composition),
+    _exp("composition", "The three composition tasks, H = 128, 2 seeds", run_composition, version=2),
     _exp("table", "Table 1: tasks x H x L2 sweep", run_table),
 ]
 
