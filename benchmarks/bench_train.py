@@ -19,7 +19,12 @@ Rows:
   same cost), target <= 240 s;
 * padded curriculum vs one compile per level: measured compile time and step time per horizon, combined with the
   spec's level schedule (levels 0-3 take ~700 steps, emt.md §4);
-* 8 vmapped seeds in one program vs 8 sequential runs (target >= 1.3x);
+* 8 seeds in one program vs 8 sequential runs of the single-run program (target >= 1.3x): vmapped on one device;
+  and, in a child process with one XLA CPU device per core (``--xla_force_host_platform_device_count``, set before
+  jax starts), sharded over those devices either vmapped or with ``TrainConfig.member_block=1`` (each device runs
+  its members one after another inside the program). The vmapped step's memory traffic grows with the member count
+  (hidden states of 8 members at T = 108 exceed the 32 MiB L3), so on this CPU vmapping alone does not pay;
+  per-core devices with member_block=1 do. The baseline is the single run of the main process (one device);
 * the fused reverse pass of the Elman loop (``elman_recurrence``) vs plain autodiff of the scan.
 
 Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
@@ -54,10 +59,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="run only the batch-scaling sweep; update only the 'scaling' key of the results JSON + PNG")
     p.add_argument("--threads", type=int, default=2,
                    help="threads of BOTH sides: XLA's intra-op pool and torch (default 2, the issue's 2 cores)")
+    p.add_argument("--sharded-worker", type=int, default=0, help=argparse.SUPPRESS)  # internal: see sharded_seeds()
+    p.add_argument("--chunk", type=int, default=20, help=argparse.SUPPRESS)  # of the sharded worker
+    p.add_argument("--repeat", type=int, default=7, help=argparse.SUPPRESS)  # of the sharded worker
     return p
 
 
-THREADS = pin_threads(_parser().parse_known_args()[0].threads)
+_ARGS = _parser().parse_known_args()[0]
+THREADS = pin_threads(_ARGS.threads)
+if _ARGS.sharded_worker:  # a child process with one XLA CPU device per core (see sharded_seeds)
+    # first: XLA stops reading flags at the bare "intra_op_parallelism_threads=N" token appended below
+    os.environ["XLA_FLAGS"] = (f"--xla_force_host_platform_device_count={_ARGS.sharded_worker} "
+                               + os.environ.get("XLA_FLAGS", "")).strip()
 # XLA ignores OMP_NUM_THREADS: pin its intra-op pool the same way, before jax is imported
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + f" --xla_cpu_multi_thread_eigen={str(THREADS > 1).lower()}"
                            f" intra_op_parallelism_threads={THREADS}").strip()
@@ -66,6 +79,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
+from wavejax import distributed  # noqa: E402
 from wavejax.rnn import Elman, TrainConfig, init_state, masked_mse, train, train_step  # noqa: E402
 from wavejax.wave.hds import binary_task_batch, binary_vb_task  # noqa: E402
 
@@ -108,8 +122,12 @@ def padded_batch_fn(key, level):
     return x, y, mask & (t < S + jnp.asarray(CURRICULUM, jnp.int32)[level])
 
 
-def engine_chunk(model, batch_fn, cfg, n_members: int, seed: int = 0):
-    """(run, state0): ``run()`` advances ``cfg.chunk`` steps of the engine for ``n_members`` vmapped runs."""
+def engine_chunk(model, batch_fn, cfg, n_members: int, seed: int = 0, mesh=None, block: int | None = None):
+    """(run, state0): ``run()`` advances ``cfg.chunk`` steps of the engine for ``n_members`` vmapped runs.
+
+    With a multi-device ``mesh`` the member axis is sharded over it (``wavejax.distributed``, as ``train`` does);
+    ``block``: ``TrainConfig.member_block`` (members per vmapped block on each device).
+    """
     keys = jax.random.split(jax.random.key(seed), n_members)
     x0 = batch_fn(keys[0], 0)[0]
     state = jax.vmap(lambda k: init_state(model, k, x0, cfg=cfg))(keys)
@@ -119,7 +137,9 @@ def engine_chunk(model, batch_fn, cfg, n_members: int, seed: int = 0):
         body = lambda s, _: train_step(s, hp, model=model, batch_fn=batch_fn, loss_fn=masked_mse, cfg=cfg)  # noqa: E731
         return jax.lax.scan(body, st, None, length=cfg.chunk)
 
-    fn = jax.jit(jax.vmap(one), donate_argnums=0)
+    if mesh is not None:
+        (state, hp), _ = distributed.shard_leading((state, hp), mesh)
+    fn = jax.jit(distributed.sweep_vmap(one, mesh, block=block), donate_argnums=0)
     box = [jax.tree.map(jnp.copy, state)]
 
     def run():
@@ -178,10 +198,10 @@ def per_step(t: dict, steps: int) -> dict:
 
 
 def time_engine(horizon: int, chunk: int, repeat: int, *, n_members: int = 1, fused: bool = True,
-                batch: int = BATCH) -> tuple:
+                batch: int = BATCH, mesh=None, block: int | None = None) -> tuple:
     model = Elman(hidden=H, d_out=D, fused_grad=fused)
     cfg = TrainConfig(steps=10**6, chunk=chunk, log_every=chunk, ckpt_every=0, n_levels=1)
-    run, _ = engine_chunk(model, fixed_batch_fn(horizon, batch), cfg, n_members)
+    run, _ = engine_chunk(model, fixed_batch_fn(horizon, batch), cfg, n_members, mesh=mesh, block=block)
     comp = compile_time(run)
     return per_step(time_fn(run, repeat=repeat), chunk), comp
 
@@ -232,8 +252,47 @@ def scaling_sweep(name: str, chunk: int = 20, torch_steps: int = 2, repeat: int 
     return {**rec, "T": T, "threads": THREADS, "repeat": repeat, "stat": "min"}
 
 
+def sharded_seeds(chunk: int, repeat: int) -> dict | None:
+    """8 vmapped seeds sharded over one XLA CPU device per core, timed in a child process.
+
+    ``--xla_force_host_platform_device_count`` must be set before jax starts, so a child process
+    (``--sharded-worker N``) times the sharded 8-seed program at T = 18 and 108, and also the single run there.
+    The ratio rows use the single run of THIS process (one device), the faster configuration for it: with N host
+    devices the single 2-thread run slowed down by up to 40 % at T = 18 in our measurements, which would flatter
+    the ratio. Returns ``{T: {"sharded": time dict, "single_in_child": time dict, "compile_s": float}}``.
+    """
+    import json
+    import subprocess
+
+    if THREADS < 2:
+        return None
+    cmd = [sys.executable, __file__, "--threads", str(THREADS), "--sharded-worker", str(THREADS),
+           "--chunk", str(chunk), "--repeat", str(repeat)]
+    env = {**os.environ, "XLA_FLAGS": os.environ.get("XLA_FLAGS", "")}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    return {int(k): v for k, v in json.loads(out.strip().splitlines()[-1]).items()}
+
+
+def _sharded_worker(chunk: int, repeat: int) -> None:
+    import json
+
+    assert jax.device_count() == _ARGS.sharded_worker, jax.devices()
+    mesh = distributed.sweep_mesh()
+    res = {}
+    for horizon in (10, 100):
+        t8, c8 = time_engine(horizon, chunk, repeat, n_members=8, mesh=mesh)
+        tb, cb = time_engine(horizon, chunk, repeat, n_members=8, mesh=mesh, block=1)
+        t1, _ = time_engine(horizon, chunk, repeat)
+        res[S + horizon] = {"sharded": t8, "compile_s": c8, "sharded_block1": tb, "compile_s_block1": cb,
+                            "single_in_child": t1}
+    print(json.dumps(res), flush=True)
+
+
 def main(argv=None):
     a = _parser().parse_args(argv)
+    if a.sharded_worker:
+        _sharded_worker(a.chunk, a.repeat)
+        return 0
     name = "bench_train" if THREADS == 2 else f"bench_train_threads{THREADS}"
     if a.scaling_only:
         update_scaling(name, scaling_sweep(name), threads=THREADS, xla_flags=os.environ["XLA_FLAGS"])
@@ -278,6 +337,18 @@ def main(argv=None):
         seq = {k: (8 * v if k in ("median", "min", "max", "iqr") else v) for k, v in step_times[T][0].items()}
         rows.append(row(f"8 seeds vmapped vs 8 sequential runs, T={T}", t8, "8 sequential runs", seq,
                               target=1.3, compile_s=c8, T=T))
+    # the same 8 seeds sharded over one CPU device per core (what `train` does when several devices exist)
+    sh = None if a.quick else sharded_seeds(chunk, repeat)
+    for T, r in (sh or {}).items():
+        seq = {k: (8 * v if k in ("median", "min", "max", "iqr") else v) for k, v in step_times[T][0].items()}
+        seq_child = r["single_in_child"]["median"] * 8
+        for key, label, comp in (("sharded", "vmapped + sharded", "compile_s"),
+                                 ("sharded_block1", "in one program, sharded (member_block=1)", "compile_s_block1")):
+            rows.append(row(f"8 seeds {label} over {THREADS} CPU devices vs 8 sequential runs, T={T}", r[key],
+                            "8 sequential runs (1 device)", seq, target=1.3, compile_s=r[comp], T=T,
+                            ratio_vs_sequential_in_child=seq_child / r[key]["median"],
+                            note=f"timed in a child process with {THREADS} host devices; baseline = the single "
+                                 "run of the main process (one device, the faster configuration for it)"))
 
     # torch with one thread (its OpenMP threads spin when the cores are shared), for the record
     if torch is not None and THREADS > 1:

@@ -91,6 +91,19 @@ def test_rnn_vmap_equals_loop_and_sweeps_hparams(swept):
     assert np.ptp(res.history["loss"][:, -1]) > 0  # different lr, different runs
 
 
+@pytest.mark.parametrize("block", [1, 2])
+def test_rnn_member_block_runs_the_same_members(swept, block):
+    """member_block: a device's members in lax.map-ed blocks (3 members, block 2: padded to 4) train the same
+    models as the all-vmapped sweep (float32 summation order may differ, nothing else)."""
+    keys, lrs, res = swept
+    cfg = TrainConfig(**{**CFG.__dict__, "member_block": block})
+    got = train(MODEL, batch_fn, cfg, key=keys, n_members=3, sweep={"lr": lrs})
+    assert got.state.params["W_hh"].shape[0] == 3 and got.history["loss"].shape == res.history["loss"].shape
+    chex.assert_trees_all_close(got.state.params, res.state.params, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got.history["loss"], res.history["loss"], rtol=1e-4)
+    np.testing.assert_array_equal(got.history["level"], res.history["level"])
+
+
 def test_rnn_pad_and_compile_curricula_agree(ref):
     pad = ref
     comp_cfg = TrainConfig(**{**CFG.__dict__, "curriculum": "compile"})
@@ -158,6 +171,8 @@ def test_rnn_config_and_argument_errors():
         TrainConfig(chunk=30, log_every=100)
     with pytest.raises(ValueError, match="curriculum"):
         TrainConfig(curriculum="nope")
+    with pytest.raises(ValueError, match="member_block"):
+        TrainConfig(member_block=0)
     with pytest.raises(ValueError, match="n_members"):
         train(MODEL, batch_fn, TrainConfig(**{**CFG.__dict__, "curriculum": "compile"}),
         key=jax.random.key(0),

@@ -76,6 +76,11 @@ class TrainConfig:
     chunk: int = 100  # steps per compiled lax.scan call (host sync granularity)
     log_every: int = 100  # JSONL metrics every this many steps (multiple of chunk)
     ckpt_every: int = 1000  # orbax checkpoint every this many steps (multiple of chunk; 0 = never)
+    # members vmapped together per device (None: a device's whole slice). 1 runs a device's members one after another
+    # inside the same compiled program (lax.map): on a CPU with one device per core
+    # (XLA_FLAGS=--xla_force_host_platform_device_count=<cores>) this beats vmapping, whose memory traffic grows
+    # with the member count (benchmarks/bench_train.py); on GPU/TPU keep None.
+    member_block: int | None = None
 
     def __post_init__(self):
         _validate.positive_int("steps", self.steps)
@@ -88,6 +93,8 @@ class TrainConfig:
         _validate.positive_int("chunk", self.chunk)
         _validate.positive_int("log_every", self.log_every)
         _validate.nonneg_int("ckpt_every", self.ckpt_every)
+        if self.member_block is not None:
+            _validate.positive_int("member_block", self.member_block)
         if self.log_every % self.chunk:
             raise ValueError(f"log_every={self.log_every} must be a multiple of chunk={self.chunk}")
         if self.ckpt_every % self.chunk:
@@ -263,7 +270,7 @@ def _chunk_fn(model, batch_fn, loss_fn, cfg, level, mesh=None):
 
         return jax.lax.scan(body, state, None, length=cfg.chunk)
 
-    return jax.jit(distributed.sweep_vmap(run_one, mesh), donate_argnums=0)
+    return jax.jit(distributed.sweep_vmap(run_one, mesh, block=cfg.member_block), donate_argnums=0)
 
 
 def shard_members(tree: Any, n_members: int) -> Any:
@@ -361,8 +368,12 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
             io.atomic_write_text(out / "metrics.jsonl", "".join(_jsonl(r) for r in kept))
     mesh = None
     if shard and n > 1 and distributed.n_devices() > 1:
-        # pad the member axis to a multiple of the device count (copies of the last member, dropped below)
         mesh = distributed.sweep_mesh()
+    # pad the member axis to whole blocks on every device (copies of the last member, dropped below)
+    per = (1 if mesh is None else mesh.devices.size) * (cfg.member_block or 1)
+    if per > 1:
+        (state, hp, data), _ = distributed.pad_leading((state, hp, data), per)
+    if mesh is not None:
         (state, hp, data), _ = distributed.shard_leading((state, hp, data), mesh)
     fns: dict[Any, Callable] = {}
     hist = {k: np.full((n, cfg.steps), np.nan, np.float32) for k in ("loss", "accuracy", "grad_norm", "level")}
