@@ -33,6 +33,7 @@ class TrainCLIConfig:
     lr: float = 1e-3  # Adam learning rate
     seed: int = 0  # first seed
     n_seeds: int = 1  # seeds trained together (vmapped)
+    member_block: int | None = None  # 1: a device's seeds one after another in the program (CPU, one device per core)
     test_batches: int = 10  # test batches at horizon 200
     ckpt_every: int = 1000  # checkpoint period; rerunning with the same --out resumes
     out: Path | None = None  # output folder (default runs/emt-train-<timestamp>)
@@ -64,7 +65,7 @@ def _train(cfg: TrainCLIConfig) -> dict:
     out = cfg.out or default_out("emt", "train")
     ecfg = EMTConfig(task=cfg.task, hidden=cfg.hidden, steps=cfg.steps, l2=cfg.l2, threshold=cfg.threshold,
                      batch=cfg.batch, lr=cfg.lr, seed=cfg.seed, n_seeds=cfg.n_seeds, ckpt_every=cfg.ckpt_every,
-                     test_batches=cfg.test_batches)
+                     test_batches=cfg.test_batches, member_block=cfg.member_block)
     run = train_task(ecfg, out)
     res = {"config": ecfg, "test_accuracy": run.test_accuracy, "final_level": run.history["level"][:, -1],
            "final_train_accuracy": np.nanmean(run.history["accuracy"][:, -100:], axis=1)}

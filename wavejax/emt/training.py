@@ -52,6 +52,7 @@ class EMTConfig:
     test_batches: int = 10  # fresh test batches of size ``batch``
     chunk: int = 100  # steps per compiled scan (host sync granularity)
     ckpt_every: int = 1000  # orbax checkpoint period (0 = never); rerunning with the same ``out`` resumes
+    member_block: int | None = None  # TrainConfig.member_block (1: seeds one at a time per device; CPU)
 
     def __post_init__(self):
         task_of(self.task)
@@ -68,7 +69,7 @@ class EMTConfig:
         ckpt = self.ckpt_every - self.ckpt_every % chunk if self.ckpt_every >= chunk else 0
         return TrainConfig(steps=self.steps, lr=self.lr, l2=self.l2, clip=self.clip, threshold=self.threshold,
                            n_levels=len(self.curriculum), curriculum="pad", chunk=chunk, log_every=chunk,
-                           ckpt_every=ckpt)
+                           ckpt_every=ckpt, member_block=self.member_block)
 
 
 def task_of(task: str | tuple[int, int, int]) -> tuple[int, int, int]:
