@@ -60,6 +60,7 @@ except ImportError:  # pragma: no cover
 
 CASES = [(1, 8, 8), (16, 8, 8), (1024, 8, 8), (64, 256, 1)]  # (B, s, d) of issue 2, acceptance 9
 SCALING_B = [1, 4, 16, 64, 256, 1024]  # batch sizes of the scaling plot (s = d = 8)
+MIN_TIME, MAX_CALLS = 1.0, 2000  # every side is called for about 1 s (at most 2000 calls): medians over hundreds
 
 
 def numpy_loop(Am, H, T):
@@ -111,13 +112,13 @@ def time_case(B, s, d, T, repeat, impls=("chunked", "shift")):
     """Times (dicts of time_fn) of numpy, torch and each wavejax impl on one shape; checks every output."""
     phi, H0, Am = _problem(B, s, d)
     ref = numpy_loop(Am, H0, T)
-    times = {"numpy": time_fn(lambda: numpy_loop(Am, H0, T), repeat=repeat)}
+    times = {"numpy": time_fn(lambda: numpy_loop(Am, H0, T), repeat=repeat, min_time=MIN_TIME, max_calls=MAX_CALLS)}
     exact = {}
     if torch is not None:
         Ht, Amt = torch.from_numpy(H0), torch.from_numpy(Am)
         out_t = torch_loop(Amt, Ht, T).numpy()
         np.testing.assert_allclose(out_t, ref, rtol=1e-4, atol=1e-4)
-        times["torch"] = time_fn(lambda: torch_loop(Amt, Ht, T), repeat=repeat)
+        times["torch"] = time_fn(lambda: torch_loop(Amt, Ht, T), repeat=repeat, min_time=MIN_TIME, max_calls=MAX_CALLS)
     H0j, xs = jnp.asarray(H0), jnp.zeros((B, T, d), jnp.float32)
     compile_s = {}
     for impl in impls:
@@ -130,7 +131,7 @@ def time_case(B, s, d, T, repeat, impls=("chunked", "shift")):
         else:  # float32 sums in another order; the convex AR does not amplify rounding
             np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
         exact[impl] = err
-        times[impl] = time_fn(lambda fn=fn: fn(H0j, xs), repeat=repeat)
+        times[impl] = time_fn(lambda fn=fn: fn(H0j, xs), repeat=repeat, min_time=MIN_TIME, max_calls=MAX_CALLS)
     return times, compile_s, exact
 
 
