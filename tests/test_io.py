@@ -64,3 +64,14 @@ def test_append_after_torn_line_keeps_the_new_record(tmp_path):
         f.write('{"b": 2')  # a kill mid-write
     append_jsonl(p, {"c": 3})
     assert read_jsonl(p) == [{"a": 1}, {"c": 3}]
+
+
+def test_atomic_writes_get_plain_file_permissions(tmp_path):
+    """Results are readable like any file the user writes (0666 minus the umask), not 0600 like the temp file."""
+    import os
+    import stat
+
+    from wavejax.io import _UMASK
+
+    p = io.atomic_write_json(tmp_path / "r.json", {"a": 1})
+    assert stat.S_IMODE(os.stat(p).st_mode) == 0o666 & ~_UMASK

@@ -443,8 +443,14 @@ def evaluate(model, params, data_fn: Callable, *, key, n_batches: int = 10) -> d
     n_batches = _validate.positive_int("n_batches", n_batches)
     stacked = jax.tree.leaves(params)[0].ndim == _leaf_ndim(model, params, data_fn, key) + 1
     keys = jax.random.split(key, n_batches)
+    return {k: np.asarray(v) for k, v in _evaluate_fn(model, data_fn, stacked)(params, keys).items()}
 
-    def one(p):
+
+@functools.lru_cache(maxsize=32)
+def _evaluate_fn(model, data_fn: Callable, stacked: bool) -> Callable:
+    """jit((params, keys) -> mean loss / accuracy), cached per (model, data_fn): repeated evaluations reuse it."""
+
+    def one(p, keys):
         def per(k):
             x, y, mask = data_fn(k)
             pred = model.apply({"params": p}, x)
@@ -453,8 +459,7 @@ def evaluate(model, params, data_fn: Callable, *, key, n_batches: int = 10) -> d
         loss, acc = jax.lax.map(per, keys)
         return {"loss": loss.mean(), "accuracy": acc.mean()}
 
-    fn = jax.jit(jax.vmap(one) if stacked else one)
-    return {k: np.asarray(v) for k, v in fn(params).items()}
+    return jax.jit(jax.vmap(one, in_axes=(0, None)) if stacked else one)
 
 
 def _leaf_ndim(model, params, data_fn, key):
