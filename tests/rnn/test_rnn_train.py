@@ -204,10 +204,16 @@ def test_rnn_sharded_sweep_equals_single_device():
                 for m in range(3)]
         print(all(same(jax.tree.map(lambda t, m=m: t[m:m + 1], a.state.params), o.state.params)
                   for m, o in enumerate(ones)))
+        from wavejax.rnn import TrainConfig
+        cb = TrainConfig(**{{**CFG.__dict__, "member_block": 1}})
+        c = train(MODEL, batch_fn, cb, key=keys, n_members=3, sweep={{"lr": lrs}}, shard=True)
+        e = train(MODEL, batch_fn, cb, key=keys, n_members=3, sweep={{"lr": lrs}}, shard=False)
+        print(same(c.state, e.state))
     """)
-    n_dev, n_out, same_state, same_hist, same_as_loop = out.split()
+    n_dev, n_out, same_state, same_hist, same_as_loop, same_block = out.split()
     assert (n_dev, n_out) == ("4", "3")  # really spread over the 4 devices; padding member dropped
     assert (same_state, same_hist, same_as_loop) == ("True", "True", "True")  # bitwise, not just close
+    assert same_block == "True"  # member_block=1 (lax.map per device): sharded == one device, bitwise
 
 
 def test_rnn_optimizer_matches_optax_chain_over_steps(key):
