@@ -20,7 +20,16 @@ import argparse
 import os
 import sys
 
-from _common import compile_time, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
+from _common import (
+    compile_time,
+    pin_threads,
+    ratio_row,
+    scaling_plot,
+    steady_malloc,
+    time_fn,
+    update_scaling,
+    write_result,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +53,7 @@ if THREADS == 1:
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                                " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
 pin_threads(THREADS)
+steady_malloc()
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

@@ -254,3 +254,21 @@ def test_boundary_constructors_validate():
         wave.lbc_matrix(np.zeros((3, 2, 3)))
     with pytest.raises(ValueError, match="phi"):
         wave.lbc_matrix(np.zeros((0, 2, 2)))
+
+
+@pytest.mark.parametrize("K", [1, 5, 64, 70])  # <= 64: straight-line build (foldable), > 64: the scan build
+def test_chunk_operator_rows_are_powers_of_M(K):
+    """G[k*d:(k+1)*d] = E_s^T M^(k+1): the newest row after k+1 ticks, for M = lbc_matrix(phi) (float64)."""
+    from wavejax.wave.lattice import _chunk_operator
+
+    rng = np.random.default_rng(3)
+    s, d = 4, 3
+    phi = rng.normal(size=(s, d, d)) / 3
+    with jax.enable_x64(True):
+        G = np.asarray(_chunk_operator(jnp.asarray(wave.linear_boundary(phi).A, jnp.float64), K))
+    M = np.asarray(wave.lbc_matrix(phi), np.float64)
+    assert G.shape == (K * d, s * d)
+    P = np.eye(s * d)
+    for k in range(K):
+        P = M @ P
+        np.testing.assert_allclose(G[k * d:(k + 1) * d], P[-d:], rtol=1e-9, atol=1e-12)

@@ -23,6 +23,7 @@ from typing import Literal
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import custom_batching
 from jaxtyping import Array, Bool, Float
 
@@ -191,6 +192,9 @@ def _windows(H0, Y):
     return Z[idx]
 
 
+_UNROLL_OPERATOR = 64  # chunk operators of at most this many ticks are built without a loop
+
+
 def _chunk_operator(A, K):
     """G of shape (K*d, s*d): rows k*d:(k+1)*d are R_k = E_s^T M^(k+1), so the next K newest rows are G w.
 
@@ -201,11 +205,20 @@ def _chunk_operator(A, K):
     n = s * d
     B = jnp.transpose(A, (1, 0, 2)).reshape(d, n)
 
+    dt = np.dtype(A.dtype)
+    zeros = np.zeros((d, d), dt)  # NumPy literals, not broadcasts / iotas / scatters: XLA does not fold those
+
     def body(R, _):
-        R = jnp.concatenate([jnp.zeros((d, d), R.dtype), R[:, : n - d]], axis=1) + R[:, n - d:] @ B
+        R = jnp.concatenate([zeros, R[:, : n - d]], axis=1) + R[:, n - d:] @ B
         return R, R
 
-    R0 = jnp.zeros((d, n), A.dtype).at[:, n - d:].set(jnp.eye(d, dtype=A.dtype))
+    R0 = jnp.asarray(np.eye(d, n, n - d, dtype=dt))  # E_s^T
+    if K <= _UNROLL_OPERATOR:  # straight-line code: XLA folds it into a constant when A is one (a fixed boundary)
+        rows, R = [], R0
+        for _ in range(K):
+            R, _ = body(R, None)
+            rows.append(R)
+        return jnp.concatenate(rows, axis=0)
     _, rows = jax.lax.scan(body, R0, None, length=K)
     return rows.reshape(K * d, n)
 
@@ -225,8 +238,8 @@ def _autonomous(T, K, s, d):
     """
     n = s * d
 
-    def loop(A, H0):
-        Gt = _chunk_operator(A, K).T  # (s*d, K*d)
+    def loop(A, G, H0):
+        Gt = G.T  # (s*d, K*d)
         n_full = T // K
 
         def chunk(H, _):
@@ -241,19 +254,20 @@ def _autonomous(T, K, s, d):
         return Y
 
     @custom_batching.custom_vmap
-    def batch_aware(A, H0):
-        return loop(A, H0)
+    def batch_aware(A, G, H0):
+        return loop(A, G, H0)
 
     @batch_aware.def_vmap
-    def _rule(axis_size, in_batched, A, H0):
-        A_b, H_b = in_batched
-        if A_b or not H_b or axis_size < _BIG_BATCH or T * d * n > _MAX_OPERATOR:
-            return jax.vmap(loop, in_axes=(0 if A_b else None, 0 if H_b else None), axis_size=axis_size)(A, H0), True
+    def _rule(axis_size, in_batched, A, G, H0):
+        A_b, G_b, H_b = in_batched
+        if A_b or G_b or not H_b or axis_size < _BIG_BATCH or T * d * n > _MAX_OPERATOR:
+            axes = tuple(0 if b else None for b in in_batched)
+            return jax.vmap(loop, in_axes=axes, axis_size=axis_size)(A, G, H0), True
         return (H0.reshape(axis_size, n) @ _chunk_operator(A, T).T).reshape(axis_size, T, d), True
 
     @jax.custom_jvp
-    def auto(A, H0):
-        return batch_aware(A, H0)
+    def auto(A, G, H0):
+        return batch_aware(A, G, H0)
 
     @auto.defjvp
     def _jvp(primals, tangents):  # custom_vmap has no reverse mode of its own: differentiate the chunk loop
@@ -263,15 +277,20 @@ def _autonomous(T, K, s, d):
 
 
 def _chunked_newest(f, H0, xs, mask, input_mode, K):
-    """Newest rows (T, d): input-free rollouts via :func:`_autonomous`, otherwise chunk by chunk (below)."""
+    """Newest rows (T, d): input-free rollouts via :func:`_autonomous`, otherwise chunk by chunk (below).
+
+    The (K*d, s*d) chunk operator G is built once, outside both branches, and passed in as an argument (its tangent
+    follows A's); for a fixed boundary under ``jit`` XLA folds it into a constant.
+    """
     s, d = H0.shape
     A = f.A.astype(H0.dtype)
+    G = _chunk_operator(A, K)
     auto = _autonomous(xs.shape[0], K, s, d)
-    return jax.lax.cond(jnp.any(mask), lambda H: _chunked_inputs(f, H, xs, mask, input_mode, K),
-                        lambda H: auto(A, H), H0)
+    return jax.lax.cond(jnp.any(mask), lambda H: _chunked_inputs(f, H, xs, mask, input_mode, K, G),
+                        lambda H: auto(A, G, H), H0)
 
 
-def _chunked_inputs(f, H0, xs, mask, input_mode, K):
+def _chunked_inputs(f, H0, xs, mask, input_mode, K, G):
     """Newest rows (T, d) in chunks of K ticks: one product without inputs, the reference scan with inputs.
 
     The inputs are read inside the input branch only (``dynamic_slice``), so an autonomous stretch never touches
@@ -281,7 +300,7 @@ def _chunked_inputs(f, H0, xs, mask, input_mode, K):
     s, d = H0.shape
     T = xs.shape[0]
     n_full = T // K
-    Gt = _chunk_operator(f.A.astype(H0.dtype), K).T  # (s*d, K*d): under vmap one (B, s*d) @ (s*d, K*d) GEMM
+    Gt = G.T  # (s*d, K*d): under vmap one (B, s*d) @ (s*d, K*d) GEMM
 
     def advance(H, start, L):
         """Newest rows of ticks start..start+L-1 (L static) from the window H before them."""
