@@ -6,7 +6,7 @@ copy) and B = 64 at s = 256, d = 1 (a random AR(256) with Dirichlet weights: a c
 float32 rounding cannot grow); float32; output = the newest rows (B, T, d).
 
 Baselines are the straightforward loops a user would write: per tick one (B, s*d) @ (s*d, d) product and a shift of
-the window, in NumPy and in PyTorch. All three sides run with the same thread count (``--threads``, default 1).
+the window, in NumPy and in PyTorch. All three sides run on the same cores (``--threads``, default 2).
 wavejax runs ``rollout`` vmapped over the batch with ``impl="chunked"`` (K input-free ticks per
 (B, s*d) @ (s*d, K*d) product, or one (B, s*d) @ (s*d, T*d) product for B >= 128; the headline rows with the
 targets) and ``impl="shift"`` (the reference scan, for information; kept out of the README table). Every output is
@@ -38,10 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scaling-only", action="store_true",
                    help="run only the scaling sweep and update only the 'scaling' key of results/bench_wave.json "
                         "(rows and other keys kept) and the scaling PNG")
-    p.add_argument("--threads", type=int, default=int(os.environ.get("WAVEJAX_BENCH_THREADS", "1")),
-                   help="threads for every side (NumPy/OpenBLAS, PyTorch/MKL, XLA); default 1 "
-                        "($WAVEJAX_BENCH_THREADS): tiny per-tick GEMMs gain nothing from threads, and on a shared "
-                        "machine multi-threaded BLAS barriers stall by milliseconds")
+    p.add_argument("--threads", type=int, default=int(os.environ.get("WAVEJAX_BENCH_THREADS", "2")),
+                   help="cores for every side (BLAS/OpenMP threads and a CPU affinity mask that also holds XLA); "
+                        "default 2 ($WAVEJAX_BENCH_THREADS), the development machine's cores")
     return p
 
 
