@@ -31,8 +31,11 @@ Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only
 time per training step vs batch B = 16 ... 256 at T = 108, the engine vs the torch loop, best of 5, log-log plot
 ``results/bench_train_scaling.png`` with fitted exponents.
 
-Threads: ``--threads N`` pins torch (``torch.set_num_threads``, OMP) and XLA's intra-op pool to N (default 2,
-results in ``bench_train.json``; other N in ``bench_train_threads<N>.json``). On a shared machine torch's OpenMP
+Threads: ``--threads N`` pins torch (``torch.set_num_threads``, OMP) to N threads and, for N below the CPU count, the
+whole process (XLA included, which ignores its thread flags) to N CPUs (default 2, results in ``bench_train.json``;
+other N in ``bench_train_threads<N>.json``). The roofline chain of (64, 128) x (128, 128) products runs on one core
+either way (0.57 ms per 216 products with 1 or 2 CPUs); the training step gets help from the second core in its
+large products. On a shared machine torch's OpenMP
 threads spin while the other core is busy, which makes its 2-thread time erratic; a 1-thread torch row is
 recorded for reference.
 
