@@ -34,8 +34,8 @@ time per training step vs batch B = 16 ... 256 at T = 108, the engine vs the tor
 Threads: ``--threads N`` pins torch (``torch.set_num_threads``, OMP) to N threads and, for N below the CPU count, the
 whole process (XLA included, which ignores its thread flags) to N CPUs (default 2, results in ``bench_train.json``;
 other N in ``bench_train_threads<N>.json``). The roofline chain of (64, 128) x (128, 128) products runs on one core
-either way (0.57 ms per 216 products with 1 or 2 CPUs); the training step gets help from the second core in its
-large products. On a shared machine torch's OpenMP
+either way (its rate was the same with 1 and 2 CPUs: 0.571 / 0.574 ms for the T = 18 step's FLOPs); the training
+step gets help from the second core in its large products. On a shared machine torch's OpenMP
 threads spin while the other core is busy, which makes its 2-thread time erratic; a 1-thread torch row is
 recorded for reference.
 
