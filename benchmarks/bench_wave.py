@@ -48,10 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 THREADS = _parser().parse_known_args()[0].threads
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)
-if THREADS == 1:
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                               " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
-pin_threads(THREADS)
+pin_threads(THREADS)  # also binds the process to THREADS CPUs: XLA's own thread-count flags have no effect
 steady_malloc()
 
 import jax  # noqa: E402
