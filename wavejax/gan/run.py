@@ -23,7 +23,7 @@ from jaxtyping import Array, Float
 from wavejax import _validate, distributed, io
 from wavejax.gan.data import load_digits, load_mnist
 from wavejax.gan.models import Z_DIM, Generator
-from wavejax.gan.train import GANConfig, GANTrainState, create_states, train_steps
+from wavejax.gan.train import GANConfig, GANTrainState, create_states, outer_step
 from wavejax.progress import progress
 
 __all__ = ["GANRun", "load_training_data", "init_states", "train", "sample", "sample_seeds", "seed_slice"]
@@ -66,9 +66,24 @@ def seed_slice(tree: Any, m: int) -> Any:
     return jax.tree_util.tree_map(lambda a: a[m], tree)
 
 
-@partial(jax.jit, static_argnames=("cfg", "n"))
+@partial(jax.jit, static_argnames=("cfg",))
+def _vstep(state_g, state_d, keys, data, *, cfg):
+    """One outer step of every seed (vmapped); the key of step t is ``fold_in(key, t)``, as in ``train_steps``."""
+    return jax.vmap(lambda sg, sd, k: outer_step(sg, sd, jax.random.fold_in(k, sg.step), data, cfg=cfg))(
+        state_g, state_d, keys)
+
+
 def _chunk(state_g, state_d, keys, data, *, cfg, n):
-    return jax.vmap(lambda sg, sd, k: train_steps(sg, sd, k, data, cfg=cfg, n=n))(state_g, state_d, keys)
+    """``n`` outer steps as a Python loop over one jitted step; returns the last step's metrics.
+
+    ``train_steps`` (one ``lax.scan`` over the steps) computes the same steps, but on CPU XLA ran the scanned step
+    6x slower (h = 16, B = 64: 128 ms vs 21 ms per step; fully unrolled: 21 ms), so training dispatches step by
+    step; the dispatch costs well under 1 % of a step.
+    """
+    m = None
+    for _ in range(n):
+        state_g, state_d, m = _vstep(state_g, state_d, keys, data, cfg=cfg)
+    return state_g, state_d, m
 
 
 def _ckpt_tree(state_g: GANTrainState, state_d: GANTrainState) -> dict[str, Any]:

@@ -236,6 +236,9 @@ def train_steps(state_g: GANTrainState, state_d: GANTrainState, key: jax.Array, 
     """``n`` outer steps in one jitted ``lax.scan``; step t uses ``fold_in(key, t)`` with t = G's step count.
 
     So a resumed run draws the same keys as an uninterrupted one. Returns the last step's metrics.
+
+    Note: on CPU, XLA ran the scanned step about 6x slower than the same step jitted alone (bench_gan: h = 16,
+    B = 64, 128 ms vs 21 ms). :func:`wavejax.gan.train` therefore loops over a jitted single step instead.
     """
 
     def body(carry, _):
