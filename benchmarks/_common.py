@@ -7,6 +7,7 @@ median and spread of repeated runs and writes ``benchmarks/results/<bench>.json`
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
@@ -18,6 +19,17 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def bench_parser(name: str, doc: str, quick_help: str) -> argparse.ArgumentParser:
+    """The flags every benchmark takes: ``--quick`` (the runner passes it for ``wavejax bench --quick``) and
+    ``--scaling-only`` (run only the scaling sweep; update only the ``scaling`` key of ``results/<name>.json``)."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help=quick_help)
+    p.add_argument("--scaling-only", action="store_true",
+                   help=f"run only the scaling sweep; update only the 'scaling' key of results/{name}.json (rows and "
+                        "other keys kept) and the scaling PNG")
+    return p
 
 
 def pin_threads(n: int = 2) -> int:

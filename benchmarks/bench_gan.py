@@ -15,11 +15,19 @@ first) vs torch eager, best of a few, log-log plot ``results/bench_gan_scaling.p
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from _common import compile_time, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
+from _common import (
+    bench_parser,
+    compile_time,
+    pin_threads,
+    ratio_row,
+    scaling_plot,
+    time_fn,
+    update_scaling,
+    write_result,
+)
 
 THREADS = pin_threads(2)
 
@@ -137,11 +145,7 @@ def scaling_sweep(hidden=8, repeat=4):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--quick", action="store_true", help="one size, fewer repetitions, no scaling sweep")
-    p.add_argument("--scaling-only", action="store_true",
-                   help="run only the scaling sweep; update only the 'scaling' key of results/bench_gan.json + PNG")
-    a = p.parse_args(argv)
+    a = bench_parser("bench_gan", __doc__, "one size, fewer repetitions, no scaling sweep").parse_args(argv)
     if a.scaling_only:
         update_scaling("bench_gan", scaling_sweep(), threads=THREADS, dtype="float32", loss="original",
                        sharing="conv2")

@@ -24,11 +24,19 @@ a few runs, log-log plot ``results/bench_gsemm_scaling.png`` with fitted exponen
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
-from _common import compile_time, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
+from _common import (
+    bench_parser,
+    compile_time,
+    pin_threads,
+    ratio_row,
+    scaling_plot,
+    time_fn,
+    update_scaling,
+    write_result,
+)
 
 THREADS = pin_threads(2)
 
@@ -287,11 +295,8 @@ def scaling_sweep(t1=SCALING_T1, repeat=3, base_repeat=2):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--quick", action="store_true", help="16 trajectories in (a), fewer repetitions, no scaling sweep")
-    p.add_argument("--scaling-only", action="store_true",
-                   help="run only the scaling sweep; update only the 'scaling' key of results/bench_gsemm.json + PNG")
-    a = p.parse_args(argv)
+    a = bench_parser("bench_gsemm", __doc__, "16 trajectories in (a), fewer repetitions, no scaling sweep"
+                     ).parse_args(argv)
     if a.scaling_only:
         update_scaling("bench_gsemm", scaling_sweep(), threads=THREADS, dtype="float64")
         return 0

@@ -24,11 +24,10 @@ exponents.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
-from _common import pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
+from _common import bench_parser, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
 
 THREADS = pin_threads(2)
 
@@ -105,12 +104,7 @@ def scaling_sweep(steps=100, repeat=3, seq_repeat=1):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--quick", action="store_true", help="100 steps, 2 repetitions, no scaling sweep")
-    p.add_argument("--scaling-only", action="store_true",
-                   help="run only the scaling sweep; update only the 'scaling' key of results/bench_tradeoff.json "
-                        "+ PNG")
-    a = p.parse_args(argv)
+    a = bench_parser("bench_tradeoff", __doc__, "100 steps, 2 repetitions, no scaling sweep").parse_args(argv)
     if a.scaling_only:
         update_scaling("bench_tradeoff", scaling_sweep(), threads=THREADS, widths=WIDTHS, dtype="float32")
         return 0

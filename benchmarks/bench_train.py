@@ -52,14 +52,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import compile_time, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
+from _common import (
+    bench_parser,
+    compile_time,
+    pin_threads,
+    ratio_row,
+    scaling_plot,
+    time_fn,
+    update_scaling,
+    write_result,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="fewer repeats and a shorter recipe run (CI smoke test)")
-    p.add_argument("--scaling-only", action="store_true",
-                   help="run only the batch-scaling sweep; update only the 'scaling' key of the results JSON + PNG")
+    p = bench_parser("bench_train", __doc__.split("\n")[0], "fewer repeats and a shorter recipe run (CI smoke test)")
     p.add_argument("--threads", type=int, default=2,
                    help="threads of BOTH sides: XLA's intra-op pool and torch (default 2, the issue's 2 cores)")
     p.add_argument("--sharded-worker", type=int, default=0, help=argparse.SUPPRESS)  # internal: see sharded_seeds()

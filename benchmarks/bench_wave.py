@@ -21,6 +21,7 @@ import os
 import sys
 
 from _common import (
+    bench_parser,
     compile_time,
     pin_threads,
     ratio_row,
@@ -33,11 +34,7 @@ from _common import (
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="smoke run: T = 200, 3 repetitions, no scaling sweep")
-    p.add_argument("--scaling-only", action="store_true",
-                   help="run only the scaling sweep and update only the 'scaling' key of results/bench_wave.json "
-                        "(rows and other keys kept) and the scaling PNG")
+    p = bench_parser("bench_wave", __doc__, "smoke run: T = 200, 3 repetitions, no scaling sweep")
     p.add_argument("--threads", type=int, default=int(os.environ.get("WAVEJAX_BENCH_THREADS", "2")),
                    help="cores for every side (BLAS/OpenMP threads and a CPU affinity mask that also holds XLA); "
                         "default 2 ($WAVEJAX_BENCH_THREADS), the development machine's cores")
