@@ -1,17 +1,31 @@
-"""Helpers shared by the per-model command lines (``wavejax/<model>/cli.py``)."""
+"""Helpers shared by the per-model command lines (``wavejax/<model>/cli.py``).
+
+Every command is a pair ``(ConfigClass, fn)``: tyro generates the flags from the frozen config class (every field,
+nested configs as ``--train.lr``), ``--preset quick|full`` (or any name in ``ConfigClass.PRESETS``) seeds the
+defaults from that classmethod before the flags are applied, and ``--out DIR`` names the output folder.
+``fn(cfg, out) -> Result`` does the work; the runner writes ``out/results.json`` in the one schema of
+:mod:`wavejax.report.results` and prints the claims. A config class with ``X64 = True`` runs in float64
+(:func:`wavejax.precision.enable_x64`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import tyro
 
-__all__ = ["run_subcommands", "default_out", "experiment_command"]
+from wavejax.report.experiment import Result, preset, presets
+
+__all__ = ["run_subcommands", "run_command", "default_out", "experiment_command", "experiment_commands",
+           "parse_command"]
+
+Command = tuple[type, Callable[..., Any]]
 
 
 def default_out(model: str, command: str) -> Path:
@@ -19,41 +33,108 @@ def default_out(model: str, command: str) -> Path:
     return Path("runs") / f"{model}-{command}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def run_subcommands(prog: str, commands: Mapping[str, tuple[type, Callable[[Any], Any]]],
-                    argv: list[str]) -> Any:
-    """Parse ``argv`` into one of the config dataclasses of ``commands`` and call its runner.
-
-    Args:
-      prog: program name shown in ``--help`` (e.g. ``"wavejax wave"``).
-      commands: ``{name: (ConfigClass, runner)}``; ``runner(cfg)`` does the work.
-      argv: the arguments after the model name.
-    """
-    cfg = tyro.extras.subcommand_cli_from_dict({k: v[0] for k, v in commands.items()}, prog=prog, args=argv)
-    for cls, fn in commands.values():
-        if type(cfg) is cls:
-            return fn(cfg)
-    raise RuntimeError(f"no runner for {type(cfg).__name__}")  # pragma: no cover
+def _split_preset(argv: list[str]) -> tuple[str | None, list[str]]:
+    name, rest, it = None, [], iter(argv)
+    for a in it:
+        if a == "--preset":
+            name = next(it, None)
+            if name is None:
+                raise SystemExit("--preset needs a value (e.g. --preset full)")
+        elif a.startswith("--preset="):
+            name = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    return name, rest
 
 
-def experiment_command(model: str, name: str) -> Callable[[Any], dict]:
-    """A CLI runner for the headline experiment ``<model>.<name>`` of ``wavejax/<model>/experiments.py``.
+def _has_out(cls: type) -> bool:  # legacy configs that still carry their own ``out`` field
+    return any(f.name == "out" for f in dataclasses.fields(cls))
 
-    The returned ``run(cfg)`` reads ``cfg.scale`` and ``cfg.out`` (default :func:`default_out`), runs the
-    experiment, writes ``results.json`` next to its figures and prints its table rows.
-    """
 
-    def run(cfg: Any) -> dict:
-        from wavejax.io import atomic_write_json
+def _wrapper(cls: type, default: Any) -> type:
+    names = presets(cls)
+    fields = [("config", Annotated[cls, tyro.conf.arg(name="")], dataclasses.field(default=default))]
+    if not _has_out(cls):
+        fields.append(("out", Annotated[Path | None, tyro.conf.arg(
+            help="output folder (default runs/<model>-<command>-<timestamp>)")], dataclasses.field(default=None)))
+    if names:
+        lit = Literal[names]  # type: ignore[valid-type]
+        fields.append(("preset", Annotated[lit | None, tyro.conf.arg(
+            help="seed every default from this preset (the flags then override it)")], dataclasses.field(default=None)))
+    w = dataclasses.make_dataclass(f"{cls.__name__}Command", fields, frozen=True, kw_only=True)
+    w.__doc__ = cls.__doc__
+    return w
 
-        experiments = importlib.import_module(f"wavejax.{model}.experiments")
-        out = Path(cfg.out or default_out(model, name))
-        out.mkdir(parents=True, exist_ok=True)
-        exp = next(e for e in experiments.EXPERIMENTS if e.name == f"{model}.{name}")
-        res = exp.run(cfg.scale, out)
-        atomic_write_json(out / "results.json", dataclasses.asdict(res))
+
+def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path | None]:
+    """Parse ``argv`` into ``(cfg, out)`` for config class ``cls`` (``--preset`` seeds the defaults)."""
+    name, rest = _split_preset(argv)
+    if name is not None and name not in presets(cls):
+        raise SystemExit(f"{prog}: --preset must be one of {', '.join(presets(cls)) or '(none)'}; got {name!r}")
+    default = preset(cls, name) if name is not None else cls()
+    parsed = tyro.cli(_wrapper(cls, default), args=rest, prog=prog)
+    return parsed.config, getattr(parsed, "out", None) or getattr(parsed.config, "out", None)
+
+
+def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Path | None) -> Any:
+    """Run ``fn(cfg, out)``, write ``out/results.json`` from the :class:`Result` it returns, print its claims."""
+    from wavejax.precision import enable_x64
+    from wavejax.report.results import write_results
+
+    model, command = (prog.split() + ["", ""])[1:3]
+    out = Path(out) if out is not None else default_out(model, command)
+    out.mkdir(parents=True, exist_ok=True)
+    if getattr(cls, "X64", False):
+        enable_x64()
+    started = time.time()
+    legacy = _has_out(cls) and len(inspect.signature(fn).parameters) == 1
+    res = fn(cfg) if legacy else fn(cfg, out)
+    if isinstance(res, Result):
+        write_results(out, res, command=prog, config=cfg, started=started)
         for r in res.rows:
             print(f"{r.quantity}: {r.measured} (reference {r.paper}; holds: {r.holds})")
         print(f"results and figures in {out}")
-        return dataclasses.asdict(res)
+    return res
+
+
+def run_subcommands(prog: str, commands: Mapping[str, Command], argv: list[str]) -> Any:
+    """Parse ``argv`` (``SUBCOMMAND [--preset P] [--out DIR] [--flags]``) and run that subcommand.
+
+    Args:
+      prog: program name shown in ``--help`` (e.g. ``"wavejax wave"``).
+      commands: ``{name: (ConfigClass, fn)}``; ``fn(cfg, out) -> Result`` does the work.
+      argv: the arguments after the model name.
+    """
+    if not argv or argv[0] not in commands:  # help or a bad name: tyro's subcommand listing and error
+        tyro.extras.subcommand_cli_from_dict({k: _wrapper(c, c()) for k, (c, _) in commands.items()},
+                                             prog=prog, args=argv)
+        raise SystemExit(2)  # pragma: no cover - tyro exits first
+    name = argv[0]
+    cls, fn = commands[name]
+    cfg, out = parse_command(cls, argv[1:], prog=f"{prog} {name}")
+    return run_command(f"{prog} {name}", cls, fn, cfg, out)
+
+
+def experiment_command(model: str, name: str) -> Callable[[Any, Path], Result]:
+    """``fn(cfg, out)`` running the headline experiment ``<model>.<name>`` (in float64 if it asks for it)."""
+
+    def run(cfg: Any, out: Path) -> Result:
+        from wavejax.precision import x64_scope
+
+        experiments = importlib.import_module(f"wavejax.{model}.experiments")
+        exp = next(e for e in experiments.EXPERIMENTS if e.name == f"{model}.{name}")
+        with x64_scope(exp.x64):
+            return exp.run(cfg if exp.config is not None else cfg.scale, out)
 
     return run
+
+
+def experiment_commands(model: str) -> dict[str, Command]:
+    """``{short name: (config class, runner)}`` for every experiment of ``wavejax.<model>.experiments``."""
+    experiments = importlib.import_module(f"wavejax.{model}.experiments")
+    out: dict[str, Command] = {}
+    for e in experiments.EXPERIMENTS:
+        if e.config is not None:
+            short = e.name.split(".", 1)[1]
+            out[short] = (e.config, experiment_command(model, short))
+    return out

@@ -1,8 +1,11 @@
 """The experiment protocol shared by every model and collected by ``wavejax reproduce``.
 
 A model package lists its headline experiments in ``wavejax/<model>/experiments.py`` as
-``EXPERIMENTS: list[Experiment]``. Each ``run(scale, outdir)`` returns a :class:`Result`; figures are written
-into ``outdir`` (PNG) and named in ``Result.figures`` relative to it.
+``EXPERIMENTS: list[Experiment]``. Every experiment has one signature, ``run(cfg, out) -> Result``, where ``cfg`` is
+an instance of the experiment's frozen config class (``Experiment.config``, with ``quick()`` / ``full()``
+presets); figures are written into ``out`` (PNG) and named in ``Result.figures`` relative to it. The same config
+class generates the experiment's CLI command, and :func:`wavejax.report.results.write_results` writes the one
+``results.json`` schema for both.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any, Literal
 
 Scale = Literal["quick", "full"]
 
-__all__ = ["Scale", "Row", "Result", "Experiment", "row", "holds_le", "holds_ge", "holds_close"]
+__all__ = ["Scale", "Row", "Result", "Experiment", "row", "holds_le", "holds_ge", "holds_close", "presets", "preset"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -46,8 +49,31 @@ class Experiment:
     name: str  # unique, e.g. "wave.theorem31"
     section: str  # report section (one per paper), e.g. "Traveling-wave working memory"
     title: str  # one-line description
-    run: Callable[[Scale, Path], Result]
+    run: Callable[[Any, Path], Result]  # run(cfg, out) with cfg an instance of `config`
+    config: type | None = None  # frozen config class with quick()/full() classmethods
     version: int = 1  # bump to invalidate cached results when the experiment changes
+    x64: bool = False  # run inside wavejax.precision.x64_scope() (float64 numerics)
+
+    def make_config(self, scale: Scale) -> Any:
+        """The config of this experiment at ``scale`` (``config.quick()`` or ``config.full()``)."""
+        if self.config is None:
+            return scale  # legacy experiments take the scale itself
+        return preset(self.config, scale)
+
+
+def presets(cls: type) -> tuple[str, ...]:
+    """Names of the presets of a config class: ``cls.PRESETS`` if set, else those of quick/full it defines."""
+    names = getattr(cls, "PRESETS", None)
+    if names is None:
+        names = tuple(n for n in ("quick", "full") if callable(getattr(cls, n, None)))
+    return tuple(names)
+
+
+def preset(cls: type, name: str) -> Any:
+    """``cls.<name>()``, e.g. ``preset(EMTConfig, "full")``; a ``ValueError`` lists the presets on a bad name."""
+    if name not in presets(cls):
+        raise ValueError(f"preset must be one of {presets(cls)} for {cls.__name__}; got preset={name!r}")
+    return getattr(cls, name)()
 
 
 def row(quantity: str, paper: str, measured: Any, holds: bool | None = None, note: str = "") -> Row:

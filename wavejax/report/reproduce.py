@@ -23,7 +23,9 @@ from typing import Any
 
 from wavejax import __version__
 from wavejax.io import atomic_write_json, atomic_write_text, config_hash
-from wavejax.report.experiment import Experiment, Result, Row, Scale
+from wavejax.precision import x64_scope
+from wavejax.report.experiment import Experiment, Result, Scale
+from wavejax.report.results import SCHEMA, result_from_record, write_results
 
 __all__ = ["EXPERIMENT_MODULES", "discover", "reproduce"]
 
@@ -62,9 +64,6 @@ def _key(exp: Experiment, scale: Scale) -> str:
     return f"{exp.name}-{scale}-{config_hash((exp.name, scale, exp.version, __version__))}"
 
 
-def _result_from_json(d: dict[str, Any]) -> Result:
-    return Result(rows=[Row(**r) for r in d["rows"]], figures=d.get("figures", []),
-                  metrics=d.get("metrics", {}), notes=d.get("notes", ""))
 
 
 def run_experiment(exp: Experiment, scale: Scale, cache: Path) -> tuple[Result | None, Path, float, str, bool]:
@@ -73,16 +72,19 @@ def run_experiment(exp: Experiment, scale: Scale, cache: Path) -> tuple[Result |
     done = folder / "results.json"
     if done.exists():
         d = json.loads(done.read_text())
-        return _result_from_json(d), folder, d.get("seconds", 0.0), "", True
+        if d.get("schema") == SCHEMA:
+            return result_from_record(d), folder, d["timings"]["seconds"], "", True
     folder.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    started, t0 = time.time(), time.perf_counter()
     try:
-        res = exp.run(scale, folder)
+        cfg = exp.make_config(scale)
+        with x64_scope(exp.x64):
+            res = exp.run(cfg, folder)
     except Exception:
         return None, folder, time.perf_counter() - t0, traceback.format_exc(), False
     secs = time.perf_counter() - t0
-    payload = dataclasses.asdict(res) | {"name": exp.name, "scale": scale, "seconds": secs}
-    atomic_write_json(done, payload)
+    write_results(folder, res, command=exp.name, config=cfg if exp.config is not None else {"scale": scale},
+                  started=started, seconds=secs)
     return res, folder, secs, "", False
 
 

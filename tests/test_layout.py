@@ -1,0 +1,68 @@
+"""Layout rules of the style guide (STYLE 1, issue #11): no module over 400 lines, no function over 60 lines of
+code (docstrings, blank lines and comment-only lines aside). Run ``python tests/test_layout.py`` for the list."""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1] / "wavejax"
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def _code_lines(src: str) -> set[int]:
+    """Line numbers that hold code tokens (not comments, blank lines or docstrings; docstrings removed later)."""
+    lines: set[int] = set()
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+                        tokenize.ENDMARKER):
+            continue
+        lines.update(range(tok.start[0], tok.end[0] + 1))
+    return lines
+
+
+def _docstring_lines(tree: ast.AST) -> set[int]:
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                out.update(range(body[0].lineno, body[0].end_lineno + 1))
+    return out
+
+
+def offenders() -> list[str]:
+    bad: list[str] = []
+    for path in sorted(ROOT.rglob("*.py")):
+        src = path.read_text()
+        rel = path.relative_to(ROOT.parent)
+        n = src.count("\n")
+        if n > MAX_MODULE_LINES:
+            bad.append(f"{rel}: {n} lines (max {MAX_MODULE_LINES})")
+        tree = ast.parse(src)
+        code = _code_lines(src) - _docstring_lines(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                k = len([i for i in code if node.lineno <= i <= node.end_lineno])
+                if k > MAX_FUNCTION_LINES:
+                    bad.append(f"{rel}:{node.lineno} {node.name}: {k} lines of code (max {MAX_FUNCTION_LINES})")
+    return bad
+
+
+def test_module_and_function_sizes():
+    bad = offenders()
+    assert not bad, "\n".join(bad)
+
+
+def test_the_counter_counts_code_not_docstrings():
+    src = 'def f():\n    """doc\n\n    more doc\n    """\n    # comment\n\n    x = 1\n    return (x +\n        1)\n'
+    tree = ast.parse(src)
+    assert sorted(_code_lines(src) - _docstring_lines(tree)) == [1, 8, 9, 10]
+
+
+if __name__ == "__main__":
+    print("\n".join(offenders()) or "all within limits")
