@@ -24,6 +24,7 @@ venv: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -x --durations=15
+	$(BIN)/python -m pytest -q --doctest-modules wavejax   # every module's >>> examples
 
 reproduce: $(STAMP)
 	$(BIN)/wavejax reproduce   # writes runs/<timestamp>/report.md (+ .html); runs/latest points to it

@@ -7,6 +7,7 @@ import numpy as np
 
 from wavejax.report import Experiment, Result, line_plot, row
 from wavejax.report.reproduce import reproduce
+from wavejax.report.results import validate_results
 
 rep_mod = importlib.import_module("wavejax.report.reproduce")
 
@@ -37,8 +38,14 @@ def test_reproduce_caches_and_reports_failures(tmp_path, monkeypatch):
     reproduce(tmp_path / "r2", cache=tmp_path / "cache")
     assert calls == ["ok", "bad", "bad"]  # the finished experiment is reused, the failed one retried
     summary = json.loads((tmp_path / "r2" / "results.json").read_text())
-    assert summary["experiments"]["t.ok"]["cached"] is True
-    assert np.isclose(summary["experiments"]["t.ok"]["rows"][0]["measured"], 1.0)
+    validate_results(summary)
+    assert summary["metrics"]["experiments"]["t.ok"]["cached"] is True
+    assert np.isclose(summary["metrics"]["experiments"]["t.ok"]["rows"][0]["measured"], 1.0)
+    assert [c["quantity"] for c in summary["claims"]] == ["t.ok: q"]
+    assert summary["figures"] == ["t.ok/f.png"]
+    cached = json.loads(next((tmp_path / "cache").glob("t.ok-*/results.json")).read_text())
+    validate_results(cached)
+    assert cached["command"] == "t.ok" and cached["config"] == {"scale": "quick"}
 
 
 def test_killed_reproduce_resumes_without_recomputing(tmp_path, monkeypatch):

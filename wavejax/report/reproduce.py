@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from wavejax import __version__
-from wavejax.io import atomic_write_json, atomic_write_text, config_hash
+from wavejax.io import atomic_write_text, config_hash
 from wavejax.precision import x64_scope
 from wavejax.report.experiment import Experiment, Result, Scale
 from wavejax.report.results import SCHEMA, result_from_record, write_results
@@ -121,6 +121,7 @@ def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | No
     """
     from wavejax.progress import progress
 
+    started = time.time()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(cache) if cache is not None else out.parent / "cache"
@@ -145,12 +146,25 @@ def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | No
     md, htm = _render(sections, import_errors, scale)
     atomic_write_text(out / "report.md", md)
     atomic_write_text(out / "report.html", htm)
-    summary = {name: {"section": sec, "ok": e["res"] is not None, "seconds": e["secs"], "cached": e["cached"],
-                      "rows": [dataclasses.asdict(r) for r in (e["res"].rows if e["res"] else [])]}
-               for sec, es in sections.items() for e in es for name in [e["exp"].name]}
-    atomic_write_json(out / "results.json", {"scale": scale, "experiments": summary,
-                                             "import_errors": import_errors})
+    _write_summary(out, sections, import_errors, scale=scale, only=only, started=started)
     return out / "report.md"
+
+
+def _write_summary(out: Path, sections: dict[str, list[dict[str, Any]]], import_errors: dict[str, str], *,
+                   scale: Scale, only: tuple[str, ...], started: float) -> None:
+    """``out/results.json`` of the whole report, in the one schema: every experiment's claims, prefixed."""
+    summary, rows = {}, []
+    for sec, es in sections.items():
+        for e in es:
+            name, res = e["exp"].name, e["res"]
+            summary[name] = {"section": sec, "ok": res is not None, "seconds": e["secs"], "cached": e["cached"],
+                             "rows": [dataclasses.asdict(r) for r in (res.rows if res else [])]}
+            rows += [dataclasses.replace(r, quantity=f"{name}: {r.quantity}") for r in (res.rows if res else [])]
+    res = Result(rows=rows, figures=[f"{e['exp'].name}/{f}" for es in sections.values() for e in es
+                                     if e["res"] for f in e["res"].figures],
+                 metrics={"experiments": summary, "import_errors": import_errors})
+    write_results(out, res, command="wavejax reproduce", config={"scale": scale, "only": list(only)},
+                  started=started)
 
 
 def _render(sections: dict[str, list[dict[str, Any]]], import_errors: dict[str, str], scale: str) -> tuple[str, str]:
