@@ -96,3 +96,21 @@ def test_require_dtype_names_the_argument():
             assert require_dtype(np.float64) == np.float64
     with pytest.raises(TypeError, match="dtype must be a NumPy/JAX dtype"):
         require_dtype("not-a-dtype")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Required:
+    """A command with a required field."""
+
+    run: Path  # a folder to read
+    k: int = 1  # a count
+
+
+def test_required_fields_stay_required(tmp_path, capsys):
+    cfg, _ = _cli.parse_command(_Required, ["--run", str(tmp_path)], prog="t")
+    assert cfg == _Required(run=tmp_path)
+    with pytest.raises(SystemExit):
+        _cli.parse_command(_Required, [], prog="t")
+    with pytest.raises(SystemExit):
+        _cli.run_subcommands("wavejax toy", {"go": (_Cfg, _fn), "read": (_Required, _fn)}, ["--help"])
+    assert "read" in capsys.readouterr().out

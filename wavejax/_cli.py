@@ -51,9 +51,11 @@ def _has_out(cls: type) -> bool:  # legacy configs that still carry their own ``
     return any(f.name == "out" for f in dataclasses.fields(cls))
 
 
-def _wrapper(cls: type, default: Any) -> type:
+def _wrapper(cls: type, default: Any = None) -> type:
+    """A dataclass ``(config, out, preset)`` for tyro; ``default`` (a preset instance) seeds the config's flags."""
     names = presets(cls)
-    fields = [("config", Annotated[cls, tyro.conf.arg(name="")], dataclasses.field(default=default))]
+    spec = dataclasses.field() if default is None else dataclasses.field(default=default)
+    fields = [("config", Annotated[cls, tyro.conf.arg(name="")], spec)]
     if not _has_out(cls):
         fields.append(("out", Annotated[Path | None, tyro.conf.arg(
             help="output folder (default runs/<model>-<command>-<timestamp>)")], dataclasses.field(default=None)))
@@ -71,7 +73,7 @@ def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path |
     name, rest = _split_preset(argv)
     if name is not None and name not in presets(cls):
         raise SystemExit(f"{prog}: --preset must be one of {', '.join(presets(cls)) or '(none)'}; got {name!r}")
-    default = preset(cls, name) if name is not None else cls()
+    default = preset(cls, name) if name is not None else None
     parsed = tyro.cli(_wrapper(cls, default), args=rest, prog=prog)
     return parsed.config, getattr(parsed, "out", None) or getattr(parsed.config, "out", None)
 
@@ -106,7 +108,7 @@ def run_subcommands(prog: str, commands: Mapping[str, Command], argv: list[str])
       argv: the arguments after the model name.
     """
     if not argv or argv[0] not in commands:  # help or a bad name: tyro's subcommand listing and error
-        tyro.extras.subcommand_cli_from_dict({k: _wrapper(c, c()) for k, (c, _) in commands.items()},
+        tyro.extras.subcommand_cli_from_dict({k: _wrapper(c) for k, (c, _) in commands.items()},
                                              prog=prog, args=argv)
         raise SystemExit(2)  # pragma: no cover - tyro exits first
     name = argv[0]
