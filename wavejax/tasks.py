@@ -33,8 +33,8 @@ from jaxtyping import Array, Float
 
 from wavejax import _validate
 
-__all__ = ["NAMED_TASKS", "SPEC_TABLES", "parse_task_id", "decode_task", "lag_matrices", "phi_to_operator", "binary_vb_task",
-           "task_table", "task_batch"]
+__all__ = ["NAMED_TASKS", "SPEC_TABLES", "parse_task_id", "decode_task", "lag_matrices", "phi_to_operator",
+           "binary_vb_task", "task_table", "task_batch"]
 
 #: The four tasks of the spec (s = d = 8), name -> (id1, id2, id3). Labels T2/T3 are ambiguous in the sources,
 #: so results are always keyed by the id itself.

@@ -36,7 +36,7 @@ def test_basis_invariance_spectrum_and_rollout():
     # eigen-solver error for this normal, well-conditioned W is ~1e-13
     assert _multiset_distance(ev_W, ev_M) <= 1e-9
     phi = wave.binary_vb_task("repeat_copy")
-    x, y, _ = wave.binary_task_batch(jax.random.key(1), phi, horizon=200, batch=4, dtype=jnp.float64)
+    x, y, _ = wave.task_batch(jax.random.key(1), phi, horizon=200, batch=4, dtype=jnp.float64)
     run = wave.rnn_runner(W, W_uh, W_hy)
     out = jax.vmap(run)(x)
     err = float(jnp.abs(out[:, 8:] - y[:, 8:]).max())

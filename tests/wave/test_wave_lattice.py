@@ -165,7 +165,8 @@ def test_vmap_over_boundary_parameters():
     mask = jnp.arange(10) < 4
     out = jax.vmap(lambda A: wave.rollout(wave.LinearBoundary(A=A), jnp.zeros((4, 2)), xs, mask=mask))(As)
     for i in range(3):
-        chex.assert_trees_all_close(out[i], wave.rollout(wave.LinearBoundary(A=As[i]), jnp.zeros((4, 2)), xs, mask=mask))
+        ref = wave.rollout(wave.LinearBoundary(A=As[i]), jnp.zeros((4, 2)), xs, mask=mask)
+        chex.assert_trees_all_close(out[i], ref)
 
 
 @pytest.mark.parametrize("task", ["compose_copy", "mix_262676_189", "mix_38637_145"])
@@ -177,10 +178,11 @@ def test_input_mode_caveat(task):
     """
     phi = wave.binary_vb_task(task)
     f = wave.linear_boundary(phi)
-    x, y, _ = wave.binary_task_batch(jax.random.key(0), phi, horizon=40, batch=16, dtype=jnp.float64)
+    x, y, _ = wave.task_batch(jax.random.key(0), phi, horizon=40, batch=16, dtype=jnp.float64)
     over = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="overwrite",
                                             save="newest"))(x)
-    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="add", save="newest"))(x)
+    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="add",
+                                           save="newest"))(x)
     out = slice(8, None)
     assert float(jnp.abs(over[:, out] - y[:, out]).max()) == 0.0
     err = float(jnp.abs(add[:, out] - y[:, out]).max())
@@ -191,14 +193,15 @@ def test_input_mode_caveat(task):
 def test_add_mode_is_exact_for_repeat_copy():
     phi = wave.binary_vb_task("repeat_copy")
     f = wave.linear_boundary(phi)
-    x, y, _ = wave.binary_task_batch(jax.random.key(0), phi, horizon=40, batch=4, dtype=jnp.float64)
-    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="add", save="newest"))(x)
+    x, y, _ = wave.task_batch(jax.random.key(0), phi, horizon=40, batch=4, dtype=jnp.float64)
+    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="add",
+                                           save="newest"))(x)
     chex.assert_trees_all_equal(add[:, 8:], y[:, 8:])
 
 
 def test_generator_targets():
     phi = wave.binary_vb_task("repeat_copy")
-    x, y, mask = wave.binary_task_batch(jax.random.key(5), phi, horizon=20, batch=3)
+    x, y, mask = wave.task_batch(jax.random.key(5), phi, horizon=20, batch=3)
     chex.assert_shape([x, y], (3, 28, 8))
     assert x.dtype == jnp.float32 and set(np.unique(np.asarray(x[:, :8]))) == {-1.0, 1.0}
     assert (np.asarray(x[:, 8:]) == 0).all() and (np.asarray(y[:, :8]) == 0).all()

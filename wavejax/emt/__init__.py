@@ -1,8 +1,8 @@
 """Episodic Memory Theory (Karuvally, Delmastro, Siegelmann, arXiv:2310.02430; spec emt.md).
 
-Tasks (the shared task module :mod:`wavejax.tasks`, also used by :mod:`wavejax.wave`), the variable-binding circuit Phi and its
-linear circuit RNN, training on the shared engine (:mod:`wavejax.rnn`), the spectral metric, the privileged basis
-with the circuit-match metrics, and the analyses / figures of a trained RNN.
+Tasks (the shared task module :mod:`wavejax.tasks`, also used by :mod:`wavejax.wave`), the variable-binding
+circuit Phi and its linear circuit RNN, training on the shared engine (:mod:`wavejax.rnn`), the spectral metric,
+the privileged basis with the circuit-match metrics, and the analyses / figures of a trained RNN.
 """
 
 from wavejax.emt.analysis import PAPER_TABLE as PAPER_TABLE
@@ -15,9 +15,9 @@ from wavejax.emt.analysis import plot_phi_emp as plot_phi_emp
 from wavejax.emt.analysis import plot_spectrum as plot_spectrum
 from wavejax.emt.analysis import probe_inputs as probe_inputs
 from wavejax.emt.circuit import circuit_error as circuit_error
+from wavejax.emt.circuit import circuit_matrix as circuit_matrix
 from wavejax.emt.circuit import circuit_rnn as circuit_rnn
 from wavejax.emt.circuit import circuit_rollout as circuit_rollout
-from wavejax.emt.circuit import circuit_matrix as circuit_matrix
 from wavejax.emt.circuit import phi_from_operator as phi_from_operator  # deprecated alias, not in __all__
 from wavejax.emt.circuit import recurrent_positions as recurrent_positions
 from wavejax.emt.circuit import unit_count as unit_count
@@ -39,13 +39,6 @@ from wavejax.emt.tasks import TASKS as TASKS  # deprecated name of NAMED_TASKS, 
 from wavejax.emt.tasks import curriculum_batch_fn as curriculum_batch_fn
 from wavejax.emt.tasks import make_batch as make_batch  # deprecated (use task_batch), not in __all__
 from wavejax.emt.tasks import task_id as task_id  # deprecated name of parse_task_id, not in __all__
-from wavejax.tasks import NAMED_TASKS as NAMED_TASKS
-from wavejax.tasks import binary_vb_task as binary_vb_task
-from wavejax.tasks import decode_task as decode_task
-from wavejax.tasks import lag_matrices as lag_matrices
-from wavejax.tasks import parse_task_id as parse_task_id
-from wavejax.tasks import task_batch as task_batch
-from wavejax.tasks import task_table as task_table
 from wavejax.emt.training import EMTConfig as EMTConfig
 from wavejax.emt.training import EMTRun as EMTRun
 from wavejax.emt.training import evaluate_members as evaluate_members
@@ -54,6 +47,13 @@ from wavejax.emt.training import save_run as save_run
 from wavejax.emt.training import task_of as task_of
 from wavejax.emt.training import train_sweep as train_sweep
 from wavejax.emt.training import train_task as train_task
+from wavejax.tasks import NAMED_TASKS as NAMED_TASKS
+from wavejax.tasks import binary_vb_task as binary_vb_task
+from wavejax.tasks import decode_task as decode_task
+from wavejax.tasks import lag_matrices as lag_matrices
+from wavejax.tasks import parse_task_id as parse_task_id
+from wavejax.tasks import task_batch as task_batch
+from wavejax.tasks import task_table as task_table
 
 __all__ = [
     "CURRICULUM", "EMTConfig", "EMTRun", "NAMED_TASKS", "PAPER_TABLE", "PrivilegedBasis", "analyse_rnn",

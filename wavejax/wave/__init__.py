@@ -6,6 +6,13 @@ module :mod:`wavejax.tasks`), the matrix view
 and hidden bases (``lbc_matrix``, ``embed``, ``extract_wave_basis``), and gradient-vs-lag analysis.
 """
 
+from wavejax.tasks import NAMED_TASKS as NAMED_TASKS
+from wavejax.tasks import binary_vb_task as binary_vb_task
+from wavejax.tasks import decode_task as decode_task
+from wavejax.tasks import lag_matrices as lag_matrices
+from wavejax.tasks import parse_task_id as parse_task_id
+from wavejax.tasks import phi_to_operator as phi_to_operator
+from wavejax.tasks import task_batch as task_batch
 from wavejax.wave.basis import autonomous_period as autonomous_period
 from wavejax.wave.basis import embed as embed
 from wavejax.wave.basis import extract_wave_basis as extract_wave_basis
@@ -25,13 +32,6 @@ from wavejax.wave.gradients import gradient_vs_lag as gradient_vs_lag
 from wavejax.wave.gradients import lattice_runner as lattice_runner
 from wavejax.wave.gradients import random_rnn as random_rnn
 from wavejax.wave.gradients import rnn_runner as rnn_runner
-from wavejax.tasks import NAMED_TASKS as NAMED_TASKS
-from wavejax.tasks import binary_vb_task as binary_vb_task
-from wavejax.tasks import decode_task as decode_task
-from wavejax.tasks import lag_matrices as lag_matrices
-from wavejax.tasks import parse_task_id as parse_task_id
-from wavejax.tasks import phi_to_operator as phi_to_operator
-from wavejax.tasks import task_batch as task_batch
 from wavejax.wave.hds import binary_task_batch as binary_task_batch  # deprecated (use task_batch), not in __all__
 from wavejax.wave.hds import fibonacci as fibonacci
 from wavejax.wave.hds import nonlinear_hds as nonlinear_hds
