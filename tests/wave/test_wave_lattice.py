@@ -275,3 +275,46 @@ def test_chunk_operator_rows_are_powers_of_M(K):
     for k in range(K):
         P = M @ P
         np.testing.assert_allclose(G[k * d:(k + 1) * d], P[-d:], rtol=1e-9, atol=1e-12)
+
+
+class LatticeVariants(chex.TestCase):
+    """``rollout`` and ``step`` give the same (exact) lattice with and without an outer ``jax.jit``."""
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_rollout_holds_the_last_s_inputs(self):
+        s, d, T = 5, 3, 12
+        xs = jax.random.normal(jax.random.key(0), (T, d))
+        run = self.variant(lambda x: wave.rollout(_tanh_sum, jnp.zeros((s, d)), x, mask=jnp.ones((T,), bool)))
+        Hs = np.asarray(run(xs))
+        x = np.asarray(xs)
+        for t in range(s - 1, T):  # overwrite mode with every input present: H_i(t) = x(t - s + 1 + i), exactly
+            np.testing.assert_array_equal(Hs[t], x[t - s + 1:t + 1])
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_step_shifts_and_writes_the_boundary(self):
+        H = jnp.arange(12.0).reshape(4, 3)
+        x = jnp.array([-1.0, 2.0, -3.0])
+        over = self.variant(lambda H, x, m: wave.step(_tanh_sum, H, x, m, "overwrite"))
+        add = self.variant(lambda H, x, m: wave.step(_tanh_sum, H, x, m, "add"))
+        f = np.tanh(np.arange(12.0).reshape(4, 3).sum(axis=0))
+        np.testing.assert_array_equal(np.asarray(over(H, x, True)), np.vstack([np.asarray(H)[1:], np.asarray(x)]))
+        np.testing.assert_allclose(np.asarray(over(H, x, False)), np.vstack([np.asarray(H)[1:], f]), atol=1e-12)
+        np.testing.assert_allclose(np.asarray(add(H, x, True)), np.vstack([np.asarray(H)[1:], f + np.asarray(x)]),
+                                   atol=1e-12)
+
+
+def test_rollout_core_traces_once_per_shape(monkeypatch):
+    """New data of the same shapes reuses the compiled lattice (the jitted core is traced once)."""
+    import equinox as eqx
+
+    from wavejax.wave import lattice
+
+    core = eqx.filter_jit(chex.assert_max_traces(lattice._rollout.__wrapped__, n=1))
+    monkeypatch.setattr(lattice, "_rollout", core)
+    f = wave.linear_boundary(wave.binary_vb_task("repeat_copy"))
+    mask = jnp.arange(20) < 8
+    for i in range(3):
+        xs = jax.random.rademacher(jax.random.key(i), (20, 8), jnp.float64)
+        Hs = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask)
+        # repeat copy: the value written at tick t is x(t mod 8); after tick 19 the rows hold ticks 12..19
+        np.testing.assert_array_equal(np.asarray(Hs[-1]), np.asarray(xs)[np.arange(12, 20) % 8])
