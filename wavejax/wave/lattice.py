@@ -114,7 +114,7 @@ def rollout(
       Input modes (wave.md §2.4). ``"add"`` lets the boundary fire while the inputs are still being written: any f
       that reads a recent row (every non-copy binary task with the linear boundary) mixes f(H) of a half-filled
       substrate into the stored inputs, so add-mode rollouts of those tasks are wrong by design, not by a bug.
-      ``"overwrite"`` (the default) stores inputs exactly; initialising ``H0`` with the first s states is the
+      ``"overwrite"`` (the default) stores inputs exactly; initializing ``H0`` with the first s states is the
       other exact route (Theorem 3.1).
 
     Returns:
