@@ -318,3 +318,15 @@ def test_rollout_core_traces_once_per_shape(monkeypatch):
         Hs = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask)
         # repeat copy: the value written at tick t is x(t mod 8); after tick 19 the rows hold ticks 12..19
         np.testing.assert_array_equal(np.asarray(Hs[-1]), np.asarray(xs)[np.arange(12, 20) % 8])
+
+
+def test_rollout_positional_mask_is_deprecated_but_equal():
+    f = wave.linear_boundary(wave.binary_vb_task("compose_copy"))
+    xs = jax.random.rademacher(jax.random.key(4), (20, 8), jnp.float64)
+    mask = jnp.arange(20) < 8
+    ref = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, input_mode="add")
+    with pytest.warns(DeprecationWarning, match="keyword"):
+        old = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, "add")
+    chex.assert_trees_all_equal(old, ref)
+    with pytest.raises(TypeError, match="by keyword"):
+        wave.rollout(f, jnp.zeros((8, 8)), xs, mask, mask=mask)
