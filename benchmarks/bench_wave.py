@@ -108,7 +108,7 @@ def _problem(B, s, d):
 def _wavejax_fn(phi, T, impl):
     f = linear_boundary(phi)
     mask = jnp.zeros((T,), bool)
-    return jax.jit(jax.vmap(lambda H, x: rollout(f, H, x, mask, impl=impl, save="newest")))
+    return jax.jit(jax.vmap(lambda H, x: rollout(f, H, x, mask=mask, impl=impl, save="newest")))
 
 
 def time_case(B, s, d, T, repeat, impls=("chunked", "shift")):

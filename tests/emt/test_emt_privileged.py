@@ -10,27 +10,28 @@ import numpy as np
 import pytest
 
 from wavejax.emt import (
-    TASKS,
+    NAMED_TASKS,
     block_tracking,
+    circuit_matrix,
     circuit_rnn,
     circuit_rollout,
     decode_task,
     dual_error,
-    grounded_basis,
-    make_batch,
+    lag_matrices,
     phi_emp,
-    phi_from_operator,
     predicted_block,
     privileged_basis,
     readout_fraction,
     structure_metrics,
+    task_batch,
     variable_memories,
 )
+from wavejax.emt.privileged import grounded_basis  # the emt-tools signature (alias, out of __all__)
 from wavejax.wave import random_basis
 
 
 def _embedded(name, key, orthonormal=True, N=128):
-    F = decode_task(TASKS[name])
+    F = decode_task(NAMED_TASKS[name])
     Psi = random_basis(key, N, 64, orthonormal=orthonormal)
     return F, Psi, circuit_rnn(F, 8, Psi)
 
@@ -38,7 +39,7 @@ def _embedded(name, key, orthonormal=True, N=128):
 @pytest.mark.parametrize("grounding,orthonormal", [("output", True), ("input", False), ("input", True)])
 def test_emt_basis_recovers_repeat_copy_circuit(grounding, orthonormal, getkey):
     F, Psi, p = _embedded("repeat_copy", getkey(), orthonormal)
-    x, _, _ = make_batch(getkey(), F, 8, 40, 64, dtype=jnp.float64)
+    x, _, _ = task_batch(getkey(), lag_matrices(F), horizon=40, batch=64, dtype=jnp.float64)
     _, hs = circuit_rollout(p, x)
     hs = np.asarray(hs)
     b = privileged_basis(p["W_hh"], F, 8, W_hy=p["W_hy"], W_uh=p["W_uh"], traj=hs.reshape(-1, 128),
@@ -48,7 +49,7 @@ def test_emt_basis_recovers_repeat_copy_circuit(grounding, orthonormal, getkey):
     cos = np.abs(np.sum(b.Psi[:, :64] * Psi, 0)) / np.linalg.norm(Psi, axis=0)
     assert np.allclose(cos, 1.0, atol=1e-8)
     E = phi_emp(p["W_hh"], b)
-    off_on, agree = structure_metrics(E, phi_from_operator(F, 8), b.keep)
+    off_on, agree = structure_metrics(E, circuit_matrix(F, 8), b.keep)
     assert off_on < 0.05 and agree == 1.0
     assert readout_fraction(p["W_hy"], b) > 0.95
     # each input variable's block moves by one per step (cyclically), for 41 steps
@@ -66,13 +67,13 @@ def test_emt_basis_on_composition_circuits(name, getkey):
     b = privileged_basis(p["W_hh"], F, 8, W_hy=p["W_hy"])
     assert b.keep.sum() == 36 and dual_error(b) < 1e-8
     assert (b.Psi[:, :64][:, ~b.keep] == 0).all() and (b.Psi_star[:64][~b.keep] == 0).all()
-    off_on, agree = structure_metrics(phi_emp(p["W_hh"], b), phi_from_operator(F, 8), b.keep)
+    off_on, agree = structure_metrics(phi_emp(p["W_hh"], b), circuit_matrix(F, 8), b.keep)
     assert off_on < 1e-8 and agree == 1.0
 
 
 def test_emt_pca_complement(getkey):
     F, _, p = _embedded("repeat_copy", getkey())
-    x, _, _ = make_batch(getkey(), F, 8, 20, 32, dtype=jnp.float64)
+    x, _, _ = task_batch(getkey(), lag_matrices(F), horizon=20, batch=32, dtype=jnp.float64)
     _, hs = circuit_rollout(p, x)
     h = np.asarray(hs).reshape(-1, 128)
     # hidden states that live in range(Psi): no complement direction survives (round-off is dropped)

@@ -5,30 +5,31 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wavejax.emt import CURRICULUM, TASKS, curriculum_batch_fn, decode_task, make_batch, task_id, task_table
+from wavejax.emt import (
+    CURRICULUM,
+    NAMED_TASKS,
+    curriculum_batch_fn,
+    decode_task,
+    lag_matrices,
+    make_batch,
+    parse_task_id,
+    task_batch,
+    task_table,
+)
 from wavejax.emt.training import task_of
-from wavejax.wave import binary_vb_task as wave_binary_vb_task
 
 C = 9241421688590303745  # 0x8040201008040201
 
-# emt.md §3 table, "j <- (sign, lag, src)" (dims 0-based), typed in from the spec text
-SPEC = {
-    (255, 0, 0): [(1, 8, j) for j in range(8)],
-    (C, 0, 0): [(1, 8 - j, j) for j in range(8)],
-    (C, 262676, 189): [(-1, 4, 4), (1, 5, 3), (-1, 6, 2), (-1, 8, 0), (-1, 7, 1), (-1, 3, 5), (1, 1, 7), (-1, 2, 6)],
-    (C, 38637, 145): [(-1, 3, 5), (1, 2, 6), (1, 8, 0), (1, 7, 1), (-1, 6, 2), (1, 5, 3), (1, 4, 4), (-1, 1, 7)],
-}
+# The spec's decoding tables are checked once, in tests/wave/test_wave_tasks.py (one independent test copy); here
+# the EMT-side reading: task_table reads F back consistently with the lag matrices, for every named task.
 
 
-@pytest.mark.parametrize("tid", list(SPEC))
-def test_emt_decode_matches_spec_tables(tid):
-    F = decode_task(tid)
+@pytest.mark.parametrize("name", list(NAMED_TASKS))
+def test_emt_task_table_agrees_with_lag_matrices(name):
+    F = decode_task(NAMED_TASKS[name])
     assert F.shape == (64, 8)
-    assert (np.count_nonzero(F, axis=0) == 1).all() and set(np.unique(F)) <= {-1.0, 0.0, 1.0}
-    assert task_table(F, 8, 8) == SPEC[tid]
-    # one implementation with wave: the lag matrices are F read per lag
-    phi = wave_binary_vb_task(tid)
-    for j, (sign, lag, src) in enumerate(SPEC[tid]):
+    phi = lag_matrices(F)
+    for j, (sign, lag, src) in enumerate(task_table(F, 8, 8)):
         assert phi[lag - 1][j, src] == sign and np.count_nonzero(phi[:, j, :]) == 1
 
 
@@ -36,15 +37,22 @@ def test_emt_decode_specific_slots():
     assert np.array_equal(decode_task((255, 0, 0))[:8], np.eye(8))  # F[j, j] = 1: y(t) = y(t-8)
     F = decode_task((C, 0, 0))
     assert [int(np.flatnonzero(F[:, j])[0]) for j in range(8)] == [9 * j for j in range(8)]
-    assert set(TASKS.values()) == set(SPEC)
+    assert set(NAMED_TASKS.values()) == {(255, 0, 0), (C, 0, 0), (C, 262676, 189), (C, 38637, 145)}
 
 
-@pytest.mark.parametrize("bad", [(255, 0), (255, 0, 0, 0), (254, 0, 0), (-1, 0, 0), (255, 0, 256), (255.0, 0, 0),
-                                 (True, 0, 0), (1 << 64, 0, 0), (255, 56, 0), (255, 8 * 8 * 8 * 8 * 7, 0), "nope",
-                                 "1,2"])
-def test_emt_malformed_ids_raise(bad):
-    with pytest.raises(ValueError):
-        task_of(bad) if isinstance(bad, str) else task_id(bad)
+@pytest.mark.parametrize("bad, match", [
+    ((255, 0), "3-integer"), ((255, 0, 0, 0), "3-integer"), ((254, 0, 0), r"task_id\[0\]=254 must set exactly d=8"),
+    ((-1, 0, 0), r"task_id\[0\] must be >= 0"), ((255, 0, 256), r"task_id\[2\]=256 has sign bits"),
+    ((255.0, 0, 0), r"task_id\[0\] must be an integer"), ((True, 0, 0), r"task_id\[0\] must be an integer"),
+    ((1 << 64, 0, 0), r"task_id\[0\]=\d+ has bits beyond"), ((255, 56, 0), r"task_id\[1\]=56: base-8 digit 7"),
+    ((255, 8 * 8 * 8 * 8 * 7, 0), r"task_id\[1\]=28672: base-8 digit 7 at position 4"),
+    ("nope", "unknown task_id 'nope'"), ("1,2", "3-integer"),
+])
+def test_emt_malformed_ids_raise(bad, match):
+    with pytest.raises(ValueError, match=match):
+        parse_task_id(bad)
+    with pytest.raises(ValueError, match=match):
+        task_of(bad)  # emt.training's parser agrees (the one parser behind it)
 
 
 def test_emt_task_of_strings():
@@ -65,10 +73,10 @@ def _reference_targets(F, u, horizon):
     return np.stack(hist[s:])
 
 
-@pytest.mark.parametrize("name", list(TASKS))
+@pytest.mark.parametrize("name", list(NAMED_TASKS))
 def test_emt_generator(name, key):
-    F = decode_task(TASKS[name])
-    x, y, mask = make_batch(key, F, 8, 30, 5, dtype=jnp.float64)
+    F = decode_task(NAMED_TASKS[name])
+    x, y, mask = task_batch(key, lag_matrices(F), horizon=30, batch=5, dtype=jnp.float64)
     x, y, mask = np.asarray(x), np.asarray(y), np.asarray(mask)
     assert x.shape == y.shape == (5, 38, 8) and mask.shape == (38,)
     assert set(np.unique(x[:, :8])) == {-1.0, 1.0} and (x[:, 8:] == 0).all() and (y[:, :8] == 0).all()
@@ -81,7 +89,7 @@ def test_emt_generator(name, key):
 
 
 def test_emt_curriculum_batch_fn(key):
-    phi = wave_binary_vb_task("compose_copy")
+    phi = lag_matrices(decode_task("compose_copy"))
     fn = curriculum_batch_fn(phi, batch=4)
     shapes = set()
     for level, hz in enumerate(CURRICULUM):
@@ -97,11 +105,22 @@ def test_emt_curriculum_batch_fn(key):
 
 def test_emt_generator_validation(key):
     F = decode_task((255, 0, 0))
-    with pytest.raises(ValueError, match="F"):
+    with pytest.raises(ValueError, match="F must have shape"):
         make_batch(key, F[:-1], 8, 10, 2)
-    with pytest.raises(ValueError, match="horizon"):
-        make_batch(key, F, 8, 0, 2)
+    with pytest.raises(ValueError, match="horizon must be"):
+        task_batch(key, lag_matrices(F), horizon=0, batch=2)
+    with pytest.raises(ValueError, match="batch must be"):
+        task_batch(key, lag_matrices(F), horizon=3, batch=0)
     with pytest.raises(ValueError, match="horizons"):
         curriculum_batch_fn(None, batch=2, horizons=(20, 10))
     with pytest.raises(ValueError, match="batch"):
         curriculum_batch_fn(None, batch=0)
+
+
+def test_emt_make_batch_is_a_deprecated_alias_of_task_batch(key):
+    F = decode_task("mix_38637_145")
+    with pytest.warns(DeprecationWarning, match="task_batch"):
+        old = make_batch(key, F, 8, 12, 3)
+    new = task_batch(key, lag_matrices(F), horizon=12, batch=3)
+    for a, b in zip(old, new, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -36,7 +36,7 @@ def test_basis_invariance_spectrum_and_rollout():
     # eigen-solver error for this normal, well-conditioned W is ~1e-13
     assert _multiset_distance(ev_W, ev_M) <= 1e-9
     phi = wave.binary_vb_task("repeat_copy")
-    x, y, _ = wave.binary_task_batch(jax.random.key(1), phi, horizon=200, batch=4, dtype=jnp.float64)
+    x, y, _ = wave.task_batch(jax.random.key(1), phi, horizon=200, batch=4, dtype=jnp.float64)
     run = wave.rnn_runner(W, W_uh, W_hy)
     out = jax.vmap(run)(x)
     err = float(jnp.abs(out[:, 8:] - y[:, 8:]).max())
@@ -124,7 +124,7 @@ def test_attention_boundary_equals_decoder():
     v = 0.9 * jnp.linalg.qr(jax.random.normal(keys[2], (d, d)))[0]
     prompt = jax.random.normal(keys[3], (s, d))
     f = wave.attention_boundary(q, k, v)
-    Hs = wave.rollout(f, prompt, jnp.zeros((T, d)), jnp.zeros((T,), bool))
+    Hs = wave.rollout(f, prompt, jnp.zeros((T, d)), mask=jnp.zeros((T,), bool))
     ref = _decoder(q, k, v, prompt, s, T)
     np.testing.assert_allclose(Hs[:, -1], ref, rtol=0, atol=ATTN_ATOL)
 
@@ -134,7 +134,7 @@ def test_one_hot_attention_is_repeat_copy():
     bias = jnp.array([0.0] + [-jnp.inf] * (s - 1))  # attention forced onto the oldest entry, V = I
     f = wave.attention_boundary(jnp.ones((2, d)), jnp.ones((2, d)), jnp.eye(d), bias=bias)
     x0 = jax.random.normal(jax.random.key(0), (s, d))
-    Hs = wave.rollout(f, x0, jnp.zeros((24, d)), jnp.zeros((24,), bool))
+    Hs = wave.rollout(f, x0, jnp.zeros((24, d)), mask=jnp.zeros((24,), bool))
     np.testing.assert_array_equal(Hs[:, -1], jnp.concatenate([x0, x0, x0]))
 
 

@@ -55,10 +55,10 @@ def test_ring_buffer_equals_shift_exactly(task_id):
     xs = jax.random.normal(jax.random.key(3), (40, 8))
     mask = (jnp.arange(40) < 8) | (jnp.arange(40) == 21)
     for mode in wave.INPUT_MODES:
-        a = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, mode)
-        b = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, mode, impl="ring")
+        a = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, input_mode=mode)
+        b = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, input_mode=mode, impl="ring")
         chex.assert_trees_all_equal(a, b)
-        c = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, mode, impl="chunked")
+        c = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, input_mode=mode, impl="chunked")
         np.testing.assert_allclose(c, a, rtol=0, atol=1e-12)  # float64 products of exact +-1 maps
 
 
@@ -72,8 +72,8 @@ def test_chunked_any_chunk_size_matches_shift(chunk):
     f = wave.linear_boundary(phi)
     xs = jax.random.normal(jax.random.key(4), (37, 8))
     mask = (jnp.arange(37) < 8) | (jnp.arange(37) == 19) | (jnp.arange(37) == 36)
-    ref = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, save="newest")
-    got = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, impl="chunked", save="newest", chunk=chunk)
+    ref = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, save="newest")
+    got = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, impl="chunked", save="newest", chunk=chunk)
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)  # float64, +-1 maps: products of exact values
     # a random dense AR in float32 agrees to rounding (the chunk operator holds products of powers of M)
     phi32 = 0.3 * jax.random.normal(jax.random.key(5), (6, 3, 3), jnp.float32)
@@ -81,8 +81,8 @@ def test_chunked_any_chunk_size_matches_shift(chunk):
     g = wave.linear_boundary(phi32)
     z = jnp.zeros((37, 3), jnp.float32)
     m0 = jnp.zeros((37,), bool)
-    np.testing.assert_allclose(wave.rollout(g, H0, z, m0, impl="chunked", save="newest", chunk=chunk),
-                               wave.rollout(g, H0, z, m0, save="newest"), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(wave.rollout(g, H0, z, mask=m0, impl="chunked", save="newest", chunk=chunk),
+                               wave.rollout(g, H0, z, mask=m0, save="newest"), rtol=1e-4, atol=1e-5)
 
 
 def test_chunked_large_batch_path_exact_and_differentiable():
@@ -98,7 +98,7 @@ def test_chunked_large_batch_path_exact_and_differentiable():
     z = jnp.zeros((T, 8))
 
     def run(f, H, mask, impl):
-        return wave.rollout(f, H, z, mask, impl=impl, save="newest", chunk=8)
+        return wave.rollout(f, H, z, mask=mask, impl=impl, save="newest", chunk=8)
 
     for mask in (jnp.zeros((T,), bool), jnp.arange(T) == 3):  # autonomous (big product) / with an input
         ref = jax.vmap(lambda H, m=mask: run(f, H, m, "shift"))(H0)
@@ -121,9 +121,9 @@ def test_save_newest_matches_lattice():
     f = wave.linear_boundary(wave.binary_vb_task("compose_copy"))
     xs = jax.random.normal(jax.random.key(0), (30, 8))
     mask = jnp.arange(30) < 8
-    Hs = wave.rollout(f, jnp.zeros((8, 8)), xs, mask)
+    Hs = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask)
     for impl in ("shift", "ring", "chunked"):
-        chex.assert_trees_all_equal(wave.rollout(f, jnp.zeros((8, 8)), xs, mask, impl=impl, save="newest"),
+        chex.assert_trees_all_equal(wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, impl=impl, save="newest"),
                                     Hs[:, -1])
 
 
@@ -133,13 +133,13 @@ def test_jit_vmap_grad():
     f = wave.linear_boundary(phi)
     xs = jax.random.normal(jax.random.key(1), (5, 20, 8))
     mask = jnp.arange(20) < 8
-    batched = jax.jit(jax.vmap(lambda x: wave.rollout(f, jnp.zeros((8, 8)), x, mask)))(xs)
-    loop = jnp.stack([wave.rollout(f, jnp.zeros((8, 8)), x, mask) for x in xs])
+    batched = jax.jit(jax.vmap(lambda x: wave.rollout(f, jnp.zeros((8, 8)), x, mask=mask)))(xs)
+    loop = jnp.stack([wave.rollout(f, jnp.zeros((8, 8)), x, mask=mask) for x in xs])
     chex.assert_trees_all_equal(batched, loop)
 
     def loss(A):
         g = wave.LinearBoundary(A=A)
-        return (wave.rollout(g, jnp.zeros((8, 8)), xs[0], mask)[-1] ** 2).sum()
+        return (wave.rollout(g, jnp.zeros((8, 8)), xs[0], mask=mask)[-1] ** 2).sum()
 
     A = jnp.asarray(phi[::-1])
     grad = jax.grad(loss)(A)
@@ -149,11 +149,11 @@ def test_jit_vmap_grad():
     np.testing.assert_allclose(grad[7, 0, 3], fd, rtol=1e-6)
 
     # the ring buffer under jit + vmap + grad: same values, same gradient (sums of the same terms)
-    ring = jax.jit(jax.vmap(lambda x: wave.rollout(f, jnp.zeros((8, 8)), x, mask, impl="ring")))(xs)
+    ring = jax.jit(jax.vmap(lambda x: wave.rollout(f, jnp.zeros((8, 8)), x, mask=mask, impl="ring")))(xs)
     chex.assert_trees_all_equal(ring, batched)
 
     def loss_ring(A):
-        return (wave.rollout(wave.LinearBoundary(A=A), jnp.zeros((8, 8)), xs[0], mask, impl="ring")[-1] ** 2).sum()
+        return (wave.rollout(wave.LinearBoundary(A=A), jnp.zeros((8, 8)), xs[0], mask=mask, impl="ring")[-1] ** 2).sum()
 
     np.testing.assert_allclose(jax.grad(loss_ring)(A), grad, rtol=1e-12, atol=1e-12)
 
@@ -163,9 +163,10 @@ def test_vmap_over_boundary_parameters():
     As = jax.random.normal(jax.random.key(2), (3, 4, 2, 2)) * 0.5
     xs = jax.random.normal(jax.random.key(3), (10, 2))
     mask = jnp.arange(10) < 4
-    out = jax.vmap(lambda A: wave.rollout(wave.LinearBoundary(A=A), jnp.zeros((4, 2)), xs, mask))(As)
+    out = jax.vmap(lambda A: wave.rollout(wave.LinearBoundary(A=A), jnp.zeros((4, 2)), xs, mask=mask))(As)
     for i in range(3):
-        chex.assert_trees_all_close(out[i], wave.rollout(wave.LinearBoundary(A=As[i]), jnp.zeros((4, 2)), xs, mask))
+        ref = wave.rollout(wave.LinearBoundary(A=As[i]), jnp.zeros((4, 2)), xs, mask=mask)
+        chex.assert_trees_all_close(out[i], ref)
 
 
 @pytest.mark.parametrize("task", ["compose_copy", "mix_262676_189", "mix_38637_145"])
@@ -177,10 +178,11 @@ def test_input_mode_caveat(task):
     """
     phi = wave.binary_vb_task(task)
     f = wave.linear_boundary(phi)
-    x, y, _ = wave.binary_task_batch(jax.random.key(0), phi, horizon=40, batch=16, dtype=jnp.float64)
-    over = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, jnp.arange(48) < 8, "overwrite",
+    x, y, _ = wave.task_batch(jax.random.key(0), phi, horizon=40, batch=16, dtype=jnp.float64)
+    over = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="overwrite",
                                             save="newest"))(x)
-    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, jnp.arange(48) < 8, "add", save="newest"))(x)
+    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="add",
+                                           save="newest"))(x)
     out = slice(8, None)
     assert float(jnp.abs(over[:, out] - y[:, out]).max()) == 0.0
     err = float(jnp.abs(add[:, out] - y[:, out]).max())
@@ -191,14 +193,15 @@ def test_input_mode_caveat(task):
 def test_add_mode_is_exact_for_repeat_copy():
     phi = wave.binary_vb_task("repeat_copy")
     f = wave.linear_boundary(phi)
-    x, y, _ = wave.binary_task_batch(jax.random.key(0), phi, horizon=40, batch=4, dtype=jnp.float64)
-    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, jnp.arange(48) < 8, "add", save="newest"))(x)
+    x, y, _ = wave.task_batch(jax.random.key(0), phi, horizon=40, batch=4, dtype=jnp.float64)
+    add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="add",
+                                           save="newest"))(x)
     chex.assert_trees_all_equal(add[:, 8:], y[:, 8:])
 
 
 def test_generator_targets():
     phi = wave.binary_vb_task("repeat_copy")
-    x, y, mask = wave.binary_task_batch(jax.random.key(5), phi, horizon=20, batch=3)
+    x, y, mask = wave.task_batch(jax.random.key(5), phi, horizon=20, batch=3)
     chex.assert_shape([x, y], (3, 28, 8))
     assert x.dtype == jnp.float32 and set(np.unique(np.asarray(x[:, :8]))) == {-1.0, 1.0}
     assert (np.asarray(x[:, 8:]) == 0).all() and (np.asarray(y[:, :8]) == 0).all()
@@ -272,3 +275,58 @@ def test_chunk_operator_rows_are_powers_of_M(K):
     for k in range(K):
         P = M @ P
         np.testing.assert_allclose(G[k * d:(k + 1) * d], P[-d:], rtol=1e-9, atol=1e-12)
+
+
+class LatticeVariants(chex.TestCase):
+    """``rollout`` and ``step`` give the same (exact) lattice with and without an outer ``jax.jit``."""
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_rollout_holds_the_last_s_inputs(self):
+        s, d, T = 5, 3, 12
+        xs = jax.random.normal(jax.random.key(0), (T, d))
+        run = self.variant(lambda x: wave.rollout(_tanh_sum, jnp.zeros((s, d)), x, mask=jnp.ones((T,), bool)))
+        Hs = np.asarray(run(xs))
+        x = np.asarray(xs)
+        for t in range(s - 1, T):  # overwrite mode with every input present: H_i(t) = x(t - s + 1 + i), exactly
+            np.testing.assert_array_equal(Hs[t], x[t - s + 1:t + 1])
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_step_shifts_and_writes_the_boundary(self):
+        H = jnp.arange(12.0).reshape(4, 3)
+        x = jnp.array([-1.0, 2.0, -3.0])
+        over = self.variant(lambda H, x, m: wave.step(_tanh_sum, H, x, m, "overwrite"))
+        add = self.variant(lambda H, x, m: wave.step(_tanh_sum, H, x, m, "add"))
+        f = np.tanh(np.arange(12.0).reshape(4, 3).sum(axis=0))
+        np.testing.assert_array_equal(np.asarray(over(H, x, True)), np.vstack([np.asarray(H)[1:], np.asarray(x)]))
+        np.testing.assert_allclose(np.asarray(over(H, x, False)), np.vstack([np.asarray(H)[1:], f]), atol=1e-12)
+        np.testing.assert_allclose(np.asarray(add(H, x, True)), np.vstack([np.asarray(H)[1:], f + np.asarray(x)]),
+                                   atol=1e-12)
+
+
+def test_rollout_core_traces_once_per_shape(monkeypatch):
+    """New data of the same shapes reuses the compiled lattice (the jitted core is traced once)."""
+    import equinox as eqx
+
+    from wavejax.wave import lattice
+
+    core = eqx.filter_jit(chex.assert_max_traces(lattice._rollout.__wrapped__, n=1))
+    monkeypatch.setattr(lattice, "_rollout", core)
+    f = wave.linear_boundary(wave.binary_vb_task("repeat_copy"))
+    mask = jnp.arange(20) < 8
+    for i in range(3):
+        xs = jax.random.rademacher(jax.random.key(i), (20, 8), jnp.float64)
+        Hs = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask)
+        # repeat copy: the value written at tick t is x(t mod 8); after tick 19 the rows hold ticks 12..19
+        np.testing.assert_array_equal(np.asarray(Hs[-1]), np.asarray(xs)[np.arange(12, 20) % 8])
+
+
+def test_rollout_positional_mask_is_deprecated_but_equal():
+    f = wave.linear_boundary(wave.binary_vb_task("compose_copy"))
+    xs = jax.random.rademacher(jax.random.key(4), (20, 8), jnp.float64)
+    mask = jnp.arange(20) < 8
+    ref = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, input_mode="add")
+    with pytest.warns(DeprecationWarning, match="keyword"):
+        old = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, "add")
+    chex.assert_trees_all_equal(old, ref)
+    with pytest.raises(TypeError, match="by keyword"):
+        wave.rollout(f, jnp.zeros((8, 8)), xs, mask, mask=mask)

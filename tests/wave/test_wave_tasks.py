@@ -1,4 +1,4 @@
-"""Task decoding, HDS reproduction (Theorem 3.1) and LBC matrices (issue 2 acceptance 2, 3, 8)."""
+"""Task decoding (the shared wavejax.tasks module), HDS reproduction (Theorem 3.1) and LBC matrices."""
 
 import jax
 import jax.numpy as jnp
@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from helpers import F64_ATOL
 
-from wavejax import wave
+from wavejax import emt, tasks, wave
 
-# (dim j) <- (sign, lag, source dim), copied from wave.md §3.1 / emt.md §3
+# (dim j) <- (sign, lag, source dim), copied from wave.md §3.1 / emt.md §3: the ONE independent test copy of the
+# spec's decoding tables (the library keeps its own, wavejax.tasks.SPEC_TABLES, checked against this one below)
 DECODED = {
     (255, 0, 0): [(j, 1, 8, j) for j in range(8)],
     (9241421688590303745, 0, 0): [(j, 1, 8 - j, j) for j in range(8)],
@@ -28,8 +29,49 @@ def test_decoding_matches_spec_tables(task_id):
         expected[lag - 1, j, src] = sign
     np.testing.assert_array_equal(phi, expected)
     F = wave.decode_task(task_id)
-    assert ((F != 0).sum(axis=0) == 1).all()
+    assert ((F != 0).sum(axis=0) == 1).all() and set(np.unique(F)) <= {-1.0, 0.0, 1.0}
     np.testing.assert_array_equal(wave.phi_to_operator(phi), F)
+    np.testing.assert_array_equal(tasks.lag_matrices(F), phi)
+    assert tasks.task_table(F) == [(sign, lag, src) for _, sign, lag, src in DECODED[task_id]]
+
+
+def test_library_spec_tables_and_names_match_the_spec():
+    ids = {"repeat_copy": (255, 0, 0), "compose_copy": (9241421688590303745, 0, 0),
+           "mix_262676_189": (9241421688590303745, 262676, 189), "mix_38637_145": (9241421688590303745, 38637, 145)}
+    assert tasks.NAMED_TASKS == ids
+    for name, tid in ids.items():
+        assert tasks.SPEC_TABLES[name] == [(sign, lag, src) for _, sign, lag, src in DECODED[tid]]
+
+
+def test_one_task_vocabulary_for_wave_and_emt():
+    """wave and emt export the same objects of wavejax.tasks; the deprecated names still give the same data."""
+    for name in ("NAMED_TASKS", "decode_task", "lag_matrices", "task_batch", "parse_task_id", "binary_vb_task"):
+        assert getattr(wave, name) is getattr(tasks, name) is getattr(emt, name)
+    assert emt.TASKS is tasks.NAMED_TASKS and emt.task_id is tasks.parse_task_id
+    assert wave.binary_task_batch is tasks.task_batch
+    for old in ("binary_task_batch", "operator_to_phi"):
+        assert old not in wave.__all__
+    for old in ("make_batch", "task_id", "TASKS", "phi_from_operator", "spectral_comparison", "grounded_basis"):
+        assert old not in emt.__all__
+    F = tasks.decode_task("mix_38637_145")
+    with pytest.warns(DeprecationWarning):
+        np.testing.assert_array_equal(wave.operator_to_phi(F, 8, 8), tasks.lag_matrices(F))
+
+
+@pytest.mark.parametrize("text, expected", [("repeat_copy", (255, 0, 0)), ("0xff, 0, 0", (255, 0, 0)),
+                                            ("9241421688590303745,262676,189", (9241421688590303745, 262676, 189)),
+                                            ([255, 0, 0], (255, 0, 0)), (np.array([255, 0, 0]).tolist(),
+                                                                           (255, 0, 0))])
+def test_parse_task_id(text, expected):
+    got = tasks.parse_task_id(text)
+    assert got == expected and all(type(v) is int for v in got)
+
+
+def test_lag_matrices_rejects_non_operator_shapes():
+    with pytest.raises(ValueError, match="F"):
+        tasks.lag_matrices(np.zeros((10, 3)))
+    with pytest.raises(ValueError, match="s=4"):
+        tasks.task_table(tasks.decode_task("repeat_copy"), s=4)
 
 
 @pytest.mark.parametrize("bad", [(255, 0), (254, 0, 0), (255, -1, 0), (255, 0, 256), (2**64, 0, 0), "T9",
@@ -41,7 +83,8 @@ def test_malformed_task_ids(bad):
 
 @pytest.mark.parametrize("kw", [dict(s=0), dict(d=0), dict(s=-2)])
 def test_bad_sizes(kw):
-    with pytest.raises(ValueError, match="s|d"):
+    (name,) = kw
+    with pytest.raises(ValueError, match=rf"\b{name} must be"):
         wave.binary_vb_task((255, 0, 0), **kw)
 
 
@@ -53,7 +96,7 @@ def test_theorem_31_nonlinear_hds_float64():
     f = lambda H: jnp.tanh(jnp.einsum("sij,sj->i", A, H))
     x0 = jax.random.normal(jax.random.fold_in(key, 1), (s, d))
     ref = wave.nonlinear_hds(f, x0, T)  # direct window recursion (independent of the lattice code)
-    Hs = wave.rollout(f, x0, jnp.zeros((T, d)), jnp.zeros((T,), bool))
+    Hs = wave.rollout(f, x0, jnp.zeros((T, d)), mask=jnp.zeros((T,), bool))
     assert Hs.dtype == jnp.float64
     np.testing.assert_allclose(Hs[:, -1], ref, rtol=0, atol=F64_ATOL)
     # the substrate always holds the last s states: H_i(t) = x(t - s + i)
@@ -64,7 +107,7 @@ def test_theorem_31_nonlinear_hds_float64():
 def test_theorem_31_fibonacci_integers_exact():
     T = 40
     x0 = jnp.array([[0], [1], [1]], dtype=jnp.int64)
-    Hs = wave.rollout(lambda H: H.sum(axis=0), x0, jnp.zeros((T, 1), jnp.int64), jnp.zeros((T,), bool))
+    Hs = wave.rollout(lambda H: H.sum(axis=0), x0, jnp.zeros((T, 1), jnp.int64), mask=jnp.zeros((T,), bool))
     seq = [0, 1, 1]
     for _ in range(T):
         seq.append(seq[-1] + seq[-2] + seq[-3])
@@ -104,5 +147,5 @@ def test_varma_matches_lattice():
     phi = np.random.default_rng(0).standard_normal((4, 2, 2)) * 0.4
     x0 = np.random.default_rng(1).standard_normal((4, 2))
     ref = wave.varma(phi, x0, 50)
-    Hs = wave.rollout(wave.linear_boundary(phi), jnp.asarray(x0), jnp.zeros((50, 2)), jnp.zeros((50,), bool))
+    Hs = wave.rollout(wave.linear_boundary(phi), jnp.asarray(x0), jnp.zeros((50, 2)), mask=jnp.zeros((50,), bool))
     np.testing.assert_allclose(Hs[:, -1], ref, rtol=1e-12, atol=1e-12)  # same products, different order

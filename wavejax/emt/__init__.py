@@ -1,8 +1,8 @@
 """Episodic Memory Theory (Karuvally, Delmastro, Siegelmann, arXiv:2310.02430; spec emt.md).
 
-Tasks (decoding and generator shared with :mod:`wavejax.wave.hds`), the variable-binding circuit Phi and its
-linear circuit RNN, training on the shared engine (:mod:`wavejax.rnn`), the spectral metric, the privileged basis
-with the circuit-match metrics, and the analyses / figures of a trained RNN.
+Tasks (the shared task module :mod:`wavejax.tasks`, also used by :mod:`wavejax.wave`), the variable-binding
+circuit Phi and its linear circuit RNN, training on the shared engine (:mod:`wavejax.rnn`), the spectral metric,
+the privileged basis with the circuit-match metrics, and the analyses / figures of a trained RNN.
 """
 
 from wavejax.emt.analysis import PAPER_TABLE as PAPER_TABLE
@@ -15,15 +15,16 @@ from wavejax.emt.analysis import plot_phi_emp as plot_phi_emp
 from wavejax.emt.analysis import plot_spectrum as plot_spectrum
 from wavejax.emt.analysis import probe_inputs as probe_inputs
 from wavejax.emt.circuit import circuit_error as circuit_error
+from wavejax.emt.circuit import circuit_matrix as circuit_matrix
 from wavejax.emt.circuit import circuit_rnn as circuit_rnn
 from wavejax.emt.circuit import circuit_rollout as circuit_rollout
-from wavejax.emt.circuit import phi_from_operator as phi_from_operator
+from wavejax.emt.circuit import phi_from_operator as phi_from_operator  # deprecated alias, not in __all__
 from wavejax.emt.circuit import recurrent_positions as recurrent_positions
 from wavejax.emt.circuit import unit_count as unit_count
 from wavejax.emt.privileged import PrivilegedBasis as PrivilegedBasis
 from wavejax.emt.privileged import block_tracking as block_tracking
 from wavejax.emt.privileged import dual_error as dual_error
-from wavejax.emt.privileged import grounded_basis as grounded_basis
+from wavejax.emt.privileged import grounded_basis as grounded_basis  # alias, not in __all__
 from wavejax.emt.privileged import phi_emp as phi_emp
 from wavejax.emt.privileged import predicted_block as predicted_block
 from wavejax.emt.privileged import privileged_basis as privileged_basis
@@ -31,16 +32,13 @@ from wavejax.emt.privileged import readout_fraction as readout_fraction
 from wavejax.emt.privileged import structure_metrics as structure_metrics
 from wavejax.emt.privileged import variable_memories as variable_memories
 from wavejax.emt.spectral import dominant_eigenvalues as dominant_eigenvalues
-from wavejax.emt.spectral import spectral_comparison as spectral_comparison
+from wavejax.emt.spectral import spectral_comparison as spectral_comparison  # alias, not in __all__
 from wavejax.emt.spectral import spectral_error as spectral_error
 from wavejax.emt.tasks import CURRICULUM as CURRICULUM
-from wavejax.emt.tasks import TASKS as TASKS
-from wavejax.emt.tasks import binary_vb_task as binary_vb_task
+from wavejax.emt.tasks import TASKS as TASKS  # deprecated name of NAMED_TASKS, not in __all__
 from wavejax.emt.tasks import curriculum_batch_fn as curriculum_batch_fn
-from wavejax.emt.tasks import decode_task as decode_task
-from wavejax.emt.tasks import make_batch as make_batch
-from wavejax.emt.tasks import task_id as task_id
-from wavejax.emt.tasks import task_table as task_table
+from wavejax.emt.tasks import make_batch as make_batch  # deprecated (use task_batch), not in __all__
+from wavejax.emt.tasks import task_id as task_id  # deprecated name of parse_task_id, not in __all__
 from wavejax.emt.training import EMTConfig as EMTConfig
 from wavejax.emt.training import EMTRun as EMTRun
 from wavejax.emt.training import evaluate_members as evaluate_members
@@ -49,13 +47,20 @@ from wavejax.emt.training import save_run as save_run
 from wavejax.emt.training import task_of as task_of
 from wavejax.emt.training import train_sweep as train_sweep
 from wavejax.emt.training import train_task as train_task
+from wavejax.tasks import NAMED_TASKS as NAMED_TASKS
+from wavejax.tasks import binary_vb_task as binary_vb_task
+from wavejax.tasks import decode_task as decode_task
+from wavejax.tasks import lag_matrices as lag_matrices
+from wavejax.tasks import parse_task_id as parse_task_id
+from wavejax.tasks import task_batch as task_batch
+from wavejax.tasks import task_table as task_table
 
 __all__ = [
-    "CURRICULUM", "EMTConfig", "EMTRun", "PAPER_TABLE", "PrivilegedBasis", "TASKS", "analyse_rnn", "binary_vb_task",
-    "block_tracking", "circuit_error", "circuit_rnn", "circuit_rollout", "curriculum_batch_fn", "decode_task",
-    "dominant_eigenvalues", "dual_error", "evaluate_members", "format_table", "gradient_profile", "grounded_basis",
-    "load_run", "make_batch", "phi_emp", "phi_from_operator", "plot_gradients", "plot_memories", "plot_phi_emp",
-    "plot_spectrum", "predicted_block", "privileged_basis", "probe_inputs", "readout_fraction", "recurrent_positions",
-    "save_run", "spectral_comparison", "spectral_error", "structure_metrics", "task_id", "task_of", "task_table",
+    "CURRICULUM", "EMTConfig", "EMTRun", "NAMED_TASKS", "PAPER_TABLE", "PrivilegedBasis", "analyse_rnn",
+    "binary_vb_task", "block_tracking", "circuit_error", "circuit_matrix", "circuit_rnn", "circuit_rollout",
+    "curriculum_batch_fn", "decode_task", "dominant_eigenvalues", "dual_error", "evaluate_members", "format_table",
+    "gradient_profile", "lag_matrices", "load_run", "parse_task_id", "phi_emp", "plot_gradients", "plot_memories",
+    "plot_phi_emp", "plot_spectrum", "predicted_block", "privileged_basis", "probe_inputs", "readout_fraction",
+    "recurrent_positions", "save_run", "spectral_error", "structure_metrics", "task_batch", "task_of", "task_table",
     "train_sweep", "train_task", "unit_count", "variable_memories",
 ]

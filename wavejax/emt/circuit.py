@@ -22,16 +22,21 @@ zero-initial-state LTI system realizes a lag < s output exactly). :func:`circuit
 
 from __future__ import annotations
 
+import warnings
+from typing import Literal
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
 from wavejax import _validate
+from wavejax.precision import require_dtype
+from wavejax.rnn import Elman
+from wavejax.tasks import lag_matrices
 from wavejax.wave.basis import embed, lbc_matrix
-from wavejax.wave.hds import operator_to_phi
 
-__all__ = ["phi_from_operator", "unit_count", "recurrent_positions", "circuit_rnn", "circuit_rollout",
+__all__ = ["circuit_matrix", "unit_count", "recurrent_positions", "circuit_rnn", "circuit_rollout",
            "circuit_error"]
 
 
@@ -42,19 +47,32 @@ def _sd(F: np.ndarray, s: int) -> int:
     return d
 
 
-def phi_from_operator(F: np.ndarray, s: int, d: int | None = None) -> np.ndarray:
+def circuit_matrix(F: np.ndarray, s: int | None = None) -> np.ndarray:
     """The variable-binding circuit Phi of shape ``(s*d, s*d)`` (float64) for operator F (emt.md §2.3).
 
+    Args:
+      F: task operator ``(s*d, d)`` (:func:`wavejax.tasks.decode_task`).
+      s: history length (optional: it is F.shape[0] // F.shape[1]; checked when given).
+
     Examples:
-      >>> from wavejax.emt.tasks import decode_task
-      >>> Phi = phi_from_operator(decode_task((255, 0, 0)), 8)          # repeat copy: a cyclic block permutation
+      >>> from wavejax.tasks import decode_task
+      >>> Phi = circuit_matrix(decode_task((255, 0, 0)), 8)          # repeat copy: a cyclic block permutation
       >>> bool(np.array_equal(np.linalg.matrix_power(Phi, 8), np.eye(64)))
       True
     """
+    if s is not None:
+        _sd(F, s)
+    return lbc_matrix(lag_matrices(np.asarray(F, np.float64)))
+
+
+def phi_from_operator(F: np.ndarray, s: int, d: int | None = None) -> np.ndarray:
+    """Deprecated name of :func:`circuit_matrix` (it returns the circuit Phi, not the lag matrices phi)."""
+    warnings.warn("wavejax.emt.phi_from_operator is deprecated; use wavejax.emt.circuit_matrix(F, s)",
+                  DeprecationWarning, stacklevel=2)
     dd = _sd(F, s)
     if d is not None and d != dd:
         raise ValueError(f"d={d} does not match F of shape {np.shape(F)} (d = F.shape[1] = {dd})")
-    return lbc_matrix(operator_to_phi(np.asarray(F, np.float64), s, dd))
+    return circuit_matrix(F, s)
 
 
 def unit_count(Phi: np.ndarray) -> int:
@@ -94,7 +112,7 @@ def circuit_rnn(F: np.ndarray, s: int, Psi: np.ndarray | None = None) -> dict[st
 
     W_hh = Psi Phi Psi^+ (N, N); W_uh = Psi_s = the newest block of Psi (N, d); W_hy = Psi*_s = the newest block
     rows of Psi^+ (d, N). The dict keys are the parameter names of :class:`wavejax.rnn.Elman` /
-    :class:`wavejax.rnn.LinearRNN`, so ``LinearRNN(N, d).apply({"params": circuit_rnn(...)}, x)`` runs it.
+    :class:`wavejax.rnn.LinearRNN`; :func:`circuit_rollout` runs them through the engine's ``Elman``.
 
     Args:
       F: task operator ``(s*d, d)``.
@@ -106,7 +124,7 @@ def circuit_rnn(F: np.ndarray, s: int, Psi: np.ndarray | None = None) -> dict[st
     """
     d = _sd(F, s)
     n = s * d
-    Phi = phi_from_operator(F, s, d)
+    Phi = circuit_matrix(F, s)
     if Psi is None:
         Psi = np.eye(n)
     _validate.shape("Psi", Psi, (None, n))
@@ -117,9 +135,13 @@ def circuit_rnn(F: np.ndarray, s: int, Psi: np.ndarray | None = None) -> dict[st
     return {"W_uh": Psi[:, n - d:], "W_hh": embed(Phi, Psi), "W_hy": Psi_star[n - d:, :]}
 
 
-def circuit_rollout(params: dict[str, Array], x: Float[Array, "B T d"], *, nonlinearity: str = "linear"
+def circuit_rollout(params: dict[str, Array], x: Float[Array, "B T d"], *,
+                    nonlinearity: Literal["linear", "tanh"] = "linear"
                     ) -> tuple[Float[Array, "B T d"], Float[Array, "B T N"]]:
     """Run the bias-free RNN h(t) = sigma(W_hh h(t-1) + W_uh u(t)), y = W_hy h, h(0) = 0 on a batch.
+
+    The recurrence is the engine's :class:`wavejax.rnn.Elman` (``linear=True`` for the circuit, plain scan
+    ``fused_grad=False``), applied to these weights; the weights are cast to the dtype of x.
 
     Args:
       params: ``{"W_uh", "W_hh", "W_hy"}`` (e.g. from :func:`circuit_rnn` or a trained Elman).
@@ -128,6 +150,13 @@ def circuit_rollout(params: dict[str, Array], x: Float[Array, "B T d"], *, nonli
 
     Returns:
       ``(y, hs)``: outputs ``(B, T, d_out)`` and hidden states ``(B, T, N)`` in the dtype of x.
+
+    Examples:
+      >>> from wavejax.tasks import decode_task
+      >>> p = circuit_rnn(decode_task("repeat_copy"), 8)
+      >>> y, hs = circuit_rollout(p, jnp.ones((2, 10, 8), jnp.float32))
+      >>> y.shape, hs.shape
+      ((2, 10, 8), (2, 10, 64))
     """
     _validate.one_of("nonlinearity", nonlinearity, ("linear", "tanh"))
     for k in ("W_uh", "W_hh", "W_hy"):
@@ -145,26 +174,32 @@ def circuit_rollout(params: dict[str, Array], x: Float[Array, "B T d"], *, nonli
 
 @jax.jit(static_argnums=2)
 def _rollout(p, x, tanh):
-    act = jnp.tanh if tanh else (lambda z: z)
-
-    def body(h, u):
-        h = act(h @ p["W_hh"].T + u @ p["W_uh"].T)
-        return h, h
-
-    _, hs = jax.lax.scan(body, jnp.zeros((x.shape[0], p["W_hh"].shape[0]), x.dtype), jnp.swapaxes(x, 0, 1))
-    hs = jnp.swapaxes(hs, 0, 1)
-    return hs @ p["W_hy"].T, hs
+    model = Elman(hidden=p["W_hh"].shape[0], d_out=p["W_hy"].shape[0], linear=not tanh, fused_grad=False)
+    return model.apply({"params": p}, x, return_hidden=True)
 
 
 def circuit_error(F: np.ndarray, s: int, x: Float[Array, "B T d"], y: Float[Array, "B T d"],
-                  mask: Array, Psi: np.ndarray | None = None) -> tuple[float, float]:
+                  mask: Array, Psi: np.ndarray | None = None, *, dtype=jnp.float64) -> tuple[float, float]:
     """Max |error| and sign accuracy of the circuit RNN on a batch over the output phase (``mask``).
 
     Exact (error 0 in float64) for repeat copy at any horizon; >= 1 for tasks with a lag < s (emt.md §2.4).
+    A non-finite output counts as wrong (sign accuracy) and makes the max error NaN.
+
+    Args:
+      F: task operator ``(s*d, d)``.
+      s: history length.
+      x: inputs ``(B, T, d)``.
+      y: targets ``(B, T, d)`` (+-1 on the output phase).
+      mask: ``(T,)`` True on the output phase.
+      Psi: basis of the circuit RNN (default identity).
+      dtype: dtype of the rollout (float64 by default: needs 64-bit mode, see :mod:`wavejax.precision`).
     """
+    dtype = require_dtype(dtype, "dtype")
     params = circuit_rnn(F, s, Psi)
-    pred, _ = circuit_rollout(params, jnp.asarray(x, jnp.float64) if jax.config.jax_enable_x64 else x)
+    pred, _ = circuit_rollout(params, jnp.asarray(x, dtype))
     m = np.asarray(mask, bool)
-    err = np.abs(np.asarray(pred)[:, m] - np.asarray(y)[:, m])
-    acc = float((np.where(np.asarray(pred)[:, m] >= 0, 1.0, -1.0) == np.asarray(y)[:, m]).mean())
+    pred, tgt = np.asarray(pred)[:, m], np.asarray(y)[:, m]
+    err = np.abs(pred - tgt)
+    sign = np.where(pred >= 0, 1.0, -1.0)
+    acc = float(((sign == tgt) & np.isfinite(pred)).mean())
     return float(err.max()), acc

@@ -26,10 +26,10 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from wavejax import _validate
-from wavejax.emt.circuit import phi_from_operator, recurrent_positions
+from wavejax.emt.circuit import circuit_matrix, recurrent_positions
 from wavejax.wave.basis import extract_wave_basis
 
-__all__ = ["PrivilegedBasis", "grounded_basis", "privileged_basis", "phi_emp", "structure_metrics",
+__all__ = ["PrivilegedBasis", "privileged_basis", "phi_emp", "structure_metrics",
            "dual_error", "readout_fraction", "variable_memories", "block_tracking", "predicted_block"]
 
 
@@ -99,7 +99,7 @@ def privileged_basis(W_hh: np.ndarray, F: np.ndarray, s: int, *, W_hy: np.ndarra
     n = s * d
     if n > H:
         raise ValueError(f"the circuit needs s*d={n} <= H={H} dims")
-    keep = recurrent_positions(phi_from_operator(F, s, d)) if prune else np.ones(n, bool)
+    keep = recurrent_positions(circuit_matrix(F, s)) if prune else np.ones(n, bool)
     Psi_all = extract_wave_basis(np.asarray(W_hh, np.float64), G, s, normalize=True)
     Pk = Psi_all[:, keep]
     Pk_star = np.linalg.pinv(Pk, rcond=1e-15)

@@ -16,7 +16,7 @@ import numpy as np
 
 from wavejax import _validate
 
-__all__ = ["dominant_eigenvalues", "spectral_error", "spectral_comparison"]
+__all__ = ["dominant_eigenvalues", "spectral_error"]  # spectral_comparison: emt-tools alias, importable
 
 
 def dominant_eigenvalues(A: np.ndarray, thr: float = 0.9) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from wavejax import _validate
+from wavejax.precision import require_dtype
 
 __all__ = [
     "shift_matrix",
@@ -63,14 +64,17 @@ def lbc_matrix(phi: Float[Array, "s d d"]) -> np.ndarray:
     return M
 
 
-def random_basis(key: Array, N: int, n: int, *, orthonormal: bool = True) -> np.ndarray:
-    """A random basis Psi of shape (N, n), N >= n: orthonormal columns (QR of a Gaussian) or Gaussian."""
+def random_basis(key: Array, N: int, n: int, *, orthonormal: bool = True, dtype=jnp.float64) -> np.ndarray:
+    """A random basis Psi of shape (N, n), N >= n: orthonormal columns (QR of a Gaussian) or Gaussian.
+
+    ``dtype`` is the dtype of the Gaussian draw (float64 by default, which needs 64-bit mode; float32 draws other
+    numbers from the same key); the basis is returned as float64 NumPy either way.
+    """
     N = _validate.positive_int("N", N)
     n = _validate.positive_int("n", n)
     if N < n:
         raise ValueError(f"N must be >= n for a full-column-rank basis; got N={N}, n={n}")
-    G = np.asarray(jax.random.normal(key, (N, n), dtype=jnp.float64 if jax.config.jax_enable_x64 else jnp.float32),
-                   dtype=np.float64)
+    G = np.asarray(jax.random.normal(key, (N, n), dtype=require_dtype(dtype, "dtype")), dtype=np.float64)
     if not orthonormal:
         return G / np.sqrt(N)
     Q, R = np.linalg.qr(G)

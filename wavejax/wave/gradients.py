@@ -18,6 +18,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from wavejax import _validate
+from wavejax.precision import require_dtype
+from wavejax.rnn import Elman
 
 __all__ = ["gradient_vs_lag", "rnn_runner", "lattice_runner", "random_rnn"]
 
@@ -28,7 +30,7 @@ def gradient_vs_lag(run: Callable[[Array], Array], xs: Float[Array, "T d"], *, t
 
     Args:
       run: maps inputs (T, d_in) to outputs (T, d_out); must be differentiable.
-      xs: the inputs at which to linearise, shape (T, d_in).
+      xs: the inputs at which to linearize, shape (T, d_in).
       t0: index of the perturbed input.
       max_lag: largest lag (default T - 1 - t0).
 
@@ -55,7 +57,14 @@ def rnn_runner(W_hh: Array, W_uh: Array, W_hy: Array | None = None, *,
                nonlinearity: Literal["linear", "tanh"] = "linear") -> Callable[[Array], Array]:
     """``run(xs)`` of the bias-free RNN h(t) = sigma(W_hh h(t-1) + W_uh x(t)), h(0) = 0.
 
-    Returns y(t) = W_hy h(t) when W_hy is given, else the hidden states h(t) (shape (T, N)).
+    The recurrence is the engine's :class:`wavejax.rnn.Elman` (``fused_grad=False``: plain scan, so forward-mode
+    ``jax.jacfwd`` works) applied to these weights on a batch of one. Returns y(t) = W_hy h(t) when W_hy is given,
+    else the hidden states h(t) (shape (T, N)).
+
+    Examples:
+      >>> run = rnn_runner(jnp.zeros((3, 3)), jnp.eye(3)[:, :2])
+      >>> run(jnp.ones((4, 2))).shape
+      (4, 3)
     """
     N = _validate.shape("W_hh", W_hh, (None, None))[0]
     _validate.shape("W_hh", W_hh, (N, N))
@@ -63,16 +72,14 @@ def rnn_runner(W_hh: Array, W_uh: Array, W_hy: Array | None = None, *,
     if W_hy is not None:
         _validate.shape("W_hy", W_hy, (None, N))
     _validate.one_of("nonlinearity", nonlinearity, ("linear", "tanh"))
-    sig = jnp.tanh if nonlinearity == "tanh" else (lambda z: z)
-    W_hh, W_uh = jnp.asarray(W_hh), jnp.asarray(W_uh)
-    W_hy = None if W_hy is None else jnp.asarray(W_hy)
+    hidden_out = W_hy is None
+    p = {"W_hh": jnp.asarray(W_hh), "W_uh": jnp.asarray(W_uh),
+         "W_hy": jnp.zeros((1, N), jnp.asarray(W_hh).dtype) if hidden_out else jnp.asarray(W_hy)}
+    model = Elman(hidden=N, d_out=p["W_hy"].shape[0], linear=nonlinearity == "linear", fused_grad=False)
 
     def run(xs):
-        def body(h, x):
-            h = sig(W_hh @ h + W_uh @ x)
-            return h, h if W_hy is None else W_hy @ h
-
-        return jax.lax.scan(body, jnp.zeros((N,), xs.dtype), xs)[1]
+        y, hs = model.apply({"params": p}, xs[None], return_hidden=True)
+        return hs[0] if hidden_out else y[0]
 
     return run
 
@@ -94,13 +101,17 @@ def lattice_runner(f: Callable[[Array], Array], s: int, d: int, *, read: Literal
     return run
 
 
-def random_rnn(key: Array, N: int, d: int, *, gain: float) -> tuple[np.ndarray, np.ndarray]:
-    """W_hh ~ N(0, gain^2 / N) and W_uh ~ N(0, 1/d): the untrained baseline of the gradient analysis."""
+def random_rnn(key: Array, N: int, d: int, *, gain: float, dtype=jnp.float64) -> tuple[np.ndarray, np.ndarray]:
+    """W_hh ~ N(0, gain^2 / N) and W_uh ~ N(0, 1/d): the untrained baseline of the gradient analysis.
+
+    ``dtype`` is the dtype the normals are drawn in (float64 by default, which needs 64-bit mode; float32 draws
+    different numbers from the same key). The results are NumPy arrays of that dtype.
+    """
     N = _validate.positive_int("N", N)
     d = _validate.positive_int("d", d)
     _validate.positive("gain", gain)
+    dt = require_dtype(dtype, "dtype")
     k1, k2 = jax.random.split(key)
-    dt = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
     W = np.asarray(jax.random.normal(k1, (N, N), dt)) * gain / np.sqrt(N)
     U = np.asarray(jax.random.normal(k2, (N, d), dt)) / np.sqrt(d)
     return W, U
