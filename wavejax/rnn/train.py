@@ -56,6 +56,8 @@ import optax
 
 from wavejax import _validate, distributed, io
 from wavejax.progress import progress
+from wavejax.rnn.evaluation import evaluate
+from wavejax.rnn.metrics import masked_mse, sign_accuracy
 
 __all__ = ["AdamState", "TrainConfig", "TrainState", "TrainResult", "masked_mse", "sign_accuracy", "make_optimizer",
            "init_state", "train_step", "train", "evaluate", "shard_members"]
@@ -125,25 +127,6 @@ class TrainResult(NamedTuple):
     state: TrainState
     history: dict[str, np.ndarray]
     out: Path | None
-
-
-def _mask3(mask, y):
-    m = mask[None, :, None] if mask.ndim == 1 else mask[:, :, None]
-    return jnp.broadcast_to(m, y.shape)
-
-
-def masked_mse(pred, y, mask):
-    """Mean squared error over the output phase: sum(mask (pred - y)^2) / (count(mask) d), shapes (B, T,
-    d)."""
-    m = _mask3(mask, y).astype(pred.dtype)
-    return jnp.sum(m * (pred - y) ** 2) / jnp.maximum(jnp.sum(m), 1.0)
-
-
-def sign_accuracy(pred, y, mask):
-    """Mean over output-phase entries of [sign(pred) == y], sign(0) := +1 (emt.md §4), targets +-1."""
-    m = _mask3(mask, y)
-    hit = (jnp.where(pred >= 0, 1.0, -1.0) == y) & m
-    return jnp.sum(hit) / jnp.maximum(jnp.sum(m), 1)
 
 
 class AdamState(NamedTuple):
@@ -432,37 +415,3 @@ def _log(out, step, hist, every, elapsed):
         w = hist[k][:, lo:step]
         rec[k] = [float(np.nanmean(r)) if np.isfinite(r).any() else math.nan for r in w]
     io.append_jsonl(out / "metrics.jsonl", rec)
-
-
-def evaluate(model, params, data_fn: Callable, *, key, n_batches: int = 10) -> dict[str, np.ndarray]:
-    """Mean loss and sign accuracy over ``n_batches`` fresh batches ``data_fn(key) -> (x, y, mask)``.
-
-    ``params`` may carry a leading member axis (a stacked sweep); each member sees the same batches. Returns
-    ``{"loss", "accuracy"}`` as NumPy arrays of shape (members,) (or scalars for unstacked params).
-    """
-    n_batches = _validate.positive_int("n_batches", n_batches)
-    stacked = jax.tree.leaves(params)[0].ndim == _leaf_ndim(model, params, data_fn, key) + 1
-    keys = jax.random.split(key, n_batches)
-    return {k: np.asarray(v) for k, v in _evaluate_fn(model, data_fn, stacked)(params, keys).items()}
-
-
-@functools.lru_cache(maxsize=32)
-def _evaluate_fn(model, data_fn: Callable, stacked: bool) -> Callable:
-    """jit((params, keys) -> mean loss / accuracy), cached per (model, data_fn): repeated evaluations reuse it."""
-
-    def one(p, keys):
-        def per(k):
-            x, y, mask = data_fn(k)
-            pred = model.apply({"params": p}, x)
-            return masked_mse(pred, y, mask), sign_accuracy(pred, y, mask)
-
-        loss, acc = jax.lax.map(per, keys)
-        return {"loss": loss.mean(), "accuracy": acc.mean()}
-
-    return jax.jit(jax.vmap(one, in_axes=(0, None)) if stacked else one)
-
-
-def _leaf_ndim(model, params, data_fn, key):
-    x = data_fn(key)[0]
-    shapes = jax.eval_shape(lambda: model.init(jax.random.key(0), x[:1])["params"])
-    return jax.tree.leaves(shapes)[0].ndim
