@@ -15,10 +15,9 @@ from wavejax.rnn.train import TrainResult as TrainResult
 from wavejax.rnn.train import TrainState as TrainState
 from wavejax.rnn.train import init_state as init_state
 from wavejax.rnn.train import make_optimizer as make_optimizer
-from wavejax.rnn.train import shard_members as shard_members
 from wavejax.rnn.train import train as train
 from wavejax.rnn.train import train_step as train_step
 
 __all__ = ["AdamState", "Elman", "LSTM", "LinearRNN", "TrainConfig", "TrainResult", "TrainState", "WaveRNN",
-           "elman_recurrence", "evaluate", "init_state", "make_optimizer", "masked_mse", "shard_members",
+           "elman_recurrence", "evaluate", "init_state", "make_optimizer", "masked_mse",
            "sign_accuracy", "sym_uniform", "train", "train_step"]
