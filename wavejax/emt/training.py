@@ -27,7 +27,7 @@ import numpy as np
 
 from wavejax import _validate, io
 from wavejax.emt.tasks import CURRICULUM, curriculum_batch_fn, task_id
-from wavejax.rnn import Elman, TrainConfig, init_state, masked_mse, sign_accuracy, train
+from wavejax.rnn import Elman, TrainConfig, evaluate, init_state, train
 from wavejax.wave.hds import binary_task_batch, binary_vb_task
 
 __all__ = ["EMTConfig", "EMTRun", "task_of", "train_task", "train_sweep", "evaluate_members", "save_run", "load_run",
@@ -144,6 +144,8 @@ def evaluate_members(hidden: int, params: dict, phis: np.ndarray, *, key, horizo
                      n_batches: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Test (loss, sign accuracy) per member on fresh batches of its own task (lag matrices ``phis[m]``).
 
+    A thin wrapper over :func:`wavejax.rnn.evaluate` with the task as the per-member ``data``.
+
     Args:
       hidden: H of the Elman model.
       params: stacked Elman params with leading member axis M.
@@ -152,46 +154,40 @@ def evaluate_members(hidden: int, params: dict, phis: np.ndarray, *, key, horizo
       horizon, batch, n_batches: test protocol (emt.md §4: 200, 64, 10).
 
     Returns:
-      Two arrays of shape ``(M,)``.
+      Two float64 arrays of shape ``(M,)``.
     """
     _validate.ndim("phis", phis, 4)
-    keys = jax.random.split(key, _validate.positive_int("n_batches", n_batches))
-    fn = _eval_fn(_validate.positive_int("hidden", hidden), int(np.shape(phis)[-1]),
-                  _validate.positive_int("horizon", horizon), _validate.positive_int("batch", batch))
+    model = Elman(hidden=_validate.positive_int("hidden", hidden), d_out=int(np.shape(phis)[-1]))
+    fn = _test_batch_fn(_validate.positive_int("horizon", horizon), _validate.positive_int("batch", batch))
     p32 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), params)
-    loss, acc = fn(p32, jnp.asarray(phis, jnp.float32), keys)
-    return np.asarray(loss, np.float64), np.asarray(acc, np.float64)
+    res = evaluate(model, p32, fn, key=key, data=jnp.asarray(phis, jnp.float32), stacked=True,
+                   n_batches=_validate.positive_int("n_batches", n_batches))
+    return np.asarray(res["loss"], np.float64), np.asarray(res["accuracy"], np.float64)
 
 
 @functools.lru_cache(maxsize=32)
-def _eval_fn(hidden: int, d: int, horizon: int, batch: int):
-    """The jitted, member-vmapped test evaluation (cached: one compile per shape)."""
-    model = Elman(hidden=hidden, d_out=d)
+def _test_batch_fn(horizon: int, batch: int):
+    """``batch_fn(key, phi)`` of the test (one object per protocol: the evaluator reuses its compiled program)."""
+    return functools.partial(_test_batch, horizon=horizon, batch=batch)
 
-    def one(p, phi, keys):
-        def per(k):
-            x, y, mask = binary_task_batch(k, phi, horizon=horizon, batch=batch)
-            pred = model.apply({"params": p}, x)
-            return masked_mse(pred, y, mask), sign_accuracy(pred, y, mask)
 
-        loss, acc = jax.lax.map(per, keys)
-        return loss.mean(), acc.mean()
-
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, None)))
+def _test_batch(key, phi, *, horizon: int, batch: int):
+    return binary_task_batch(key, phi, horizon=horizon, batch=batch)
 
 
 @functools.lru_cache(maxsize=32)
-def _batch_fn(phi_bytes: bytes | None, shape: tuple[int, ...], batch: int, horizons: tuple[int, ...]):
-    """One batch function object per (task, batch, curriculum): the engine then reuses its compiled chunk."""
-    phi = None if phi_bytes is None else np.frombuffer(phi_bytes, np.float64).reshape(shape)
-    return curriculum_batch_fn(phi, batch=batch, horizons=horizons)
+def _batch_fn(task: tuple[int, int, int] | None, batch: int, horizons: tuple[int, ...]):
+    """One training batch function per (task, batch, curriculum): the engine then reuses its compiled chunk.
+
+    ``task=None``: the task is the engine's per-member ``data`` (a swept task axis).
+    """
+    return curriculum_batch_fn(None if task is None else binary_vb_task(task), batch=batch, horizons=horizons)
 
 
 def _run(cfg: EMTConfig, members: list[dict], out: Path | None, desc: str) -> EMTRun:
     phis = np.stack([binary_vb_task(m["task"]) for m in members])
     same_task = all(m["task"] == members[0]["task"] for m in members)
-    phi0 = np.ascontiguousarray(phis[0], np.float64)
-    batch_fn = _batch_fn(phi0.tobytes() if same_task else None, phi0.shape, cfg.batch, tuple(cfg.curriculum))
+    batch_fn = _batch_fn(members[0]["task"] if same_task else None, cfg.batch, tuple(cfg.curriculum))
     sweep = {"l2": np.asarray([m["l2"] for m in members], np.float32),
              "threshold": np.asarray([m["threshold"] for m in members], np.float32)}
     model = Elman(hidden=cfg.hidden, d_out=phis.shape[-1])
