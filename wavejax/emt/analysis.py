@@ -53,8 +53,8 @@ def _params(params: Mapping[str, Any]) -> dict[str, np.ndarray]:
 def complex_pairs(z: np.ndarray) -> list[list[float]]:
     """Complex numbers as JSON-able ``[re, im]`` pairs (inverse: ``a[:, 0] + 1j * a[:, 1]``).
 
-    >>> complex_pairs(np.array([1 + 2j, -1j]))
-    [[1.0, 2.0], [0.0, -1.0]]
+    >>> complex_pairs(np.array([1 + 2j, 3 - 1j]))
+    [[1.0, 2.0], [3.0, -1.0]]
     """
     z = np.asarray(z, np.complex128).ravel()
     return np.stack([z.real, z.imag], axis=1).tolist()

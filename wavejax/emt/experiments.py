@@ -74,10 +74,12 @@ class CircuitConfig:
 
     @classmethod
     def quick(cls) -> CircuitConfig:
+        """Same as full (seconds)."""
         return cls()
 
     @classmethod
     def full(cls) -> CircuitConfig:
+        """N = 128, horizon 200."""
         return cls()
 
 
@@ -327,15 +329,17 @@ def run_composition(cfg: CompositionConfig, out: Path) -> Result:
 class TableExperimentConfig:
     """The Table-1 sweep (``table``); ``claims`` attaches the L2 = 0.1 chance claim (off for the smoke sweep)."""
 
-    table: TableConfig = TableConfig()
-    claims: bool = True
+    table: TableConfig = TableConfig()  # the sweep
+    claims: bool = True  # attach the L2 = 0.1 chance claim
 
     @classmethod
     def quick(cls) -> TableExperimentConfig:
+        """The smoke sweep of :meth:`TableConfig.quick`, no claims."""
         return cls(table=TableConfig.quick(), claims=False)
 
     @classmethod
     def full(cls) -> TableExperimentConfig:
+        """The paper's sweep with the L2 = 0.1 chance claim."""
         return cls()
 
 
