@@ -5,14 +5,8 @@ circuit Phi and its linear circuit RNN, training on the shared engine (:mod:`wav
 the privileged basis with the circuit-match metrics, and the analyses / figures of a trained RNN.
 """
 
-from wavejax.emt.analysis import PAPER_TABLE as PAPER_TABLE
 from wavejax.emt.analysis import analyse_rnn as analyse_rnn
-from wavejax.emt.analysis import format_table as format_table
 from wavejax.emt.analysis import gradient_profile as gradient_profile
-from wavejax.emt.analysis import plot_gradients as plot_gradients
-from wavejax.emt.analysis import plot_memories as plot_memories
-from wavejax.emt.analysis import plot_phi_emp as plot_phi_emp
-from wavejax.emt.analysis import plot_spectrum as plot_spectrum
 from wavejax.emt.analysis import probe_inputs as probe_inputs
 from wavejax.emt.circuit import circuit_error as circuit_error
 from wavejax.emt.circuit import circuit_matrix as circuit_matrix
@@ -21,6 +15,11 @@ from wavejax.emt.circuit import circuit_rollout as circuit_rollout
 from wavejax.emt.circuit import phi_from_operator as phi_from_operator  # deprecated alias, not in __all__
 from wavejax.emt.circuit import recurrent_positions as recurrent_positions
 from wavejax.emt.circuit import unit_count as unit_count
+from wavejax.emt.figures import analysis_figures as analysis_figures
+from wavejax.emt.figures import plot_gradients as plot_gradients
+from wavejax.emt.figures import plot_memories as plot_memories
+from wavejax.emt.figures import plot_phi_emp as plot_phi_emp
+from wavejax.emt.figures import plot_spectrum as plot_spectrum
 from wavejax.emt.privileged import PrivilegedBasis as PrivilegedBasis
 from wavejax.emt.privileged import block_tracking as block_tracking
 from wavejax.emt.privileged import dual_error as dual_error
@@ -34,6 +33,11 @@ from wavejax.emt.privileged import variable_memories as variable_memories
 from wavejax.emt.spectral import dominant_eigenvalues as dominant_eigenvalues
 from wavejax.emt.spectral import spectral_comparison as spectral_comparison  # alias, not in __all__
 from wavejax.emt.spectral import spectral_error as spectral_error
+from wavejax.emt.table import PAPER_TABLE as PAPER_TABLE
+from wavejax.emt.table import TableConfig as TableConfig
+from wavejax.emt.table import format_table as format_table
+from wavejax.emt.table import table_cells as table_cells
+from wavejax.emt.table import table_sweep as table_sweep
 from wavejax.emt.tasks import CURRICULUM as CURRICULUM
 from wavejax.emt.tasks import TASKS as TASKS  # deprecated name of NAMED_TASKS, not in __all__
 from wavejax.emt.tasks import curriculum_batch_fn as curriculum_batch_fn
@@ -42,6 +46,7 @@ from wavejax.emt.tasks import task_id as task_id  # deprecated name of parse_tas
 from wavejax.emt.training import EMTConfig as EMTConfig
 from wavejax.emt.training import EMTRun as EMTRun
 from wavejax.emt.training import evaluate_members as evaluate_members
+from wavejax.emt.training import init_params as init_params
 from wavejax.emt.training import load_run as load_run
 from wavejax.emt.training import save_run as save_run
 from wavejax.emt.training import task_of as task_of
@@ -56,7 +61,8 @@ from wavejax.tasks import task_batch as task_batch
 from wavejax.tasks import task_table as task_table
 
 __all__ = [
-    "CURRICULUM", "EMTConfig", "EMTRun", "NAMED_TASKS", "PAPER_TABLE", "PrivilegedBasis", "analyse_rnn",
+    "CURRICULUM", "EMTConfig", "EMTRun", "NAMED_TASKS", "PAPER_TABLE", "PrivilegedBasis", "TableConfig", "analyse_rnn",
+    "analysis_figures", "init_params", "table_cells", "table_sweep",
     "binary_vb_task", "block_tracking", "circuit_error", "circuit_matrix", "circuit_rnn", "circuit_rollout",
     "curriculum_batch_fn", "decode_task", "dominant_eigenvalues", "dual_error", "evaluate_members", "format_table",
     "gradient_profile", "lag_matrices", "load_run", "parse_task_id", "phi_emp", "plot_gradients", "plot_memories",

@@ -27,49 +27,86 @@ import numpy as np
 
 from wavejax import _validate, io
 from wavejax.emt.tasks import CURRICULUM, curriculum_batch_fn, task_id
-from wavejax.rnn import Elman, TrainConfig, masked_mse, sign_accuracy, train
+from wavejax.rnn import Elman, TrainConfig, evaluate, init_state, train
 from wavejax.wave.hds import binary_task_batch, binary_vb_task
 
-__all__ = ["EMTConfig", "EMTRun", "task_of", "train_task", "train_sweep", "evaluate_members", "save_run", "load_run"]
+__all__ = ["EMTConfig", "EMTRun", "task_of", "train_task", "train_sweep", "evaluate_members", "save_run", "load_run",
+           "init_params"]
+
+
+_TRAIN_FIELDS = ("steps", "lr", "l2", "clip", "threshold", "chunk", "ckpt_every", "member_block")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class EMTConfig:
-    """One EMT training run (the recipe of emt.md §4 / §7 by default)."""
+    """One EMT training run (the recipe of emt.md §4 / §7 by default).
+
+    The optimizer, curriculum threshold, step count, chunking and checkpointing are the engine's own
+    :class:`wavejax.rnn.TrainConfig` (field ``train``; ``--train.steps`` etc. on the command line); this class adds
+    the task side and the member axis. ``train.n_levels`` and ``train.curriculum`` are set from ``curriculum``
+    (padded batches) by :meth:`engine`.
+
+    >>> EMTConfig.quick().train.steps, EMTConfig.full().train.steps
+    (1000, 20000)
+    """
 
     task: str = "repeat_copy"  # task name (repeat_copy, compose_copy, mix_262676_189, mix_38637_145) or "id1,id2,id3"
     hidden: int = 128  # H
-    steps: int = 20_000  # optimizer steps (10 epochs x 2000 batches)
-    lr: float = 1e-3  # Adam learning rate
-    l2: float = 0.0  # coupled L2 weight decay
-    clip: float = 1.0  # global gradient-norm clip
     batch: int = 64  # batch size
-    threshold: float = 0.96  # curriculum threshold on a batch's sign accuracy
     curriculum: tuple[int, ...] = CURRICULUM  # output horizons per level
     seed: int = 0  # seed of the first member
     n_seeds: int = 1  # seeds seed..seed+n_seeds-1 trained together (vmapped)
     test_horizon: int = 200  # output horizon of the test (2x the longest training horizon)
     test_batches: int = 10  # fresh test batches of size ``batch``
-    chunk: int = 100  # steps per compiled scan (host sync granularity)
-    ckpt_every: int = 1000  # orbax checkpoint period (0 = never); rerunning with the same ``out`` resumes
-    member_block: int | None = None  # TrainConfig.member_block (1: seeds one at a time per device; CPU)
+    # the engine's settings: steps (20k = 10 epochs x 2000), lr, coupled l2, clip, curriculum threshold, chunk,
+    # ckpt_every (rerunning with the same ``out`` resumes), member_block (1: seeds one at a time per device; CPU)
+    train: TrainConfig = TrainConfig()
 
     def __post_init__(self):
         task_of(self.task)
-        for k in ("hidden", "steps", "batch", "n_seeds", "test_horizon", "test_batches", "chunk"):
+        for k in ("hidden", "batch", "n_seeds", "test_horizon", "test_batches"):
             _validate.positive_int(k, getattr(self, k))
         _validate.nonneg_int("seed", self.seed)
-        _validate.nonneg_int("ckpt_every", self.ckpt_every)
-        _validate.nonneg("l2", self.l2)
-        _validate.probability("threshold", self.threshold)
+        if not isinstance(self.train, TrainConfig):
+            raise TypeError(f"train must be a wavejax.rnn.TrainConfig; got train={self.train!r}")
+        if not self.curriculum:
+            raise ValueError("curriculum must hold at least one horizon")
+
+    @classmethod
+    def quick(cls) -> EMTConfig:
+        """1,000 steps, no checkpoints: the curriculum reaches horizon 100, the model has not converged."""
+        return cls(train=TrainConfig(steps=1000, chunk=100, log_every=100, ckpt_every=0))
+
+    @classmethod
+    def full(cls) -> EMTConfig:
+        """The recipe of emt.md §4 (20k steps)."""
+        return cls()
+
+    @classmethod
+    def from_flat(cls, **kw) -> EMTConfig:
+        """Deprecated flat keywords (``steps=``, ``lr=``, ``l2=``, ``clip=``, ``threshold=``, ``chunk=``,
+        ``ckpt_every=``, ``member_block=``) of the old EMTConfig, mapped into ``train`` (kept for one release).
+
+        >>> EMTConfig.from_flat(hidden=32, steps=50, ckpt_every=0).train.steps
+        50
+        """
+        flat = {k: kw.pop(k) for k in _TRAIN_FIELDS if k in kw}
+        chunk = min(flat.get("chunk", 100), flat.get("steps", 20_000))
+        ckpt = flat.get("ckpt_every", 1000)
+        flat |= {"chunk": chunk, "log_every": chunk, "ckpt_every": ckpt - ckpt % chunk if ckpt >= chunk else 0}
+        return cls(train=TrainConfig(**flat), **kw)
 
     def engine(self) -> TrainConfig:
-        """The engine's :class:`wavejax.rnn.TrainConfig` (padded curriculum; log every chunk)."""
-        chunk = min(self.chunk, self.steps)
-        ckpt = self.ckpt_every - self.ckpt_every % chunk if self.ckpt_every >= chunk else 0
-        return TrainConfig(steps=self.steps, lr=self.lr, l2=self.l2, clip=self.clip, threshold=self.threshold,
-                           n_levels=len(self.curriculum), curriculum="pad", chunk=chunk, log_every=chunk,
-                           ckpt_every=ckpt, member_block=self.member_block)
+        """The engine's :class:`wavejax.rnn.TrainConfig`: ``train`` with the padded curriculum of ``curriculum``.
+
+        A chunk longer than ``train.steps`` is shortened to it (logging and checkpoints then follow the chunk).
+        """
+        t = self.train
+        chunk = min(t.chunk, t.steps)
+        if chunk != t.chunk:
+            ckpt = t.ckpt_every - t.ckpt_every % chunk if t.ckpt_every >= chunk else 0
+            t = dataclasses.replace(t, chunk=chunk, log_every=chunk, ckpt_every=ckpt)
+        return dataclasses.replace(t, n_levels=len(self.curriculum), curriculum="pad")
 
 
 def task_of(task: str | tuple[int, int, int]) -> tuple[int, int, int]:
@@ -107,6 +144,8 @@ def evaluate_members(hidden: int, params: dict, phis: np.ndarray, *, key, horizo
                      n_batches: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Test (loss, sign accuracy) per member on fresh batches of its own task (lag matrices ``phis[m]``).
 
+    A thin wrapper over :func:`wavejax.rnn.evaluate` with the task as the per-member ``data``.
+
     Args:
       hidden: H of the Elman model.
       params: stacked Elman params with leading member axis M.
@@ -115,46 +154,40 @@ def evaluate_members(hidden: int, params: dict, phis: np.ndarray, *, key, horizo
       horizon, batch, n_batches: test protocol (emt.md §4: 200, 64, 10).
 
     Returns:
-      Two arrays of shape ``(M,)``.
+      Two float64 arrays of shape ``(M,)``.
     """
     _validate.ndim("phis", phis, 4)
-    keys = jax.random.split(key, _validate.positive_int("n_batches", n_batches))
-    fn = _eval_fn(_validate.positive_int("hidden", hidden), int(np.shape(phis)[-1]),
-                  _validate.positive_int("horizon", horizon), _validate.positive_int("batch", batch))
+    model = Elman(hidden=_validate.positive_int("hidden", hidden), d_out=int(np.shape(phis)[-1]))
+    fn = _test_batch_fn(_validate.positive_int("horizon", horizon), _validate.positive_int("batch", batch))
     p32 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), params)
-    loss, acc = fn(p32, jnp.asarray(phis, jnp.float32), keys)
-    return np.asarray(loss, np.float64), np.asarray(acc, np.float64)
+    res = evaluate(model, p32, fn, key=key, data=jnp.asarray(phis, jnp.float32), stacked=True,
+                   n_batches=_validate.positive_int("n_batches", n_batches))
+    return np.asarray(res["loss"], np.float64), np.asarray(res["accuracy"], np.float64)
 
 
 @functools.lru_cache(maxsize=32)
-def _eval_fn(hidden: int, d: int, horizon: int, batch: int):
-    """The jitted, member-vmapped test evaluation (cached: one compile per shape)."""
-    model = Elman(hidden=hidden, d_out=d)
+def _test_batch_fn(horizon: int, batch: int):
+    """``batch_fn(key, phi)`` of the test (one object per protocol: the evaluator reuses its compiled program)."""
+    return functools.partial(_test_batch, horizon=horizon, batch=batch)
 
-    def one(p, phi, keys):
-        def per(k):
-            x, y, mask = binary_task_batch(k, phi, horizon=horizon, batch=batch)
-            pred = model.apply({"params": p}, x)
-            return masked_mse(pred, y, mask), sign_accuracy(pred, y, mask)
 
-        loss, acc = jax.lax.map(per, keys)
-        return loss.mean(), acc.mean()
-
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, None)))
+def _test_batch(key, phi, *, horizon: int, batch: int):
+    return binary_task_batch(key, phi, horizon=horizon, batch=batch)
 
 
 @functools.lru_cache(maxsize=32)
-def _batch_fn(phi_bytes: bytes | None, shape: tuple[int, ...], batch: int, horizons: tuple[int, ...]):
-    """One batch function object per (task, batch, curriculum): the engine then reuses its compiled chunk."""
-    phi = None if phi_bytes is None else np.frombuffer(phi_bytes, np.float64).reshape(shape)
-    return curriculum_batch_fn(phi, batch=batch, horizons=horizons)
+def _batch_fn(task: tuple[int, int, int] | None, batch: int, horizons: tuple[int, ...]):
+    """One training batch function per (task, batch, curriculum): the engine then reuses its compiled chunk.
+
+    ``task=None``: the task is the engine's per-member ``data`` (a swept task axis).
+    """
+    return curriculum_batch_fn(None if task is None else binary_vb_task(task), batch=batch, horizons=horizons)
 
 
 def _run(cfg: EMTConfig, members: list[dict], out: Path | None, desc: str) -> EMTRun:
     phis = np.stack([binary_vb_task(m["task"]) for m in members])
     same_task = all(m["task"] == members[0]["task"] for m in members)
-    phi0 = np.ascontiguousarray(phis[0], np.float64)
-    batch_fn = _batch_fn(phi0.tobytes() if same_task else None, phi0.shape, cfg.batch, tuple(cfg.curriculum))
+    batch_fn = _batch_fn(members[0]["task"] if same_task else None, cfg.batch, tuple(cfg.curriculum))
     sweep = {"l2": np.asarray([m["l2"] for m in members], np.float32),
              "threshold": np.asarray([m["threshold"] for m in members], np.float32)}
     model = Elman(hidden=cfg.hidden, d_out=phis.shape[-1])
@@ -179,7 +212,7 @@ def _run(cfg: EMTConfig, members: list[dict], out: Path | None, desc: str) -> EM
 def train_task(cfg: EMTConfig, out: str | Path | None = None) -> EMTRun:
     """Train ``cfg.n_seeds`` seeds of one task (emt.md §4); ``out`` holds checkpoints, metrics.jsonl, run.npz."""
     tid = task_of(cfg.task)
-    members = [{"task": tid, "l2": cfg.l2, "threshold": cfg.threshold, "seed": cfg.seed + m}
+    members = [{"task": tid, "l2": cfg.train.l2, "threshold": cfg.train.threshold, "seed": cfg.seed + m}
                for m in range(cfg.n_seeds)]
     return _run(cfg, members, None if out is None else Path(out), desc=f"emt {cfg.task} H={cfg.hidden}")
 
@@ -188,8 +221,8 @@ def train_sweep(cfg: EMTConfig, tasks: Sequence[str | tuple[int, int, int]], l2s
                 thresholds: Sequence[float], seeds: Sequence[int], out: str | Path | None = None) -> EMTRun:
     """Tasks x L2 x thresholds x seeds at hidden width ``cfg.hidden``, as one vmapped member axis.
 
-    Member order is ``itertools.product(tasks, l2s, thresholds, seeds)``; ``cfg.task``, ``cfg.l2``,
-    ``cfg.threshold``, ``cfg.seed`` and ``cfg.n_seeds`` are ignored.
+    Member order is ``itertools.product(tasks, l2s, thresholds, seeds)``; ``cfg.task``, ``cfg.train.l2``,
+    ``cfg.train.threshold``, ``cfg.seed`` and ``cfg.n_seeds`` are ignored.
     """
     if not (tasks and l2s and thresholds and seeds):
         raise ValueError("tasks, l2s, thresholds and seeds must be non-empty")
@@ -224,3 +257,15 @@ def load_run(out: str | Path) -> EMTRun:
                   history={k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("history/")},
                   test_accuracy=z["test_accuracy"], test_loss=z["test_loss"], members=members,
                   hidden=int(z["hidden"]))
+
+
+def init_params(hidden: int, seed: int, d: int = 8) -> dict[str, np.ndarray]:
+    """The engine's initial Elman parameters of member seed ``seed`` (before training), float64 NumPy.
+
+    >>> init_params(16, 0)["W_hh"].shape
+    (16, 16)
+    """
+    x = jnp.zeros((1, 9, _validate.positive_int("d", d)), jnp.float32)
+    st = init_state(Elman(hidden=_validate.positive_int("hidden", hidden), d_out=d), jax.random.key(seed), x,
+                    cfg=TrainConfig(steps=1))
+    return {k: np.asarray(v, np.float64) for k, v in st.params.items()}
