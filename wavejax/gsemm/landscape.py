@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavejax.gsemm.models import Params, energy_params, get_model, make_params
-from wavejax.gsemm.simulate import check_x64, validate_network
+from wavejax.gsemm.simulate import validate_network
+from wavejax.precision import require_dtype
 
 __all__ = ["energy", "minimise", "MovingMinimum", "moving_minimum"]
 
@@ -39,7 +40,7 @@ def energy(model: str, xi, phi, v, v_d, *, alpha_s, alpha_c, beta_d=1.0, gamma=1
     """
     N, _ = validate_network(model, xi, phi, alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, t_f=1.0, t_d=1.0,
                             gamma=gamma)
-    check_x64(dtype)
+    dtype = require_dtype(dtype)
     v, v_d = jnp.asarray(v, dtype), jnp.asarray(v_d, dtype)
     if v.shape != v_d.shape or v.shape[-1] != N or v.ndim not in (1, 2):
         raise ValueError(f"v and v_d must both have shape (N,) or (T, N) with N={N}; got {v.shape}, {v_d.shape}")
