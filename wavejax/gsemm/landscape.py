@@ -33,9 +33,10 @@ def energy(model: str, xi, phi, v, v_d, *, alpha_s, alpha_c, beta_d=1.0, gamma=1
       E, shape () or (T,).
 
     Examples:
-      >>> xi, phi = cycle_memories(jax.random.key(0), 16, 3)
-      >>> e = energy("dsem", xi, phi, xi[:, 0], jnp.zeros(16), alpha_s=1.0, alpha_c=0.0)
-      >>> bool(e < energy("dsem", xi, phi, -0.5 * xi[:, 0], jnp.zeros(16), alpha_s=1.0, alpha_c=0.0))
+      >>> f32 = dict(dtype=jnp.float32)
+      >>> xi, phi = cycle_memories(jax.random.key(0), 16, 3, **f32)
+      >>> e = energy("dsem", xi, phi, xi[:, 0], jnp.zeros(16), alpha_s=1.0, alpha_c=0.0, **f32)
+      >>> bool(e < energy("dsem", xi, phi, -0.5 * xi[:, 0], jnp.zeros(16), alpha_s=1.0, alpha_c=0.0, **f32))
       True
     """
     N, _ = validate_network(model, xi, phi, alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, t_f=1.0, t_d=1.0,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import diffrax
 import jax
@@ -50,7 +50,8 @@ class SolverConfig:
       True
     """
 
-    solver: str = "tsit5"  # one of SOLVERS: adaptive (PID), fixed-step Diffrax, or *_scan (lax.scan)
+    solver: Literal["tsit5", "dopri5", "dopri8", "kvaerno5", "euler", "rk4", "heun", "euler_scan", "rk4_scan",
+                    "rk4_split_scan"] = "tsit5"  # one of SOLVERS: adaptive (PID), fixed-step Diffrax, or *_scan (lax.scan)
     rtol: float = 1e-6  # relative tolerance of the adaptive solvers
     atol: float = 1e-8  # absolute tolerance of the adaptive solvers
     dt: float = 0.01  # step of the fixed-step solvers
