@@ -33,6 +33,7 @@ def energy(model: str, xi, phi, v, v_d, *, alpha_s, alpha_c, beta_d=1.0, gamma=1
       E, shape () or (T,).
 
     Examples:
+      >>> from wavejax.gsemm import cycle_memories
       >>> f32 = dict(dtype=jnp.float32)
       >>> xi, phi = cycle_memories(jax.random.key(0), 16, 3, **f32)
       >>> e = energy("dsem", xi, phi, xi[:, 0], jnp.zeros(16), alpha_s=1.0, alpha_c=0.0, **f32)

@@ -154,8 +154,8 @@ def count_links(sequence, n_patterns: int) -> int:
     """Number of distinct successor links i -> i+1 (i < n_patterns - 1) among consecutive entries of ``sequence``.
 
     Examples:
-      >>> count_links([0, 1, 2, 5, 6, 9, 8, 9], 10)
-      3
+      >>> count_links([0, 1, 2, 5, 6, 9, 8, 9], 10)  # 0->1, 1->2, 5->6, 8->9
+      4
     """
     s = list(sequence)
     links = {(int(a), int(b)) for a, b in zip(s[:-1], s[1:], strict=False)}

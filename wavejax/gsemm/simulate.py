@@ -138,6 +138,7 @@ def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, 
       ValueError: bad shapes, non +-1 memories, negative time constants, unknown model/solver, NaN in v0.
 
     Examples:
+      >>> from wavejax.gsemm import decode, overlaps
       >>> from wavejax.precision import x64_scope
       >>> with x64_scope():
       ...     xi, phi = cycle_memories(jax.random.key(0), 100, 4)
