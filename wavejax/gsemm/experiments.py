@@ -261,8 +261,8 @@ def run_landscape(cfg: LandscapeConfig, out: Path) -> Result:
     seq = decode(mm.times, np.eye(10)[mm.cur_state], min_run=1).sequence
     agree = float((mm.cur_state == traj_state).mean())
     rows = [
-        row(f"current minimum of E(·; v_d(t)) moves along the cycle (sequence over t ∈ [0, {cfg.t1:g}])", "0 → 1 → 2 → …",
-            str(seq.tolist()), _cycle_ok(seq, 10) and len(seq) >= 3),
+        row(f"current minimum of E(·; v_d(t)) moves along the cycle (sequence over t ∈ [0, {cfg.t1:g}])",
+            "0 → 1 → 2 → …", str(seq.tolist()), _cycle_ok(seq, 10) and len(seq) >= 3),
         row("fraction of times the current minimum is the memory the state occupies", "≈ 1 (adiabatic following)",
             agree, agree >= 0.8),
     ]

@@ -305,3 +305,14 @@ def learn_sequence(key: jax.Array, patterns, *, n_hidden: int = 20, clamp_time: 
     st = learn(COMPETITIVE, key, pats, cfg=cfg, dtype=pats.dtype)
     xi, phi = competitive_readout(st)
     return xi, phi, st.xi, st.phi
+
+
+_MOVED = ("OnlineConfig", "online_learn", "free_recall", "recall_score")  # pre-#11 location (one release)
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        from wavejax.gsemm import online
+
+        return getattr(online, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -51,7 +51,7 @@ class SolverConfig:
     """
 
     solver: Literal["tsit5", "dopri5", "dopri8", "kvaerno5", "euler", "rk4", "heun", "euler_scan", "rk4_scan",
-                    "rk4_split_scan"] = "tsit5"  # one of SOLVERS: adaptive (PID), fixed-step Diffrax, or *_scan (lax.scan)
+                    "rk4_split_scan"] = "tsit5"  # adaptive (PID), fixed-step Diffrax, or *_scan (lax.scan)
     rtol: float = 1e-6  # relative tolerance of the adaptive solvers
     atol: float = 1e-8  # absolute tolerance of the adaptive solvers
     dt: float = 0.01  # step of the fixed-step solvers
