@@ -240,8 +240,18 @@ def learn(rule: str | LearningRule, key: jax.Array, patterns, *, cfg, init: Lear
         finite patterns, e.g. sqrt(a_s) xi).
       cfg: the rule's config (:class:`EnergyRuleConfig`, :class:`~wavejax.gsemm.online.OnlineConfig`,
         :class:`CompetitiveConfig`).
-      init: start from this state instead of ``rule.init`` (e.g. the true Xi for the STDP check).
+      init: start from this state instead of ``rule.init``. Default inits: energy: Xi = patterns^T / sqrt(a_s)
+        (the presented patterns are the memories), Phi = 0; contrastive: Xi, Phi ~ N(0, 1) of Frobenius norm 1;
+        competitive: Xi ~ 0.1 N(0, 1), Phi = 0.
       dtype: computation dtype (float64 needs 64-bit mode).
+
+    Examples:
+      >>> import numpy as np
+      >>> from wavejax.gsemm import EnergyRuleConfig
+      >>> pats = jnp.asarray(np.eye(3)[:, :2].T * 2 - 1, jnp.float32)  # 2 patterns of N = 3
+      >>> st = learn("energy", jax.random.key(0), pats, cfg=EnergyRuleConfig(clamp_time=5.0), dtype=jnp.float32)
+      >>> st.phi.shape, int(st.count), bool(st.phi[0, 1] > st.phi[1, 0])  # 0 -> 1 potentiated, not 1 -> 0
+      ((2, 2), 2, True)
     """
     rules = _rules()
     if isinstance(rule, str):
