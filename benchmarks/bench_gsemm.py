@@ -148,9 +148,9 @@ def case_a(rows, quick, repeat):
     cues = np.asarray(jnp.where(flips, -xi[:, 0], xi[:, 0]))
     xin, phin = np.asarray(xi), np.asarray(phi)
     kw = dict(t1=t1, save_every=SAVE, **NET)
-    ref_ts, ref = simulate_batch("dsem", xi, phi, cues, strategy="stacked", solver="dopri8", rtol=1e-10, atol=1e-12,
-                                 max_steps=10**6, **kw)
-    ref_ts, ref = np.asarray(ref_ts), np.asarray(ref)
+    ref_tr = simulate_batch("dsem", xi, phi, cues, strategy="stacked", solver="dopri8", rtol=1e-10, atol=1e-12,
+                            max_steps=10**6, **kw)
+    ref_ts, ref = np.asarray(ref_tr.ts), np.asarray(ref_tr.m)
     label = f"(a) {B} noisy cues, N=100 K=10 t1=1000"
     info = {}
 
@@ -175,9 +175,10 @@ def case_a(rows, quick, repeat):
         cands.pop("vmap (tsit5)")
     best, best_full = None, None
     for name, c in cands.items():
-        fn = lambda c=c: simulate_batch("dsem", xi, phi, cues, **c, **kw)[1]  # noqa: E731
+        fn = lambda c=c: simulate_batch("dsem", xi, phi, cues, **c, **kw).m  # noqa: E731
         ct = compile_time(fn)
-        ts_j, m_j = simulate_batch("dsem", xi, phi, cues, **c, **kw)
+        tr_j = simulate_batch("dsem", xi, phi, cues, **c, **kw)
+        ts_j, m_j = tr_j.ts, tr_j.m
         same, worst = agreement(np.asarray(ts_j), np.asarray(m_j), ref_ts, ref)
         t_j = time_fn(fn, repeat=1 if name.startswith("vmap") else repeat, warmup=0)
         info[name] = (same, worst)
@@ -212,9 +213,9 @@ def case_b(rows, quick, repeat):
     n_save = int(round(t1 / SAVE)) + 1
 
     def ref_one(x):
-        ts, m = simulate_batch("dsem", x, phi, x[None, :, 0], t1=t1, save_every=SAVE, strategy="loop",
-                               solver="dopri8", rtol=1e-10, atol=1e-12, max_steps=10**6, **NET)
-        return np.asarray(ts), np.asarray(m)[0]
+        tr = simulate_batch("dsem", x, phi, x[None, :, 0], t1=t1, save_every=SAVE, strategy="loop",
+                            solver="dopri8", rtol=1e-10, atol=1e-12, max_steps=10**6, **NET)
+        return np.asarray(tr.ts), np.asarray(tr.m)[0]
 
     refs = [ref_one(x) for x in xis]
     ref_ts, ref = refs[0][0], np.stack([r[1] for r in refs])
@@ -244,7 +245,7 @@ def case_b(rows, quick, repeat):
         stride = int(round(SAVE / dt))
         run = _scan_batch if kind == "scan" else _projected_batch
         one = jax.jit(jax.vmap(lambda p, c, method=method, dt=dt, stride=stride, run=run: run(
-            "dsem", p, c[None], n_save=n_save, stride=stride, dt=dt, method=method)[0]))
+            "dsem", p, c[None], n_save=n_save, stride=stride, dt=dt, method=method).m[0]))
         fn = lambda one=one: one(P, jnp.asarray(cues))  # noqa: E731
         ct = compile_time(fn)
         m_j = np.asarray(fn())
@@ -278,7 +279,7 @@ def scaling_sweep(t1=SCALING_T1, repeat=3, base_repeat=2):
     series = {"wavejax scan rk4 dt=0.1": [], "scipy RK45 loop": [], "numpy Euler dt=0.01": []}
     for B in SCALING_B:
         cues = all_cues[:B]
-        fn = lambda cues=cues: simulate_batch("dsem", xi, phi, cues, **kw)[1]  # noqa: E731
+        fn = lambda cues=cues: simulate_batch("dsem", xi, phi, cues, **kw).m  # noqa: E731
         ct = compile_time(fn)
         t_j = time_fn(fn, repeat=repeat)
         t_sp = time_fn(lambda cues=cues: scipy_loop(xin, phin, cues, t1), repeat=base_repeat, warmup=0)

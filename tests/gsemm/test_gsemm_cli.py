@@ -4,26 +4,48 @@ import json
 
 import jax
 import numpy as np
+import pytest
 
 from wavejax.cli import main
 from wavejax.gsemm import cycle_memories, experiments, moving_minimum, simulate
+from wavejax.gsemm.experiments import DwellConfig
+from wavejax.report.results import validate_results
+
+COMMANDS = ["retrieve", "retrieval", "dwell", "landscape", "capacity", "learning"]
 
 
 def test_cli_retrieve_writes_results(tmp_path):
-    main(["gsemm", "retrieve", "--n-features", "40", "--n-memories", "4", "--t1", "150", "--solver", "euler_scan",
-          "--out", str(tmp_path)])
+    main(["gsemm", "retrieve", "--n-features", "40", "--n-memories", "4", "--t1", "150", "--solver.solver",
+          "euler_scan", "--flip", "0.1", "--out", str(tmp_path)])
     res = json.loads((tmp_path / "results.json").read_text())
-    assert res["sequence"][:5] == [0, 1, 2, 3, 0] and res["ordered"]
-    assert res["min_peak_overlap"] > 0.99
+    validate_results(res)
+    met = res["metrics"]
+    assert met["sequence"][:5] == [0, 1, 2, 3, 0] and met["ordered"] and met["result"] == "successful"
+    assert met["min_peak_overlap"] > 0.99
+    assert res["config"]["solver"]["solver"] == "euler_scan"
     for f in ("overlaps.png", "energy.png"):
         assert (tmp_path / f).stat().st_size > 1000
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_cli_help_lists_every_field(command, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["gsemm", command, "--preset", "full", "--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    assert "--preset" in text and "--out" in text and "--seed" in text
+
+
 def test_dwell_experiment_rows_hold(tmp_path):
     exp = next(e for e in experiments.EXPERIMENTS if e.name == "gsemm.dwell")
-    res = exp.run("quick", tmp_path)
-    assert all(r.holds for r in res.rows if r.holds is not None)
-    assert sum(r.holds is not None for r in res.rows) == 3  # r = 0.5, 0.7 and the static r = 1.05
+    assert exp.config is DwellConfig and exp.x64
+    res = exp.run(DwellConfig.quick(), tmp_path)
+    sweep = {x["r"]: x for x in res.metrics["sweep"]}
+    # fixed reference values (Euler dt 0.01, N=100, K=10, seed 0): the law D = -20 ln(1 - sqrt r) and the run
+    assert abs(sweep[0.5]["D"] - 24.559) < 1e-3
+    assert abs(sweep[0.5]["measured_mean"] / sweep[0.5]["D"] - 1) < 0.1 and sweep[0.5]["ordered"]
+    assert abs(sweep[0.7]["measured_mean"] / sweep[0.7]["D"] - 1) < 0.1
+    assert sweep[1.05]["n_transitions"] <= 1
     assert (tmp_path / "dwell_law.png").stat().st_size > 1000
 
 

@@ -171,8 +171,10 @@ def test_vmap_over_noisy_cues(net10):
     assert np.mean(ok) >= 0.95
     ms = {}
     for strategy in ("scan", "projected"):
-        ts, ms[strategy] = simulate_batch("dsem", xi, phi, cues[:8], t1=320.0, save_every=0.5, strategy=strategy,
-                                          method="rk4", dt=0.1, **A3)
+        tb = simulate_batch("dsem", xi, phi, cues[:8], t1=320.0, save_every=0.5, strategy=strategy,
+                            method="rk4", dt=0.1, **A3)
+        ts, ms[strategy] = tb.ts, tb.m
+        assert tb.result.tolist() == [0] * 8
         assert ms[strategy].shape == (8, 641, 10)
         seqs = [decode(ts, mb).sequence[:12].tolist() for mb in ms[strategy]]
         assert seqs == [target] * 8
@@ -187,7 +189,8 @@ def test_adaptive_batch_strategies_agree(net10):
     cues = jax.vmap(lambda k: _flip(k, xi[:, 0], 0.2))(jax.random.split(jax.random.key(4), 4))
     seqs = {}
     for strategy in ("stacked", "vmap", "loop"):
-        ts, m = simulate_batch("dsem", xi, phi, cues, t1=320.0, save_every=0.5, strategy=strategy, **A3)
+        tb = simulate_batch("dsem", xi, phi, cues, t1=320.0, save_every=0.5, strategy=strategy, **A3)
+        ts, m = tb.ts, tb.m
         seqs[strategy] = [decode(ts, mb).sequence.tolist() for mb in m]
     assert seqs["stacked"] == seqs["vmap"] == seqs["loop"]
     assert all(s[:12] == [i % 10 for i in range(12)] for s in seqs["loop"])

@@ -27,7 +27,7 @@ def no_solve(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("the solver was reached")
 
-    monkeypatch.setattr(importlib.import_module("wavejax.gsemm.simulate"), "solve_params", boom)
+    monkeypatch.setattr(importlib.import_module("wavejax.gsemm.simulate"), "solve", boom)
     monkeypatch.setattr(importlib.import_module("wavejax.gsemm.batch"), "_stacked", boom)
 
 
@@ -105,11 +105,8 @@ def test_other_entry_points_reject_bad_input(net, no_solve):
 
 def test_float64_needs_x64(net):
     xi, phi = net
-    jax.config.update("jax_enable_x64", False)
-    try:
-        with pytest.raises(ValueError, match="jax_enable_x64"):
+    with jax.enable_x64(False):
+        with pytest.raises(ValueError, match="64-bit mode"):
             simulate("dsem", np.asarray(xi), np.asarray(phi), np.asarray(xi[:, 0]), **KW)
-    finally:
-        jax.config.update("jax_enable_x64", True)
     tr = simulate("dsem", xi, phi, xi[:, 0], dtype=jnp.float32, **KW)  # explicit float32 runs
     assert tr.v.dtype == jnp.float32

@@ -1,15 +1,19 @@
 """Sequence capacity K*(N) of GSEMM (gsemm.md §5, criterion for wavejax).
 
-K*(N) = largest K for which at least ``need`` of ``n_sets`` random pattern sets traverse the whole cycle
-0 -> 1 -> ... -> K-1 -> 0 with every decoded change correct (Euler dt 0.05, T_f = 1, T_d = 20). All pattern
+The criterion: a K "passes" when at least ``need`` of ``n_sets`` random pattern sets traverse the whole cycle
+0 -> 1 -> ... -> K-1 -> 0 with every decoded change correct (Euler dt 0.05, T_f = 1, T_d = 20, fresh patterns
+per K, a time budget of (K + 2) dwells). K*(N) is the boundary that doubling-then-bisection finds: the pass/fail
+outcome is NOT monotone in K (with 4 sets and fresh patterns per K, e.g. at N = 16 K = 17 passes while 15 and 16
+fail), so K* is a bisection boundary (a passing K whose bisection neighbour fails), not the largest passing K.
+Every trial is recorded per K. All pattern
 sets of one (N, K) point are solved in ONE vmapped fixed-step scan with the pattern-set axis leading; when several
 devices are present that axis is sharded over all devices by :func:`wavejax.distributed.shard_leading` (padded to a
 multiple of the device count; the padding members are dropped from the results).
-K is searched by doubling then bisection (assumes the pass/fail outcome is monotone in K; recorded per K).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 
@@ -21,12 +25,43 @@ from wavejax import _validate as V
 from wavejax.distributed import shard_leading, unpad_leading
 from wavejax.gsemm.metrics import cycle_successors, decode, follows_graph
 from wavejax.gsemm.models import MODELS, get_model, make_params
-from wavejax.gsemm.scan import scan_solve
-from wavejax.gsemm.simulate import check_x64
+from wavejax.gsemm.solve import SolverConfig, save_grid, solve
+from wavejax.precision import require_dtype
 
-__all__ = ["CAPACITY_PRESETS", "cycle_trial", "cycle_pass", "capacity_search", "capacity_curve", "fit_growth"]
+__all__ = ["CapacityNetwork", "CAPACITY_NETWORKS", "cycle_trial", "cycle_pass", "capacity_search",
+           "capacity_curve", "fit_growth"]
 
-# Scalars of the capacity criterion (gsemm.md §5); LISEM's a_s, a_c scale as 4.5 / N.
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CapacityNetwork:
+    """Scalars of the capacity criterion for one model (gsemm.md §5).
+
+    ``per_neuron=True`` (LISEM): ``alpha_s`` and ``alpha_c`` are the products a_s N and a_c N, so the network of N
+    features uses a_s = alpha_s / N, a_c = alpha_c / N.
+    """
+
+    alpha_s: float = 1.0  # symmetric strength (or a_s N when per_neuron)
+    alpha_c: float = 2.0  # cross strength (or a_c N when per_neuron); DSEM r = sqrt(a_s)/(a_c b_d) = 0.5
+    beta_d: float = 1.0  # delay gain
+    gamma: float = 1.0  # gain
+    t_f: float = 1.0  # feature time constant
+    t_d: float = 20.0  # delay time constant
+    dwell: float = 25.0  # time budget per memory: t1 = (K + 2) dwell
+    per_neuron: bool = False  # alpha_s, alpha_c given as a_s N, a_c N (LISEM)
+
+    def scalars(self, n: int) -> dict[str, float]:
+        """The model scalars for N = n features (make_params keywords)."""
+        scale = 1.0 / n if self.per_neuron else 1.0
+        return dict(alpha_s=self.alpha_s * scale, alpha_c=self.alpha_c * scale, beta_d=self.beta_d,
+                    gamma=self.gamma, t_f=self.t_f, t_d=self.t_d)
+
+
+CAPACITY_NETWORKS = {
+    "dsem": CapacityNetwork(),
+    "dsem_poly": CapacityNetwork(),
+    "lisem": CapacityNetwork(alpha_s=4.5, alpha_c=4.5, dwell=40.0, per_neuron=True),
+}
+# Deprecated (one release): the old untyped form of CAPACITY_NETWORKS.
 CAPACITY_PRESETS = {
     "dsem": dict(alpha_s=1.0, alpha_c=2.0, beta_d=1.0, gamma=1.0, t_f=1.0, t_d=20.0, dwell=25.0),
     "dsem_poly": dict(alpha_s=1.0, alpha_c=2.0, beta_d=1.0, gamma=1.0, t_f=1.0, t_d=20.0, dwell=25.0),
@@ -34,52 +69,42 @@ CAPACITY_PRESETS = {
 }
 
 
-def _scalars(model: str, n: int, overrides: dict) -> dict:
-    s = dict(CAPACITY_PRESETS[model])
-    s.update(overrides)
-    if model == "lisem":
-        s.setdefault("alpha_s", s.pop("alpha_s_N") / n)
-        s.setdefault("alpha_c", s.pop("alpha_c_N") / n)
-        s.pop("alpha_s_N", None)
-        s.pop("alpha_c_N", None)
-    return s
-
-
-@functools.partial(jax.jit, static_argnames=("model", "n_save", "stride", "dt"))
-def _batched_overlaps(model, xi, phi, scal, *, n_save, stride, dt):
+@functools.partial(jax.jit, static_argnames=("model", "n_save", "save_every", "dt"))
+def _batched_overlaps(model, xi, phi, scal, *, n_save, save_every, dt):
     m = get_model(model)
+    cfg = SolverConfig(solver="euler_scan", dt=dt)
 
     def one(x, f):
         p = make_params(x, f, dtype=x.dtype, **scal)
         v0 = jnp.sqrt(p.alpha_s) * x[:, 0] if model != "lisem" else x[:, 0]
-        save = lambda t, v, vd: m.feature.sigma(v, p.gamma) @ x / x.shape[0]  # noqa: E731
-        return scan_solve(m, p, v0, jnp.zeros_like(v0), dt=dt, stride=stride, n_save=n_save, save_fn=save)
+        return solve(m, p, v0, jnp.zeros_like(v0), n_save=n_save, save_every=save_every, cfg=cfg, max_steps=1,
+                     save="overlaps").m
 
     return jax.vmap(one)(xi, phi)
 
 
 def cycle_trial(model: str, key: jax.Array, n_features: int, n_memories: int, *, n_sets: int = 4,
                 dt: float = 0.05, save_every: float = 0.5, t1: float | None = None, dtype=jnp.float64,
-                **overrides) -> tuple[np.ndarray, np.ndarray]:
+                network: CapacityNetwork | None = None, **overrides) -> tuple[np.ndarray, np.ndarray]:
     """Solve ``n_sets`` random K-cycles of N features at once; return (ts (T,), overlaps (n_sets, T, K)).
 
-    Cue xi^0 (scaled by sqrt(a_s) for DSEM), v_d(0) = 0. ``t1`` defaults to (K + 2) times the preset dwell.
-    ``overrides`` replace the scalars of ``CAPACITY_PRESETS[model]`` (alpha_s, alpha_c, beta_d, gamma, t_f, t_d).
+    Cue xi^0 (scaled by sqrt(a_s) for DSEM), v_d(0) = 0. ``t1`` defaults to (K + 2) times the network's dwell.
+    ``network`` defaults to ``CAPACITY_NETWORKS[model]``; ``overrides`` replace its fields (e.g. ``alpha_c=1.25``).
     """
     V.one_of("model", model, tuple(MODELS))
     N, K, S = (V.positive_int(n, x) for n, x in (("n_features", n_features), ("n_memories", n_memories),
                                                    ("n_sets", n_sets)))
-    check_x64(dtype)
-    scal = _scalars(model, N, overrides)
-    dwell = scal.pop("dwell")
-    t1 = float(t1 if t1 is not None else (K + 2) * dwell)
-    stride = int(round(save_every / dt))
-    n_save = int(t1 / (stride * dt)) + 1
+    dtype = require_dtype(dtype)
+    net = dataclasses.replace(network or CAPACITY_NETWORKS[model], **overrides)
+    scal = net.scalars(N)
+    t1 = float(t1 if t1 is not None else (K + 2) * net.dwell)
+    n_save, stride = save_grid(t1, save_every, dt)
     xi = jax.random.rademacher(key, (S, N, K), dtype=dtype)
     phi = jnp.broadcast_to(jnp.roll(jnp.eye(K, dtype=dtype), 1, axis=1), (S, K, K))
     (xi, phi), n = shard_leading((xi, phi))  # pads S to a multiple of the device count (no-op on one device)
     scal = {k: jnp.asarray(v, dtype) for k, v in scal.items()}
-    m = unpad_leading(_batched_overlaps(model, xi, phi, scal, n_save=n_save, stride=stride, dt=float(dt)), n)
+    m = unpad_leading(_batched_overlaps(model, xi, phi, scal, n_save=n_save, save_every=float(save_every),
+                                        dt=float(dt)), n)
     ts = np.arange(n_save) * stride * dt
     return ts, np.asarray(m)
 
@@ -94,8 +119,10 @@ def cycle_pass(ts, m, *, min_run: int = 4) -> bool:
 
 def capacity_search(model: str, key: jax.Array, n_features: int, *, n_sets: int = 4, need: int = 3,
                     k_start: int = 2, k_max: int = 512, **trial_kw) -> tuple[int, dict[int, int]]:
-    """Largest K with >= ``need`` of ``n_sets`` passing (doubling, then bisection). Returns (K*, {K: n_pass}).
+    """The capacity boundary K* by doubling, then bisection, on "K passes" (>= ``need`` of ``n_sets`` sets pass).
 
+    Returns ``(K*, {K: n_pass})``. K* passes and K* + 1 failed when it was tried; because the outcome is not
+    monotone in K (module doc), a larger K may still pass: K* is a bisection boundary, not the largest passing K.
     K* = 0 when even ``k_start`` fails.
     """
     tried: dict[int, int] = {}

@@ -1,26 +1,34 @@
-"""``wavejax gsemm retrieve|dwell|capacity|learn|landscape`` (tyro over frozen dataclass configs)."""
+"""``wavejax gsemm retrieve|retrieval|dwell|landscape|capacity|learning`` (tyro over the frozen config classes).
+
+``retrieve`` recalls a cycle from a (noisy) cue with any model and solver (:class:`RetrieveConfig`); the other
+commands are the headline experiments of :mod:`wavejax.gsemm.experiments`, generated from their own config
+classes (``--preset quick|full``, every field a flag). Every command returns a ``Result``; the runner writes
+``results.json`` in the one schema.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from wavejax._cli import default_out, experiment_command, run_subcommands
-from wavejax.io import atomic_write_json
-from wavejax.report import line_plot
+from wavejax._cli import experiment_commands, run_subcommands
+from wavejax.gsemm.solve import SolverConfig
+from wavejax.report import Result, line_plot, row
 
-__all__ = ["main", "RetrieveConfig", "AnalysisConfig"]
+__all__ = ["main", "RetrieveConfig", "retrieve"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RetrieveConfig:
     """Recall a cycle of memories from a (noisy) cue and plot the overlaps and the energy over time."""
 
-    model: Literal["dsem", "lisem", "dsem_poly"] = "dsem"  # GSEMM instance
+    X64: ClassVar[bool] = True
+    model: Literal["dsem", "lisem", "dsem_poly", "expsm"] = "dsem"  # GSEMM instance
     n_features: int = 100  # N
     n_memories: int = 10  # K (one cycle 0 -> 1 -> ... -> K-1 -> 0)
     alpha_s: float = 1.0  # symmetric strength (LISEM code default 0.045)
@@ -31,44 +39,44 @@ class RetrieveConfig:
     gamma: float = 1.0  # gain
     t1: float = 1000.0  # simulated time
     save_every: float = 0.5  # spacing of saved states
-    solver: str = "tsit5"  # tsit5, dopri5, dopri8, kvaerno5, euler, rk4, heun, euler_scan, rk4_scan, rk4_split_scan
-    dt: float = 0.01  # step of the fixed-step solvers
-    flip: float = 0.0  # fraction of cue bits flipped
+    solver: SolverConfig = SolverConfig()  # integration (--solver.solver tsit5|...|rk4_split_scan, --solver.dt)
+    flip: float = 0.0  # fraction of cue bits flipped (jax.random.bernoulli, key seed + 2)
     seed: int = 0  # PRNG seed
-    out: Path | None = None  # output folder (default runs/gsemm-retrieve-<timestamp>)
+
+    @classmethod
+    def quick(cls) -> RetrieveConfig:
+        """A short run (seconds)."""
+        return cls(t1=300.0)
+
+    @classmethod
+    def full(cls) -> RetrieveConfig:
+        return cls()
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class AnalysisConfig:
-    """Run one of the GSEMM headline experiments at a scale."""
-
-    scale: Literal["quick", "full"] = "quick"  # quick: about a minute on CPU; full: the spec's sizes
-    out: Path | None = None  # output folder
-
-
-def _retrieve(cfg: RetrieveConfig) -> dict:
+def retrieve(cfg: RetrieveConfig, out: Path) -> Result:
+    """Run :class:`RetrieveConfig`; figures overlaps.png and energy.png in ``out``."""
     from wavejax.gsemm import (
         cycle_memories,
+        cycle_successors,
         decode,
         dwell_prediction,
         dwell_stats,
         energy,
         follows_graph,
         model_overlaps,
+        result_name,
         simulate,
     )
-    from wavejax.gsemm.metrics import cycle_successors
 
-    out = cfg.out or default_out("gsemm", "retrieve")
     out.mkdir(parents=True, exist_ok=True)
-    key = jax.random.key(cfg.seed)
-    xi, phi = cycle_memories(key, cfg.n_features, cfg.n_memories)
-    cue = np.asarray(xi[:, 0]) * np.where(np.random.default_rng(cfg.seed).random(cfg.n_features) < cfg.flip, -1, 1)
+    xi, phi = cycle_memories(jax.random.key(cfg.seed), cfg.n_features, cfg.n_memories)
+    flips = jax.random.bernoulli(jax.random.key(cfg.seed + 2), cfg.flip, (cfg.n_features,))
+    cue = jnp.where(flips, -xi[:, 0], xi[:, 0])
     if cfg.model != "lisem":
         cue = np.sqrt(cfg.alpha_s) * cue
     kw = dict(alpha_s=cfg.alpha_s, alpha_c=cfg.alpha_c, beta_d=cfg.beta_d, gamma=cfg.gamma)
     tr = simulate(cfg.model, xi, phi, cue, t1=cfg.t1, save_every=cfg.save_every, t_f=cfg.t_f, t_d=cfg.t_d,
-                  solver=cfg.solver, dt=cfg.dt, **kw)
+                  solver_config=cfg.solver, **kw)
     m = np.asarray(model_overlaps(cfg.model, xi, tr.v, gamma=cfg.gamma))
     e = np.asarray(energy(cfg.model, xi, phi, tr.v, tr.v_d, **kw))
     dec = decode(tr.ts, m)
@@ -77,33 +85,24 @@ def _retrieve(cfg: RetrieveConfig) -> dict:
               markers=False, xlabel="time", ylabel="overlap", title=f"{cfg.model}: overlaps with the memories")
     line_plot(out / "energy.png", {"E(v; v_d)": (ts, e)}, markers=False, xlabel="time", ylabel="energy",
               title=f"{cfg.model}: energy along the trajectory")
-    res = {"config": cfg, "sequence": dec.sequence.tolist(), "dwell": dwell_stats(dec),
-           "ordered": follows_graph(dec.sequence, cycle_successors(cfg.n_memories)),
-           "min_peak_overlap": float(dec.peaks.min()) if dec.peaks.size else float("nan")}
+    ordered = follows_graph(dec.sequence, cycle_successors(cfg.n_memories))
+    min_peak = float(dec.peaks.min()) if dec.peaks.size else float("nan")
+    metrics = {"sequence": dec.sequence.tolist(), "dwell": dwell_stats(dec), "ordered": ordered,
+               "min_peak_overlap": min_peak, "result": result_name(tr.result)}
+    rows = [row(f"{cfg.model}: decoded changes follow the cycle ({len(dec.sequence)} states decoded)",
+                "in order", ordered, None),
+            row("  min peak overlap per dwell", "—", min_peak, None),
+            row("  solver result", "successful", result_name(tr.result), int(tr.result) == 0)]
     if cfg.model == "dsem":
-        res["dwell_prediction"] = dwell_prediction(cfg.alpha_s, cfg.alpha_c, cfg.beta_d, cfg.t_d)
-    atomic_write_json(out / "results.json", res)
-    print(f"{cfg.model}: decoded {dec.sequence.tolist()[:20]}{' ...' if len(dec.sequence) > 20 else ''}; "
-          f"in order: {res['ordered']}; mean dwell {res['dwell']['mean']:.2f}; results in {out}")
-    return res
-
-
-
-
-def _sub(doc: str) -> type:
-    return type("Config", (AnalysisConfig,), {"__doc__": doc})
+        pred = dwell_prediction(cfg.alpha_s, cfg.alpha_c, cfg.beta_d, cfg.t_d)
+        metrics["dwell_prediction"] = pred
+        rows.append(row("  mean dwell after the first vs D = −T_d ln(1−√r)", f"{pred['D']:.2f} (PROPOSED law)",
+                        metrics["dwell"]["mean"], None))
+    return Result(rows=rows, figures=["overlaps.png", "energy.png"], metrics=metrics)
 
 
 def main(argv: list[str]) -> None:
     """Entry point of ``wavejax gsemm``."""
-    jax.config.update("jax_enable_x64", True)
-    run_subcommands("wavejax gsemm", {
-        "retrieve": (RetrieveConfig, _retrieve),
-        "dwell": (_sub("Dwell law D = -T_d ln(1 - sqrt r) over a sweep of r, static for r >= 1."),
-                  experiment_command("gsemm", "dwell")),
-        "capacity": (_sub("Capacity K*(N) of DSEM, polynomial DSEM and LISEM with fitted growth."),
-                     experiment_command("gsemm", "capacity")),
-        "learn": (_sub("STDP sanity, one-pass sequence learning, the authors' contrastive rule."),
-                  experiment_command("gsemm", "learning")),
-        "landscape": (_sub("The moving minimum of E(.; v_d(t))."), experiment_command("gsemm", "landscape")),
-    }, argv)
+    commands = {"retrieve": (RetrieveConfig, retrieve), **experiment_commands("gsemm")}
+    commands["learn"] = commands["learning"]  # the pre-#11 name of the learning command (one release)
+    run_subcommands("wavejax gsemm", commands, argv)

@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavejax.gsemm.models import Params, energy_params, get_model, make_params
-from wavejax.gsemm.simulate import check_x64, validate_network
+from wavejax.gsemm.simulate import validate_network
+from wavejax.precision import require_dtype
 
 __all__ = ["energy", "minimise", "MovingMinimum", "moving_minimum"]
 
@@ -32,14 +33,16 @@ def energy(model: str, xi, phi, v, v_d, *, alpha_s, alpha_c, beta_d=1.0, gamma=1
       E, shape () or (T,).
 
     Examples:
-      >>> xi, phi = cycle_memories(jax.random.key(0), 16, 3)
-      >>> e = energy("dsem", xi, phi, xi[:, 0], jnp.zeros(16), alpha_s=1.0, alpha_c=0.0)
-      >>> bool(e < energy("dsem", xi, phi, -0.5 * xi[:, 0], jnp.zeros(16), alpha_s=1.0, alpha_c=0.0))
+      >>> from wavejax.gsemm import cycle_memories
+      >>> f32 = dict(dtype=jnp.float32)
+      >>> xi, phi = cycle_memories(jax.random.key(0), 16, 3, **f32)
+      >>> e = energy("dsem", xi, phi, xi[:, 0], jnp.zeros(16), alpha_s=1.0, alpha_c=0.0, **f32)
+      >>> bool(e < energy("dsem", xi, phi, -0.5 * xi[:, 0], jnp.zeros(16), alpha_s=1.0, alpha_c=0.0, **f32))
       True
     """
     N, _ = validate_network(model, xi, phi, alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, t_f=1.0, t_d=1.0,
                             gamma=gamma)
-    check_x64(dtype)
+    dtype = require_dtype(dtype)
     v, v_d = jnp.asarray(v, dtype), jnp.asarray(v_d, dtype)
     if v.shape != v_d.shape or v.shape[-1] != N or v.ndim not in (1, 2):
         raise ValueError(f"v and v_d must both have shape (N,) or (T, N) with N={N}; got {v.shape}, {v_d.shape}")

@@ -1,42 +1,27 @@
 """Online learning of memories Xi and transitions Phi (gsemm.md §4.2–4.3; equations PROPOSED / UNCONFIRMED).
 
-Two rules, both local in time:
+Three rules, each a module-level pure function with its equation in its docstring, and one entry point
+:func:`learn` with an Optax-like ``init``/``update`` pair (:class:`LearningRule`) and one state
+(:class:`LearnState`):
 
-* Energy-gradient (Hebbian / STDP-like) rule, gradient descent on E of §2.3 with the states fixed, f = sigma_h(h):
+* :func:`energy_rule` — gradient descent on the energy of §2.3 with the states fixed (Hebbian / STDP-like);
+  v is clamped to each presented pattern; Diffrax integrates (v_d, Xi, Phi).
+* :func:`~wavejax.gsemm.online.contrastive_step` — the authors' contrastive clamped-minus-free rule, a faithful
+  port of EDEN_cpp ``ExpSM::update`` + ``ExpSM::learn`` (module :mod:`wavejax.gsemm.online`).
+* :func:`competitive_rule` — wavejax's working variant: Hebbian learning of Xi and Phi with a competitive,
+  homeostatic hidden layer (PROPOSED).
 
-      tau_Xi  dXi/dt  = sqrt(a_s) sigma_f(v) f^T + a_c v_d (Phi f)^T
-      tau_Phi dPhi/dt = a_c (Xi^T v_d) f^T            (delayed memory mu x current memory nu: mu -> nu)
-
-  :func:`learn_phi_clamped` integrates it with Diffrax, Xi and Phi (and v_d) as ODE states, while v is clamped to
-  the presented patterns (piecewise constant; pattern switches are ``jump_ts``).
-* The authors' contrastive clamped-minus-free rule (EDEN_cpp ``ExpSM::learn``), target t = presented pattern,
-  f* = softmax(sqrt(a_s) Xi^T t), f = softmax(gamma h):
-
-      dXi  ∝ (1 + sqrt(a_s)) (t f*^T - v f^T) + a_c v_d (f* - f)^T Phi^T,    dPhi ∝ a_c (Xi^T v_d)(f* - f)^T
-
-  :func:`online_learn` runs it by interleaved Euler as the C++ does (update v, v_d, then the weights every step),
-  the pattern entering as an input current I = pattern; :func:`free_recall` then runs without input.
-  MEASURED (N=50, P=10, N_h=20, C++ defaults, 1200 steps per memory): the free recall stays on the first
-  memory, 0 of 9 links learned; the rule did not give ordered recall here (as the spec's numpy port found).
-* :func:`learn_sequence` (wavejax's working variant, PROPOSED): Hebbian learning of both Xi and Phi in one
-  presentation with a competitive, homeostatic hidden layer. With c_j = cos(xi_j, v) and the usage u_j:
-
-      f = softmax(beta c - beta u),   tau_Xi dXi/dt = v f^T - Xi diag(f),   dv_d/dt = (v - v_d) / T_d,
-      tau_Phi dPhi/dt = cos(Xi, v_d) f^T,   du/dt = f / T_clamp
-
-  (Oja-like winner-take-all columns; the usage penalty stops a unit that already holds a memory from capturing
-  the next pattern; Phi potentiates delayed-memory mu x current memory nu, the STDP term of the energy rule).
-  Then Phi's diagonal is zeroed and each row scaled to max 1, Xi is binarised (sign). MEASURED (N=50, P=10,
-  N_h=20, clamp 20, T_d=20): one unit per pattern (column overlap 1.00), 9 of 9 successor links learned, recall
-  peak overlaps >= 0.999 (DSEM recall, a_c=2): the A11 target (>= 80% links, overlap >= 0.9) is met by this
-  variant, not by the contrastive rule.
+Recall goes through the one simulation core (:func:`~wavejax.gsemm.simulate.simulate` /
+:func:`~wavejax.gsemm.solve.solve`). Argument and return order is ``(xi, phi)`` everywhere.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import NamedTuple
+import warnings
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import diffrax
 import jax
@@ -44,240 +29,300 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavejax import _validate as V
-from wavejax.gsemm.metrics import decode
-from wavejax.gsemm.models import DSEM, Params, hidden_input, make_params, vector_field
-from wavejax.gsemm.simulate import check_x64
+from wavejax.gsemm.models import DSEM, Params, hidden_input, make_params
+from wavejax.precision import require_dtype
 
-__all__ = ["learn_phi_clamped", "OnlineConfig", "LearnState", "online_learn", "free_recall", "recall_score",
-           "learn_sequence", "recall_learned"]
+__all__ = ["LearnState", "LearningRule", "EnergyRuleConfig", "CompetitiveConfig", "energy_rule",
+           "competitive_rule", "competitive_readout", "learn", "ENERGY", "COMPETITIVE", "RULES",
+           "recall_learned"]
 
+
+class LearnState(NamedTuple):
+    """State of an online rule: Xi (N, N_h), Phi (N_h, N_h), feature v (N,), delay v_d (N,), hidden usage u
+    (N_h,) (competitive rule; zeros otherwise) and the number of patterns presented so far."""
+
+    xi: jax.Array
+    phi: jax.Array
+    v: jax.Array
+    v_d: jax.Array
+    u: jax.Array
+    count: jax.Array
+
+
+class LearningRule(NamedTuple):
+    """An online rule as a pair of pure functions (Optax ``GradientTransformation`` style).
+
+    ``init(key, patterns, cfg) -> LearnState``; ``update(state, pattern, cfg) -> LearnState`` presents ONE pattern
+    (N,). :func:`learn` scans ``update`` over the patterns in order.
+    """
+
+    name: str
+    init: Callable[[jax.Array, jax.Array, Any], LearnState]
+    update: Callable[[LearnState, jax.Array, Any], LearnState]
+
+
+def _state(xi, phi, n: int, u=None) -> LearnState:
+    z = jnp.zeros(n, xi.dtype)
+    return LearnState(xi, phi, z, z, jnp.zeros(phi.shape[0], xi.dtype) if u is None else u, jnp.zeros((), jnp.int32))
+
+
+def _present(field, y0, args, clamp_time, rtol, atol):
+    """Integrate one presentation of length ``clamp_time`` with Tsit5 + PID (throw=False)."""
+    sol = diffrax.diffeqsolve(diffrax.ODETerm(field), diffrax.Tsit5(), 0.0, clamp_time, None, y0, args,
+                              stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol), max_steps=100_000,
+                              throw=False)
+    return jax.tree.map(lambda a: a[-1], sol.ys)
+
+
+# --- energy-gradient rule -----------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EnergyRuleConfig:
+    """The energy-gradient rule with v clamped to each pattern for ``clamp_time`` (DSEM, gsemm.md §4.2, A10)."""
+
+    clamp_time: float = 20.0  # presentation time per pattern
+    alpha_s: float = 1.0  # symmetric strength
+    alpha_c: float = 1.0  # cross strength
+    beta_d: float = 1.0  # delay gain
+    gamma: float = 1.0  # softmax gain
+    t_d: float = 20.0  # delay time constant
+    tau_phi: float | None = None  # learning time constant of Phi (None: N)
+    tau_xi: float | None = None  # learning time constant of Xi (None: N)
+    learn_xi: bool = False  # also integrate Xi (default: Xi fixed, only Phi learns)
+    feedback: bool = False  # f = sigma_h(full h incl. a_c Phi^T Xi^T v_d); default f = sigma_h(sqrt(a_s) Xi^T v)
+    rtol: float = 1e-6  # Tsit5 tolerances
+    atol: float = 1e-8
+
+    def __post_init__(self):
+        for name in ("clamp_time", "t_d", "gamma", "rtol", "atol"):
+            V.positive(name, getattr(self, name))
+
+
+def energy_rule(t, y, args):
+    """Energy-gradient (Hebbian / STDP-like) rule, gradient descent on E of §2.3 with the states fixed.
+
+        f = sigma_h(h),   T_d dv_d/dt = b_d v - v_d          (v clamped to the presented pattern)
+        tau_Xi  dXi/dt  = sqrt(a_s) sigma_f(v) f^T + a_c v_d (Phi f)^T
+        tau_Phi dPhi/dt = a_c (Xi^T v_d) f^T                (delayed memory mu x current memory nu: mu -> nu)
+
+    Diffrax form: ``y = (v_d, Xi, Phi)``, ``args = (Params, v, cfg)`` with cfg an :class:`EnergyRuleConfig`
+    (tau_* None means N). DSEM (sigma_f = identity). Returns dy.
+    """
+    vd, Xi, Phi = y
+    p, v, cfg = args
+    n = v.shape[0]
+    q = p._replace(xi=Xi, phi=Phi if cfg.feedback else jnp.zeros_like(Phi))
+    f = DSEM.hidden.sigma(hidden_input(DSEM, q, v, vd), q.gamma)
+    d_phi = q.alpha_c * jnp.outer(Xi.T @ vd, f) / (cfg.tau_phi or n)
+    d_xi = (jnp.sqrt(q.alpha_s) * jnp.outer(v, f) + q.alpha_c * jnp.outer(vd, Phi @ f)) / (cfg.tau_xi or n)
+    return (q.beta_d * v - vd) / q.t_d, d_xi if cfg.learn_xi else jnp.zeros_like(Xi), d_phi
+
+
+def _params(cfg: EnergyRuleConfig, xi, phi) -> Params:
+    return make_params(xi, phi, alpha_s=cfg.alpha_s, alpha_c=cfg.alpha_c, beta_d=cfg.beta_d, t_d=cfg.t_d,
+                       gamma=cfg.gamma, dtype=xi.dtype)
+
+
+def _energy_init(key, patterns, cfg: EnergyRuleConfig) -> LearnState:
+    xi = patterns.T / jnp.sqrt(jnp.asarray(cfg.alpha_s, patterns.dtype))  # the presented patterns are the memories
+    return _state(xi, jnp.zeros((xi.shape[1],) * 2, xi.dtype), xi.shape[0])
+
+
+def _energy_update(st: LearnState, pattern, cfg: EnergyRuleConfig) -> LearnState:
+    p = _params(cfg, st.xi, st.phi)
+    vd, xi, phi = _present(energy_rule, (st.v_d, st.xi, st.phi), (p, pattern, cfg), cfg.clamp_time, cfg.rtol,
+                           cfg.atol)
+    return st._replace(xi=xi, phi=phi, v=pattern, v_d=vd, count=st.count + 1)
+
+
+ENERGY = LearningRule("energy", _energy_init, _energy_update)
+
+
+# --- competitive Hebbian variant (wavejax, PROPOSED) ------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CompetitiveConfig:
+    """wavejax's one-pass variant (:func:`competitive_rule`); each pattern clamped for ``clamp_time``.
+
+    MEASURED (N=50, P=10, N_h=20, clamp 20, T_d=20): one unit per pattern (column overlap 1.00), 9 of 9 successor
+    links, recall peaks >= 0.999 (DSEM recall, a_c=2).
+    """
+
+    n_hidden: int = 20  # N_h (>= the number of patterns)
+    clamp_time: float = 20.0  # presentation time per pattern (also the usage time scale T_clamp)
+    t_d: float = 20.0  # delay time constant
+    tau_xi: float = 2.0  # learning time constant of Xi
+    tau_phi: float = 20.0  # learning time constant of Phi
+    beta: float = 30.0  # competition gain of the hidden softmax
+    rtol: float = 1e-6  # Tsit5 tolerances
+    atol: float = 1e-8
+
+    def __post_init__(self):
+        V.positive_int("n_hidden", self.n_hidden)
+        for name in ("clamp_time", "t_d", "tau_xi", "tau_phi", "beta", "rtol", "atol"):
+            V.positive(name, getattr(self, name))
+
+
+def _cos(Xi, x):
+    n = jnp.asarray(x.shape[0], x.dtype)
+    return (Xi.T @ x) / (jnp.linalg.norm(Xi, axis=0) * jnp.sqrt(n) + 1e-30)
+
+
+def competitive_rule(t, y, args):
+    """Competitive Hebbian/STDP rule (wavejax variant, PROPOSED), with c_j = cos(xi_j, v) and the usage u_j:
+
+        f = softmax(beta c - beta u),   tau_Xi dXi/dt = v f^T - Xi diag(f),   T_d dv_d/dt = v - v_d,
+        tau_Phi dPhi/dt = cos(Xi, v_d) f^T,   du/dt = f / T_clamp
+
+    (Oja-like winner-take-all columns; the usage penalty stops a unit that already holds a memory from capturing
+    the next pattern; Phi potentiates delayed memory mu x current memory nu, the STDP term of :func:`energy_rule`).
+    Diffrax form: ``y = (v_d, Xi, Phi, u)``, ``args = (v, cfg)`` with cfg a :class:`CompetitiveConfig`.
+    """
+    vd, Xi, Phi, u = y
+    v, cfg = args
+    f = jax.nn.softmax(cfg.beta * _cos(Xi, v) - cfg.beta * u)
+    d_xi = (jnp.outer(v, f) - Xi * f[None, :]) / cfg.tau_xi
+    d_phi = jnp.outer(_cos(Xi, vd), f) / cfg.tau_phi
+    return (v - vd) / cfg.t_d, d_xi, d_phi, f / cfg.clamp_time
+
+
+def _competitive_init(key, patterns, cfg: CompetitiveConfig) -> LearnState:
+    n = patterns.shape[1]
+    xi = 0.1 * jax.random.normal(key, (n, cfg.n_hidden), patterns.dtype)
+    return _state(xi, jnp.zeros((cfg.n_hidden, cfg.n_hidden), patterns.dtype), n)
+
+
+def _competitive_update(st: LearnState, pattern, cfg: CompetitiveConfig) -> LearnState:
+    vd, xi, phi, u = _present(competitive_rule, (st.v_d, st.xi, st.phi, st.u), (pattern, cfg), cfg.clamp_time,
+                              cfg.rtol, cfg.atol)
+    return LearnState(xi, phi, pattern, vd, u, st.count + 1)
+
+
+COMPETITIVE = LearningRule("competitive", _competitive_init, _competitive_update)
+
+
+def competitive_readout(st: LearnState):
+    """The recall network of the competitive rule: ``(xi, phi)`` with xi = sign(Xi) (+-1) and phi = Phi with zero
+    diagonal and each row scaled to a maximum of 1 (rows without a positive entry are 0)."""
+    phi = np.array(st.phi)
+    np.fill_diagonal(phi, 0.0)
+    top = phi.max(axis=1, keepdims=True)
+    phi = np.where(top > 0, phi / np.where(top > 0, top, 1.0), 0.0)
+    xi = np.where(np.asarray(st.xi) >= 0, 1.0, -1.0)
+    return jnp.asarray(xi, st.xi.dtype), jnp.asarray(phi, st.xi.dtype)
+
+
+# --- the one entry point -------------------------------------------------------------------------------------
+
+def _rules() -> dict[str, LearningRule]:
+    from wavejax.gsemm.online import CONTRASTIVE
+
+    return {"energy": ENERGY, "contrastive": CONTRASTIVE, "competitive": COMPETITIVE}
+
+
+RULES = ("energy", "contrastive", "competitive")
+
+
+@functools.partial(jax.jit, static_argnames=("rule", "cfg"))
+def _learn(rule: LearningRule, key, patterns, cfg, init: LearnState | None):
+    st = rule.init(key, patterns, cfg) if init is None else init
+    st, _ = jax.lax.scan(lambda s, x: (rule.update(s, x, cfg), None), st, patterns)
+    return st
+
+
+def learn(rule: str | LearningRule, key: jax.Array, patterns, *, cfg, init: LearnState | None = None,
+          dtype=jnp.float64) -> LearnState:
+    """Present ``patterns`` (P, N) once, in order, to an online rule; return the final :class:`LearnState`.
+
+    Args:
+      rule: "energy", "contrastive", "competitive" (``RULES``) or a :class:`LearningRule`.
+      key: PRNG key of the weight initialisation. patterns: (P, N), entries +-1 (the energy rule accepts any
+        finite patterns, e.g. sqrt(a_s) xi).
+      cfg: the rule's config (:class:`EnergyRuleConfig`, :class:`~wavejax.gsemm.online.OnlineConfig`,
+        :class:`CompetitiveConfig`).
+      init: start from this state instead of ``rule.init``. Default inits: energy: Xi = patterns^T / sqrt(a_s)
+        (the presented patterns are the memories), Phi = 0; contrastive: Xi, Phi ~ N(0, 1) of Frobenius norm 1;
+        competitive: Xi ~ 0.1 N(0, 1), Phi = 0.
+      dtype: computation dtype (float64 needs 64-bit mode).
+
+    Examples:
+      >>> import numpy as np
+      >>> from wavejax.gsemm import EnergyRuleConfig
+      >>> pats = jnp.asarray(np.eye(3)[:, :2].T * 2 - 1, jnp.float32)  # 2 patterns of N = 3
+      >>> st = learn("energy", jax.random.key(0), pats, cfg=EnergyRuleConfig(clamp_time=5.0), dtype=jnp.float32)
+      >>> st.phi.shape, int(st.count), bool(st.phi[0, 1] > st.phi[1, 0])  # 0 -> 1 potentiated, not 1 -> 0
+      ((2, 2), 2, True)
+    """
+    rules = _rules()
+    if isinstance(rule, str):
+        V.one_of("rule", rule, RULES)
+        rule = rules[rule]
+    pats = jnp.asarray(patterns, require_dtype(dtype))
+    P, _ = V.ndim("patterns", pats, (2,))
+    V.finite("patterns", pats)
+    if rule.name in ("contrastive", "competitive"):
+        V.pm_one("patterns", pats)
+    if rule.name == "competitive" and cfg.n_hidden < P:
+        raise ValueError(f"n_hidden must be >= the number of patterns {P}; got n_hidden={cfg.n_hidden}")
+    return _learn(rule, key, pats, cfg, init)
+
+
+def recall_learned(xi, phi, cue, *, t1: float = 1000.0, save_every: float = 0.5, alpha_s: float = 1.0,
+                   alpha_c: float = 2.0, beta_d: float = 1.0, t_d: float = 20.0):
+    """Free recall of a learned +-1 DSEM (Tsit5) from ``cue`` (N,), v_d(0) = 0; returns v every ``save_every``."""
+    from wavejax.gsemm.simulate import simulate
+
+    return simulate("dsem", xi, phi, cue, t1=t1, save_every=save_every, alpha_s=alpha_s, alpha_c=alpha_c,
+                    beta_d=beta_d, t_d=t_d).v
+
+
+# --- deprecated entry points (one release; out of the package __all__) ---------------------------------------
 
 def learn_phi_clamped(xi, order, *, clamp_time: float = 20.0, alpha_s: float = 1.0, alpha_c: float = 1.0,
                       beta_d: float = 1.0, gamma: float = 1.0, t_d: float = 20.0, tau_phi: float | None = None,
                       tau_xi: float | None = None, learn_xi: bool = False, feedback: bool = False,
                       rtol: float = 1e-6, atol: float = 1e-8, dtype=jnp.float64):
-    """One pass of the energy-gradient rule over ``order`` with v clamped to sqrt(a_s) xi^{order[i]} (DSEM).
+    """One pass of :func:`energy_rule` over ``order`` with v clamped to sqrt(a_s) xi^{order[i]}.
 
-    Args:
-      xi: memories (N, K) (the true patterns for the STDP sanity check). order: sequence of memory indices (P,).
-      clamp_time: presentation time per pattern. tau_phi, tau_xi: learning time constants (default N).
-      learn_xi: also integrate Xi (default: Xi fixed, only Phi learns).
-      feedback: compute f = sigma_h(h) with the full hidden input h = sqrt(a_s) Xi^T v + a_c Phi^T Xi^T v_d.
-        Default False: f = sigma_h(sqrt(a_s) Xi^T v), the hidden layer driven by the clamped features only.
-        With feedback the growing Phi feeds back into h and captures f on one memory.
-
-    Returns:
-      (Phi (K, K), Xi (N, K)) at the end of the pass; Phi starts at 0.
+    Returns ``(Phi (K, K), Xi (N, K))`` at the end of the pass: the pre-#11 order, kept for this deprecated alias
+    only. Use ``learn("energy", key, patterns, cfg=EnergyRuleConfig(...), init=...)``, whose state is (xi, phi).
     """
+    warnings.warn("learn_phi_clamped is deprecated: use learn('energy', ...)", DeprecationWarning, stacklevel=2)
     N, K = V.ndim("xi", xi, (2,))
     V.pm_one("xi", xi)
     order = np.asarray(order, int)
     if order.ndim != 1 or order.size == 0 or order.min() < 0 or order.max() >= K:
         raise ValueError(f"order must be a non-empty list of indices in [0, {K}); got {order.tolist()}")
-    for name, val in (("clamp_time", clamp_time), ("t_d", t_d), ("gamma", gamma)):
-        V.positive(name, val)
-    check_x64(dtype)
-    tau_phi = float(tau_phi or N)
-    tau_xi = float(tau_xi or N)
-    p = make_params(xi, jnp.zeros((K, K)), alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, t_d=t_d, gamma=gamma,
-                    dtype=dtype)
-    pats = jnp.sqrt(p.alpha_s) * p.xi.T[order]  # (P, N)
-    edges = clamp_time * jnp.arange(order.size + 1, dtype=dtype)
-    return _learn_clamped(p, pats, edges, tau_phi, tau_xi, learn_xi, feedback, rtol, atol)
-
-
-@functools.partial(jax.jit, static_argnames=("learn_xi", "feedback", "rtol", "atol"))
-def _learn_clamped(p: Params, pats, edges, tau_phi, tau_xi, learn_xi, feedback, rtol, atol):
-    def vf(t, y, args):
-        vd, Xi, Phi = y
-        idx = jnp.clip(jnp.searchsorted(edges, t, side="right") - 1, 0, pats.shape[0] - 1)
-        v = pats[idx]
-        q = args._replace(xi=Xi, phi=Phi if feedback else jnp.zeros_like(Phi))
-        f = DSEM.hidden.sigma(hidden_input(DSEM, q, v, vd), q.gamma)
-        dPhi = q.alpha_c * jnp.outer(Xi.T @ vd, f) / tau_phi
-        dXi = (jnp.sqrt(q.alpha_s) * jnp.outer(v, f) + q.alpha_c * jnp.outer(vd, Phi @ f)) / tau_xi
-        return (q.beta_d * v - vd) / q.t_d, dXi if learn_xi else jnp.zeros_like(Xi), dPhi
-
-    y0 = (jnp.zeros_like(pats[0]), p.xi, p.phi)
-    ctrl = diffrax.ClipStepSizeController(diffrax.PIDController(rtol=rtol, atol=atol), jump_ts=edges)
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(vf), diffrax.Tsit5(), edges[0], edges[-1], None, y0, p,
-                              stepsize_controller=ctrl, max_steps=100_000)
-    return sol.ys[2][-1], sol.ys[1][-1]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class OnlineConfig:
-    """Online contrastive learning protocol (gsemm.md §4.3; C++ defaults unless noted).
-
-    MEASURED with these defaults (N=50, P=10, N_h=20, one presentation): the free recall stays on the first memory,
-    0 of 9 successor links; the paper's learning claim does not reproduce with this rule (see the module doc).
-    """
-
-    n_features: int = 50  # N
-    n_patterns: int = 10  # P, presented once in order 0..P-1
-    n_hidden: int = 20  # N_h = 2P
-    alpha_s: float = 1.0  # symmetric strength
-    alpha_c: float = 3.0  # cross strength
-    beta_d: float = 1.0  # delay gain
-    gamma: float = 1.0  # softmax gain
-    t_f: float = 0.1  # feature time constant
-    t_d: float = 5.0  # delay time constant (cluster scripts: 50 T_f)
-    tl_xi: float = 0.1  # learning time constant of Xi
-    tl_phi: float = 0.1  # learning time constant of Phi
-    dt: float = 0.001  # Euler step
-    steps_per_memory: int = 1200  # presentation length per pattern, in steps
-
-    def __post_init__(self):
-        for f in ("n_features", "n_patterns", "n_hidden", "steps_per_memory"):
-            V.positive_int(f, getattr(self, f))
-        for f in ("alpha_s", "gamma", "t_f", "t_d", "tl_xi", "tl_phi", "dt"):
-            V.positive(f, getattr(self, f))
-        V.nonneg("alpha_c", self.alpha_c)
-
-    @classmethod
-    def quick(cls) -> OnlineConfig:  # seconds on CPU
-        return cls(steps_per_memory=600)
-
-
-class LearnState(NamedTuple):
-    """State of the online rule: feature v (N,), delay v_d (N,), Xi (N, N_h), Phi (N_h, N_h)."""
-
-    v: jax.Array
-    v_d: jax.Array
-    xi: jax.Array
-    phi: jax.Array
-
-
-def _params(cfg: OnlineConfig, xi, phi) -> Params:
-    return make_params(xi, phi, alpha_s=cfg.alpha_s, alpha_c=cfg.alpha_c, beta_d=cfg.beta_d, t_f=cfg.t_f,
-                       t_d=cfg.t_d, gamma=cfg.gamma, dtype=xi.dtype)
-
-
-@functools.partial(jax.jit, static_argnames="cfg")
-def online_learn(key: jax.Array, patterns, *, cfg: OnlineConfig) -> LearnState:
-    """Present ``patterns`` (P, N) once, in order, as input current; update v, v_d, then Xi, Phi every step.
-
-    Init (C++): Xi, Phi ~ N(0, 1) scaled to Frobenius norm 1; v = v_d = 0. Returns the final :class:`LearnState`.
-    """
-    N, H = patterns.shape[1], cfg.n_hidden
-    k1, k2 = jax.random.split(key)
-    xi = jax.random.normal(k1, (N, H), patterns.dtype)
-    phi = jax.random.normal(k2, (H, H), patterns.dtype)
-    st = LearnState(jnp.zeros(N, patterns.dtype), jnp.zeros(N, patterns.dtype), xi / jnp.linalg.norm(xi),
-                    phi / jnp.linalg.norm(phi))
-    sa = jnp.sqrt(cfg.alpha_s)
-
-    def step(st: LearnState, target):
-        p = _params(cfg, st.xi, st.phi)
-        dv, dvd = vector_field(DSEM, p, st.v, st.v_d, target)
-        v, vd = st.v + cfg.dt * dv, st.v_d + cfg.dt * dvd
-        f = jax.nn.softmax(cfg.gamma * hidden_input(DSEM, p, v, vd))
-        f_star = jax.nn.softmax(cfg.gamma * sa * (st.xi.T @ target))
-        d_xi = (1 + sa) * (jnp.outer(target, f_star) - jnp.outer(v, f)) + cfg.alpha_c * jnp.outer(vd, st.phi @ (
-            f_star - f))
-        d_phi = cfg.alpha_c * jnp.outer(st.xi.T @ vd, f_star - f)
-        return LearnState(v, vd, st.xi + cfg.dt / cfg.tl_xi * d_xi, st.phi + cfg.dt / cfg.tl_phi * d_phi), None
-
-    targets = jnp.repeat(patterns, cfg.steps_per_memory, axis=0)
-    st, _ = jax.lax.scan(step, st, targets)
-    return st
-
-
-@functools.partial(jax.jit, static_argnames=("cfg", "n_steps", "stride"))
-def free_recall(st: LearnState, v0, *, cfg: OnlineConfig, n_steps: int, stride: int = 10):
-    """Run the learned network from ``v0`` without input (Euler, cfg.dt); return v every ``stride`` steps."""
-    p = _params(cfg, st.xi, st.phi)
-
-    def inner(c, _):
-        v, vd = c
-        dv, dvd = vector_field(DSEM, p, v, vd)
-        return (v + cfg.dt * dv, vd + cfg.dt * dvd), None
-
-    def outer(c, _):
-        c, _ = jax.lax.scan(inner, c, None, length=stride)
-        return c, c[0]
-
-    _, vs = jax.lax.scan(outer, (v0, jnp.zeros_like(v0)), None, length=n_steps // stride)
-    return vs
-
-
-def recall_score(patterns, vs, dt_save: float, *, min_overlap: float = 0.5) -> dict:
-    """Score a free recall against the presented order 0..P-1 (gsemm.md §7 A11).
-
-    Overlaps of v with the normalised patterns; returns the decoded sequence, the fraction of successor links
-    i -> i+1 (i < P-1) that appear as decoded changes, and the peak overlap of each visited memory.
-    """
-    pats = np.asarray(patterns)
-    P, N = pats.shape
-    m = np.asarray(vs) @ pats.T / N
-    dec = decode(np.arange(len(m)) * dt_save, m, min_run=3, min_overlap=min_overlap)
-    seq = dec.sequence
-    links = {(int(a), int(b)) for a, b in zip(seq[:-1], seq[1:], strict=False)}
-    learned = sum((i, i + 1) in links for i in range(P - 1))
-    return {"sequence": seq.tolist(), "links_learned": learned, "link_fraction": learned / (P - 1),
-            "peak_overlaps": dec.peaks.tolist(),
-            "min_peak": float(dec.peaks.min()) if dec.peaks.size else float("nan")}
-
-
-@functools.partial(jax.jit, static_argnames=("n_hidden", "rtol", "atol"))
-def _learn_sequence(key, pats, *, n_hidden, clamp_time, t_d, tau_xi, tau_phi, beta, rtol, atol):
-    P, N = pats.shape
-    edges = clamp_time * jnp.arange(P + 1, dtype=pats.dtype)
-    xi0 = 0.1 * jax.random.normal(key, (N, n_hidden), pats.dtype)
-
-    def cos(Xi, x):
-        return (Xi.T @ x) / (jnp.linalg.norm(Xi, axis=0) * jnp.sqrt(jnp.asarray(N, x.dtype)) + 1e-30)
-
-    def vf(t, y, args):
-        vd, Xi, Phi, u = y
-        v = pats[jnp.clip(jnp.searchsorted(edges, t, side="right") - 1, 0, P - 1)]
-        f = jax.nn.softmax(beta * cos(Xi, v) - beta * u)
-        d_xi = (jnp.outer(v, f) - Xi * f[None, :]) / tau_xi
-        d_phi = jnp.outer(cos(Xi, vd), f) / tau_phi
-        return (v - vd) / t_d, d_xi, d_phi, f / clamp_time
-
-    y0 = (jnp.zeros(N, pats.dtype), xi0, jnp.zeros((n_hidden, n_hidden), pats.dtype), jnp.zeros(n_hidden, pats.dtype))
-    ctrl = diffrax.ClipStepSizeController(diffrax.PIDController(rtol=rtol, atol=atol), jump_ts=edges)
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(vf), diffrax.Tsit5(), edges[0], edges[-1], None, y0, None,
-                              stepsize_controller=ctrl, max_steps=200_000)
-    return sol.ys[1][-1], sol.ys[2][-1]
+    cfg = EnergyRuleConfig(clamp_time=clamp_time, alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, gamma=gamma,
+                           t_d=t_d, tau_phi=tau_phi, tau_xi=tau_xi, learn_xi=learn_xi, feedback=feedback, rtol=rtol,
+                           atol=atol)
+    x = jnp.asarray(xi, require_dtype(dtype))
+    st = learn(ENERGY, jax.random.key(0), jnp.sqrt(jnp.asarray(alpha_s, x.dtype)) * x.T[order], cfg=cfg,
+               init=_state(x, jnp.zeros((K, K), x.dtype), N), dtype=dtype)
+    return st.phi, st.xi
 
 
 def learn_sequence(key: jax.Array, patterns, *, n_hidden: int = 20, clamp_time: float = 20.0, t_d: float = 20.0,
                    tau_xi: float = 2.0, tau_phi: float = 20.0, beta: float = 30.0, rtol: float = 1e-6,
                    atol: float = 1e-8):
-    """Learn memories and transitions from ONE presentation of ``patterns`` (P, N) in order (module doc, PROPOSED).
+    """Deprecated: ``learn("competitive", ...)`` then :func:`competitive_readout`.
 
-    Each pattern is clamped on v for ``clamp_time``; Xi (N, n_hidden) starts at 0.1 N(0, 1), Phi at 0.
-
-    Returns:
-      ``(xi, phi, raw_xi, raw_phi)``: ``xi`` = sign(raw Xi) (+-1, for :func:`recall_learned`), ``phi`` = raw Phi with
-      zero diagonal and rows scaled to a maximum of 1; ``raw_*`` are the ODE end states.
+    Returns ``(xi, phi, raw_xi, raw_phi)`` as before.
     """
+    cfg = CompetitiveConfig(n_hidden=n_hidden, clamp_time=clamp_time, t_d=t_d, tau_xi=tau_xi, tau_phi=tau_phi,
+                            beta=beta, rtol=rtol, atol=atol)
     pats = jnp.asarray(patterns)
-    P, N = V.ndim("patterns", pats, (2,))
-    V.pm_one("patterns", pats)
-    V.positive_int("n_hidden", n_hidden)
-    if n_hidden < P:
-        raise ValueError(f"n_hidden must be >= the number of patterns {P}; got n_hidden={n_hidden}")
-    for name, val in (("clamp_time", clamp_time), ("t_d", t_d), ("tau_xi", tau_xi), ("tau_phi", tau_phi),
-                      ("beta", beta)):
-        V.positive(name, val)
-    check_x64(pats.dtype)
-    raw_xi, raw_phi = _learn_sequence(key, pats, n_hidden=n_hidden, clamp_time=clamp_time, t_d=t_d, tau_xi=tau_xi,
-                                      tau_phi=tau_phi, beta=beta, rtol=rtol, atol=atol)
-    phi = np.array(raw_phi)
-    np.fill_diagonal(phi, 0.0)
-    top = phi.max(axis=1, keepdims=True)
-    phi = np.where(top > 0, phi / np.where(top > 0, top, 1.0), 0.0)
-    xi = np.where(np.asarray(raw_xi) >= 0, 1.0, -1.0)
-    return jnp.asarray(xi, pats.dtype), jnp.asarray(phi, pats.dtype), raw_xi, raw_phi
+    st = learn(COMPETITIVE, key, pats, cfg=cfg, dtype=pats.dtype)
+    xi, phi = competitive_readout(st)
+    return xi, phi, st.xi, st.phi
 
 
-def recall_learned(xi, phi, cue, *, t1: float = 1000.0, save_every: float = 0.5, alpha_s: float = 1.0,
-                   alpha_c: float = 2.0, beta_d: float = 1.0, t_d: float = 20.0):
-    """Free recall of a learned DSEM (Tsit5) from ``cue`` (N,), v_d(0) = 0; returns v every ``save_every``, (T, N)."""
-    from wavejax.gsemm.simulate import simulate
+_MOVED = ("OnlineConfig", "online_learn", "free_recall", "recall_score")  # pre-#11 location (one release)
 
-    return simulate("dsem", xi, phi, cue, t1=t1, save_every=save_every, alpha_s=alpha_s, alpha_c=alpha_c,
-                    beta_d=beta_d, t_d=t_d).v
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        from wavejax.gsemm import online
+
+        return getattr(online, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,11 +6,18 @@ the spec's memory 1 is column 0.
 
 General GSEMM with convex Lagrangians L_f, L_h and activations sigma_f = grad L_f, sigma_h = grad L_h:
 
-    h          = sqrt(a_s) Xi^T sigma_f(v) + c a_c Phi^T Xi^T v_d              (T_h -> 0: h algebraic)
+    h          = sqrt(a_s) Xi^T sigma_f(v) + c a_c Phi^T Xi^T sigma_d(v_d)     (T_h -> 0: h algebraic)
     T_f dv/dt  = sqrt(a_s) Xi sigma_h(h) - v + I(t)
     T_d dv_d/dt = b_d sigma_f(v) - v_d
     E(v; v_d)  = [v.sigma_f(v) - L_f(v)] + [h.sigma_h(h) - L_h(h)] - sqrt(a_s) sigma_f(v)^T Xi sigma_h(h)
-                 - c a_c v_d^T Xi Phi sigma_h(h)
+                 - c a_c sigma_d(v_d)^T Xi Phi sigma_h(h)
+
+sigma_d is the identity in LISEM, DSEM and polynomial DSEM; ``EXPSM`` (the EDEN_cpp ``ExpSM`` class that hosts
+the authors' online learning rule) is DSEM with sigma_d = tanh in the delayed drive of h.
+
+Diffrax form: every :class:`Model` is itself the vector field ``f(t, y, args)`` with ``y = (v, v_d)`` and
+``args = (Params, current)``, so ``diffrax.ODETerm(DSEM)`` is the GSEMM ODE; ``current`` is None, an (N,) input
+I or a piecewise-constant ``(edges (P+1,), patterns (P, N))`` (see :func:`piecewise_current`).
 
 c = 1 except for LISEM, which keeps the authors' parameterisation (§2.4: its a_c equals sqrt(a_s) times the
 a_c of §2.2), so c = 1/sqrt(a_s) there. The three models are instances built from pluggable
@@ -27,8 +34,11 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from wavejax.precision import require_dtype
+
 __all__ = ["Lagrangian", "Model", "Params", "MODELS", "get_model", "make_params", "hidden_input",
-           "vector_field", "vector_field_h", "energy_params", "LISEM", "DSEM", "DSEM_POLY"]
+           "vector_field", "vector_field_h", "energy_params", "overlap_fn", "piecewise_current", "LISEM", "DSEM",
+           "DSEM_POLY", "EXPSM"]
 
 _EPS = 1e-30  # keeps the power-Lagrangian norm differentiable at h_+ = 0
 
@@ -78,17 +88,29 @@ class Lagrangian:
 class Model:
     """A GSEMM instance: feature and hidden Lagrangians plus the a_c convention (see module docstring)."""
 
-    name: str  # lisem | dsem | dsem_poly
+    name: str  # lisem | dsem | dsem_poly | expsm
     feature: Lagrangian  # L_f, sigma_f
     hidden: Lagrangian  # L_h, sigma_h
     cross_over_sqrt_alpha_s: bool = False  # LISEM: h's cross term is (a_c/sqrt(a_s)) Phi^T Xi^T v_d
+    delay: Lagrangian = Lagrangian(kind="identity")  # sigma_d applied to v_d in h's cross term (ExpSM: tanh)
+
+    def __call__(self, t, y, args):
+        """The vector field in Diffrax form: ``(dv/dt, dv_d/dt) = f(t, (v, v_d), (Params, current))``.
+
+        ``current`` is None, an (N,) array, or ``(edges, patterns)`` evaluated at ``t`` by
+        :func:`piecewise_current`. Equations: :func:`vector_field`.
+        """
+        p, current = args
+        return vector_field(self, p, y[0], y[1], piecewise_current(current, t))
 
 
 LISEM = Model(name="lisem", feature=Lagrangian(kind="tanh"), hidden=Lagrangian(kind="identity"),
               cross_over_sqrt_alpha_s=True)
 DSEM = Model(name="dsem", feature=Lagrangian(kind="identity"), hidden=Lagrangian(kind="softmax"))
 DSEM_POLY = Model(name="dsem_poly", feature=Lagrangian(kind="identity"), hidden=Lagrangian(kind="power", degree=4))
-MODELS = {"lisem": LISEM, "dsem": DSEM, "dsem_poly": DSEM_POLY}
+EXPSM = Model(name="expsm", feature=Lagrangian(kind="identity"), hidden=Lagrangian(kind="softmax"),
+              delay=Lagrangian(kind="tanh"))
+MODELS = {"lisem": LISEM, "dsem": DSEM, "dsem_poly": DSEM_POLY, "expsm": EXPSM}
 
 
 def get_model(model: str | Model) -> Model:
@@ -120,7 +142,9 @@ class Params(NamedTuple):
 
 def make_params(xi, phi, *, alpha_s, alpha_c, beta_d=1.0, t_f=1.0, t_d=20.0, t_h=0.0, gamma=1.0,
                 dtype=jnp.float64) -> Params:
-    """Pack arrays and scalars into :class:`Params` of one ``dtype`` (float64 needs ``jax_enable_x64``)."""
+    """Pack arrays and scalars into :class:`Params` of one ``dtype`` (float64 needs 64-bit mode:
+    ``wavejax.precision.enable_x64()``)."""
+    dtype = require_dtype(dtype)
     c = lambda x: jnp.asarray(x, dtype=dtype)  # noqa: E731
     return Params(c(xi), c(phi), c(alpha_s), c(alpha_c), c(beta_d), c(t_f), c(t_d), c(t_h), c(gamma))
 
@@ -129,10 +153,38 @@ def _cross(model: Model, p: Params) -> Float[Array, ""]:
     return p.alpha_c / jnp.sqrt(p.alpha_s) if model.cross_over_sqrt_alpha_s else p.alpha_c
 
 
+def _delayed(model: Model, p: Params, v_d):
+    return v_d if model.delay.kind == "identity" else model.delay.sigma(v_d, jnp.ones((), v_d.dtype))
+
+
 def hidden_input(model: Model, p: Params, v: Float[Array, " N"], v_d: Float[Array, " N"]) -> Float[Array, " K"]:
-    """Algebraic hidden state h = sqrt(a_s) Xi^T sigma_f(v) + c a_c Phi^T Xi^T v_d (§2.2, T_h -> 0), shape (K,)."""
+    """Algebraic hidden state h = sqrt(a_s) Xi^T sigma_f(v) + c a_c Phi^T Xi^T sigma_d(v_d) (§2.2, T_h -> 0), (K,)."""
     sf = model.feature.sigma(v, p.gamma)
-    return jnp.sqrt(p.alpha_s) * (p.xi.T @ sf) + _cross(model, p) * (p.phi.T @ (p.xi.T @ v_d))
+    return jnp.sqrt(p.alpha_s) * (p.xi.T @ sf) + _cross(model, p) * (p.phi.T @ (p.xi.T @ _delayed(model, p, v_d)))
+
+
+def piecewise_current(current, t):
+    """I(t): None -> None; an (N,) array -> itself; ``(edges (P+1,), patterns (P, N))`` -> patterns[i] on
+    [edges[i], edges[i+1]), 0 outside."""
+    if current is None or not isinstance(current, tuple):
+        return current
+    edges, pats = current
+    idx = jnp.searchsorted(edges, t, side="right") - 1
+    inside = (idx >= 0) & (idx < pats.shape[0])
+    return jnp.where(inside, pats[jnp.clip(idx, 0, pats.shape[0] - 1)], 0.0)
+
+
+def overlap_fn(model: Model):
+    """The ONE overlap save function, in Diffrax's ``fn(t, y, args)`` form: (1/N) Xi^T sigma_f(v), shape (K,).
+
+    ``y = (v, v_d)`` (or any tuple whose first leaf is v), ``args = (Params, current)``.
+    """
+
+    def fn(t, y, args):
+        p = args[0]
+        return model.feature.sigma(y[0], p.gamma) @ p.xi / p.xi.shape[0]
+
+    return fn
 
 
 def vector_field(model: Model, p: Params, v: Float[Array, " N"], v_d: Float[Array, " N"],
@@ -173,5 +225,6 @@ def energy_params(model: Model, p: Params, v: Float[Array, " N"], v_d: Float[Arr
     sh = model.hidden.sigma(h, p.gamma)
     e_f = jnp.dot(v, sf) - model.feature.L(v, p.gamma)
     e_h = jnp.dot(h, sh) - model.hidden.L(h, p.gamma)
-    inter = jnp.sqrt(p.alpha_s) * jnp.dot(sf, p.xi @ sh) + _cross(model, p) * jnp.dot(p.xi.T @ v_d, p.phi @ sh)
+    inter = jnp.sqrt(p.alpha_s) * jnp.dot(sf, p.xi @ sh) + _cross(model, p) * jnp.dot(
+        p.xi.T @ _delayed(model, p, v_d), p.phi @ sh)
     return e_f + e_h - inter

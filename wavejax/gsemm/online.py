@@ -1,0 +1,195 @@
+"""The authors' contrastive online rule: a faithful port of EDEN_cpp ``gsemm/ExpSM.cpp`` (gsemm.md §4.2–4.3).
+
+``ExpSM`` is DSEM with tanh on the delay in the hidden drive (:data:`~wavejax.gsemm.models.EXPSM`) and a_s = 1.
+One step of the online protocol (``ExpSM::update`` then ``ExpSM::learn``, forward Euler, step dt) with the
+presented pattern t as input current I = t (NOT scaled by 1/T_f):
+
+    h      = a_s Xi^T v + a_c Phi^T Xi^T tanh(v_d),   f = softmax(h)            (h before the step: "stale")
+    v'     = v + dt [ (Xi f - v) / T_f + t ]
+    v_d'   = v_d + dt (v' - v_d) / T_d                                          (uses the new v')
+    f*     = softmax(sqrt(a_s) Xi^T t)
+    Xi'    = Xi + dt/Tl_xi [ (1 + sqrt(a_s)) (t f*^T - v' f^T) + a_c v_d' (Phi (f* - f))^T ]
+    Phi'   = Phi + dt/Tl_phi a_c (Xi'^T v_d') (f* - f)^T                         (uses the new Xi')
+
+Init (``evaluate_learning``): Xi, Phi ~ N(0, 1), each scaled to Frobenius norm 1; v = v_d = 0. Recall
+(``evaluate_learning``): v ~ N(0, 1), v_d = 0, no input, for 2 P steps_per_memory steps, through the one
+simulation core (:func:`wavejax.gsemm.solve.solve`, model ``expsm``, Euler dt; its v_d step uses the old v, an
+O(dt^2) per-step difference from the C++). Decoder (:func:`cpp_decode`): every ``diagnostic`` steps
+m = patterns^T clip(v, -1, 1) / N_h; samples with max m <= 0.6 are skipped; the mode of the last ``swindow``
+kept argmaxes is the output; consecutive equal outputs collapse. A link i -> i+1 is recalled when it appears as
+consecutive outputs (:func:`count_links`; K - 1 links for K patterns).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from wavejax import _validate as V
+from wavejax.gsemm.learning import LearningRule, LearnState, _state
+from wavejax.gsemm.metrics import decode
+from wavejax.gsemm.models import EXPSM, make_params
+from wavejax.gsemm.solve import SolverConfig, save_grid, solve
+
+__all__ = ["OnlineConfig", "contrastive_step", "CONTRASTIVE", "contrastive_recall", "cpp_decode", "count_links",
+           "recall_score", "online_learn", "free_recall"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OnlineConfig:
+    """The contrastive online protocol (gsemm.md §4.3); EDEN_cpp program defaults unless noted."""
+
+    n_features: int = 50  # N (cluster sweep; the program default is 100)
+    n_patterns: int = 10  # P, presented once in order 0..P-1
+    n_hidden: int = 20  # N_h = 2P
+    alpha_s: float = 1.0  # symmetric strength (ExpSM default 1)
+    alpha_c: float = 3.0  # cross strength
+    t_f: float = 0.1  # feature time constant
+    t_d: float = 20.0  # delay time constant (program default; the cluster sweep uses 50 T_f)
+    tl_xi: float = 0.1  # learning time constant of Xi
+    tl_phi: float = 0.1  # learning time constant of Phi
+    dt: float = 0.001  # Euler step
+    steps_per_memory: int = 1200  # presentation length per pattern, in steps
+    diagnostic: int = 50  # recall: steps between decoded samples (diagnostic_timescale)
+    swindow: int = 10  # recall: mode window of the decoder, in samples
+
+    def __post_init__(self):
+        for f in ("n_features", "n_patterns", "n_hidden", "steps_per_memory", "diagnostic", "swindow"):
+            V.positive_int(f, getattr(self, f))
+        for f in ("alpha_s", "t_f", "t_d", "tl_xi", "tl_phi", "dt"):
+            V.positive(f, getattr(self, f))
+        V.nonneg("alpha_c", self.alpha_c)
+
+    @classmethod
+    def quick(cls) -> OnlineConfig:
+        """Half-length presentations (seconds on CPU)."""
+        return cls(steps_per_memory=600)
+
+    @classmethod
+    def full(cls) -> OnlineConfig:
+        """The program defaults."""
+        return cls()
+
+
+def contrastive_step(st: LearnState, target, cfg: OnlineConfig) -> LearnState:
+    """One step of ``ExpSM::update`` + ``ExpSM::learn`` with the pattern ``target`` (N,) as input (module doc)."""
+    sa = jnp.sqrt(cfg.alpha_s)
+    h = cfg.alpha_s * (st.xi.T @ st.v) + cfg.alpha_c * (st.phi.T @ (st.xi.T @ jnp.tanh(st.v_d)))
+    f = jax.nn.softmax(h)
+    v = st.v + cfg.dt * ((st.xi @ f - st.v) / cfg.t_f + target)
+    vd = st.v_d + cfg.dt * (v - st.v_d) / cfg.t_d
+    f_star = jax.nn.softmax(sa * (st.xi.T @ target))
+    d_xi = (1 + sa) * (jnp.outer(target, f_star) - jnp.outer(v, f)) + cfg.alpha_c * jnp.outer(vd, st.phi @ (
+        f_star - f))
+    xi = st.xi + cfg.dt / cfg.tl_xi * d_xi
+    phi = st.phi + cfg.dt / cfg.tl_phi * cfg.alpha_c * jnp.outer(xi.T @ vd, f_star - f)
+    return st._replace(xi=xi, phi=phi, v=v, v_d=vd)
+
+
+def _init(key, patterns, cfg: OnlineConfig) -> LearnState:
+    N, H = patterns.shape[1], cfg.n_hidden
+    k1, k2 = jax.random.split(key)
+    xi = jax.random.normal(k1, (N, H), patterns.dtype)
+    phi = jax.random.normal(k2, (H, H), patterns.dtype)
+    return _state(xi / jnp.linalg.norm(xi), phi / jnp.linalg.norm(phi), N)
+
+
+def _update(st: LearnState, pattern, cfg: OnlineConfig) -> LearnState:
+    st, _ = jax.lax.scan(lambda s, _: (contrastive_step(s, pattern, cfg), None), st, None,
+                         length=cfg.steps_per_memory)
+    return st._replace(count=st.count + 1)
+
+
+CONTRASTIVE = LearningRule("contrastive", _init, _update)
+
+
+@functools.partial(jax.jit, static_argnames=("cfg", "n_steps"))
+def contrastive_recall(st: LearnState, v0, *, cfg: OnlineConfig, n_steps: int):
+    """Free recall of the learned ExpSM from ``v0`` (N,), v_d = 0, no input, Euler ``cfg.dt``, through
+    :func:`wavejax.gsemm.solve.solve`; returns the :class:`~wavejax.gsemm.solve.Trajectory` saved every
+    ``cfg.diagnostic`` steps (v (T, N), result code)."""
+    p = make_params(st.xi, st.phi, alpha_s=cfg.alpha_s, alpha_c=cfg.alpha_c, t_f=cfg.t_f, t_d=cfg.t_d,
+                    dtype=st.xi.dtype)
+    save_every = cfg.diagnostic * cfg.dt
+    n_save, _ = save_grid(n_steps * cfg.dt, save_every, cfg.dt)
+    return solve(EXPSM, p, v0, jnp.zeros_like(v0), n_save=n_save, save_every=save_every,
+                 cfg=SolverConfig(solver="euler_scan", dt=cfg.dt), max_steps=1)
+
+
+def cpp_decode(patterns, vs, n_hidden: int, *, swindow: int = 10, threshold: float = 0.6) -> list[int]:
+    """The recall decoder of ``ExpSM::evaluate_learning`` (module doc): the collapsed sequence of window modes.
+
+    patterns (P, N); vs (T, N) the recalled states at the diagnostic samples. Non-finite samples are skipped.
+    The C++ also scores the N_h - P patterns that were never presented (as distractors whose outputs it drops);
+    here only the P presented patterns are scored.
+
+    Examples:
+      >>> p = np.array([[1.0, 1, 1, 1], [1, -1, 1, -1]])
+      >>> cpp_decode(p, np.repeat(p, 12, axis=0), 2, swindow=3)
+      [0, 1]
+    """
+    pats, vs = np.asarray(patterns, float), np.asarray(vs, float)
+    m = np.clip(vs, -1.0, 1.0) @ pats.T / n_hidden
+    window: list[int] = []
+    outputs: list[int] = []
+    kept = 0
+    for row in m:
+        if not np.all(np.isfinite(row)) or row.max() <= threshold:
+            continue
+        window = (window + [int(row.argmax())])[-swindow:]
+        kept += 1
+        if kept > swindow:  # as the C++: an output once more than swindow samples were kept
+            vals, counts = np.unique(window, return_counts=True)
+            out = int(vals[counts.argmax()])
+            if not outputs or outputs[-1] != out:
+                outputs.append(out)
+    return outputs
+
+
+def count_links(sequence, n_patterns: int) -> int:
+    """Number of distinct successor links i -> i+1 (i < n_patterns - 1) among consecutive entries of ``sequence``.
+
+    Examples:
+      >>> count_links([0, 1, 2, 5, 6, 9, 8, 9], 10)  # 0->1, 1->2, 5->6, 8->9
+      4
+    """
+    s = list(sequence)
+    links = {(int(a), int(b)) for a, b in zip(s[:-1], s[1:], strict=False)}
+    return sum((i, i + 1) in links for i in range(n_patterns - 1))
+
+
+def recall_score(patterns, vs, dt_save: float, *, min_overlap: float = 0.5) -> dict:
+    """Score a free recall against the presented order 0..P-1 (gsemm.md §7 A11), wavejax decoder.
+
+    Overlaps of v with the patterns (1/N); returns the decoded sequence (:func:`~wavejax.gsemm.metrics.decode`,
+    min_run 3), the successor links i -> i+1 (i < P-1) that appear as decoded changes, their fraction, and the
+    peak overlap of each visited memory.
+    """
+    pats = np.asarray(patterns)
+    P, N = pats.shape
+    m = np.asarray(vs) @ pats.T / N
+    dec = decode(np.arange(len(m)) * dt_save, m, min_run=3, min_overlap=min_overlap)
+    seq = dec.sequence
+    learned = count_links(seq.tolist(), P)
+    return {"sequence": seq.tolist(), "links_learned": learned, "link_fraction": learned / (P - 1),
+            "peak_overlaps": dec.peaks.tolist(),
+            "min_peak": float(dec.peaks.min()) if dec.peaks.size else float("nan")}
+
+
+def online_learn(key: jax.Array, patterns, *, cfg: OnlineConfig) -> LearnState:
+    """Deprecated alias: ``learn("contrastive", key, patterns, cfg=cfg)``."""
+    from wavejax.gsemm.learning import learn
+
+    pats = jnp.asarray(patterns)
+    return learn(CONTRASTIVE, key, pats, cfg=cfg, dtype=pats.dtype)
+
+
+def free_recall(st: LearnState, v0, *, cfg: OnlineConfig, n_steps: int, stride: int = 10):
+    """Deprecated alias: :func:`contrastive_recall` with ``diagnostic=stride``; returns v (T, N) after t = 0."""
+    tr = contrastive_recall(st, jnp.asarray(v0, st.xi.dtype), cfg=dataclasses.replace(cfg, diagnostic=stride),
+                            n_steps=n_steps)
+    return tr.v[1:]
