@@ -141,7 +141,8 @@ def run_costs(cfg: CostsConfig, out: Path) -> Result:
         row("iid float32 Gaussian: C / raw bits", "≥ 90 %", f"{100 * g:.1f} %", g >= 0.9),
         row("iid b-bit Gaussian codes: C / N·Ĥ(q), b = 1..12", "in [1, 1.15]",
             f"{min(ratios):.3f} – {max(ratios):.3f}", min(ratios) >= 1 and max(ratios) <= 1.15),
-    ], metrics={"entropy_ratios": ratios})
+    ], metrics={"entropy_ratios": ratios, "worst_excess_ulps": worst, "b32_exact": exact, "zeros_ratio": z,
+                "gaussian_ratio": g})
 
 
 def run_fits(cfg: FitsConfig, out: Path) -> Result:
