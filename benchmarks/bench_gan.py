@@ -3,10 +3,11 @@
 Workload (issue 6, acceptance 7): the original recipe (clip c = 0.01 before each critic update, +-1-label sigmoid
 cross-entropy, TF1 RMSProp, the 2nd-conv kernel copied D -> G), float32, CPU configuration: 8x8 images (scikit-
 learn digits), h = 16, batch 64; ``--quick`` also; the full run adds h = 8, batch 32 (the CPU training config's
-sizes). wavejax runs ``outer_step`` under ``jax.jit`` (one call per outer step) and ``train_steps`` (10 outer steps
-in one ``lax.scan``, time / 10); PyTorch runs the same step eagerly with ``torch._foreach`` RMSProp, same thread
-count. Agreement: with Flax weights copied into the torch modules, G(z), D(x) and the critic loss agree on the same
-inputs (the two steps draw different random batches, so trajectories are not compared).
+sizes). wavejax runs ``outer_step`` under ``jax.jit`` (one call per outer step) and
+``wavejax.gan.train._train_steps`` (10 outer steps in one ``lax.scan``, time / 10); PyTorch runs the same step
+eagerly with ``torch._foreach`` RMSProp, same thread count. Agreement: with Flax weights copied into the torch
+modules, G(z), D(x) and the critic loss agree on the same inputs (the two steps draw different random batches,
+so trajectories are not compared).
 
 Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
 time of one outer step vs batch B = 8 ... 128 at h = 8, ``outer_step`` under ``jit`` (compiled and warmed up
@@ -43,8 +44,8 @@ from wavejax.gan import (  # noqa: E402
     critic_loss,
     load_digits,
     outer_step,
-    train_steps,  # noqa: E402
 )
+from wavejax.gan.train import _train_steps  # noqa: E402 -- the scanned form, kept for this comparison
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -91,7 +92,7 @@ def case(hidden, batch, rows, repeat):
 
     c1 = compile_time(run_step)
     t_step = time_fn(run_step, repeat=repeat, warmup=2)
-    scan = jax.jit(train_steps, static_argnames=("cfg", "n"))
+    scan = jax.jit(_train_steps, static_argnames=("cfg", "n"))
 
     def run_scan():
         state["g"], state["d"], m = scan(state["g"], state["d"], jax.random.key(1), data, cfg=cfg, n=10)

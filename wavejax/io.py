@@ -29,6 +29,7 @@ __all__ = [
     "atomic_write_bytes",
     "read_json",
     "append_jsonl",
+    "jsonl_line",
     "read_jsonl",
     "config_hash",
     "save_checkpoint",
@@ -118,6 +119,11 @@ def read_json(path: str | os.PathLike) -> Any:
     return json.loads(path.read_text())
 
 
+def jsonl_line(record: Mapping[str, Any]) -> str:
+    """One JSONL line (strict JSON: NaN and infinities raise) of ``record``, newline included."""
+    return json.dumps(to_jsonable(record), allow_nan=False) + "\n"
+
+
 def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
     """Append one JSON object as a line, flushed and fsynced (safe to kill at any moment).
 
@@ -126,7 +132,7 @@ def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(to_jsonable(record), allow_nan=False) + "\n"
+    line = jsonl_line(record)
     if path.exists() and path.stat().st_size:
         with open(path, "rb") as f:
             f.seek(-1, os.SEEK_END)

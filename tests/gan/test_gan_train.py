@@ -2,13 +2,21 @@
 §7.4-5; issue 6 acceptance 3)."""
 
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from gan_tiny import TINY
 
+from wavejax import io
 from wavejax.gan import (
     GANConfig,
     clip_params,
@@ -95,12 +103,15 @@ def test_outer_step_jitted_shared_invariant(key):
 def test_train_vmapped_seeds_resume_and_outputs(tmp_path):
     data = _data()
     ref = train(TINY, data=data)  # 4 steps, no output
-    assert ref.history["d_loss"].shape == (2, TINY.seeds)
+    assert ref.history["d_loss"].shape == (TINY.seeds, 4)  # (members, steps), as the engine
+    assert np.isfinite(ref.history["g_loss"]).all()
     # seeds are independent runs
     assert not jnp.array_equal(ref.state_g.params["g0"]["kernel"][0], ref.state_g.params["g0"]["kernel"][1])
     out = tmp_path / "run"
     train(TINY, data=data, out=out, steps=2)  # "interrupted" after 2 steps
     res = train(TINY, data=data, out=out)  # resumes from the step-2 checkpoint
+    assert np.isnan(res.history["d_loss"][:, :2]).all()  # resumed: steps before 2 not recomputed
+    np.testing.assert_array_equal(res.history["d_loss"][:, 2:], ref.history["d_loss"][:, 2:])
     assert _leaves_equal(res.state_g.params, ref.state_g.params)
     assert _leaves_equal(res.state_d.params, ref.state_d.params)
     assert (out / "metrics.jsonl").exists() and (out / "samples" / "step_0000004.png").exists()
@@ -118,3 +129,39 @@ def test_config_validation():
         GANConfig(clip=-1.0)
     with pytest.raises(ValueError, match="data"):
         train(TINY, data=np.zeros((4, 7, 7, 1), np.float32))
+
+
+HERE = Path(__file__).resolve().parent
+KILL_CFG = dataclasses.replace(TINY, steps=8, log_every=2, ckpt_every=4, sample_every=4)
+
+
+def test_gan_killed_run_resumes_bitwise(tmp_path):
+    # a real SIGKILL at step 6: after the step-4 checkpoint and the step-6 log line, before any step-8 checkpoint
+    ref = train(KILL_CFG, data=_data(), out=tmp_path / "ref")
+    run = tmp_path / "run"
+    code = f"""
+        import dataclasses, os, signal, sys
+        sys.path[:0] = ["{HERE.parent}", "{HERE}"]
+        import jax
+        jax.config.update("jax_enable_x64", True)  # as tests/conftest.py: jax.random's bits depend on x64
+        from test_gan_train import KILL_CFG, _data
+        from wavejax.gan import train
+        def kill(step, _):
+            if step == 6:
+                os.kill(os.getpid(), signal.SIGKILL)
+        train(KILL_CFG, data=_data(), out="{run}", callback=kill)
+    """
+    env = {**os.environ, "WAVEJAX_PROGRESS": "0"}
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, timeout=600)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
+    assert io.latest_step(run / "ckpt") == 4
+    assert [r["step"] for r in io.read_jsonl(run / "metrics.jsonl")] == [2, 4, 6]
+    res = train(KILL_CFG, data=_data(), out=run)  # the same command again: resumes at 4, drops the step-6 line
+    chex.assert_trees_all_equal((res.state_g.params, res.state_d.params, res.state_g.opt_state,
+                                 res.state_d.opt_state, res.state_d.batch_stats),
+                                (ref.state_g.params, ref.state_d.params, ref.state_g.opt_state,
+                                 ref.state_d.opt_state, ref.state_d.batch_stats))
+    np.testing.assert_array_equal(res.history["g_loss"][:, 4:], ref.history["g_loss"][:, 4:])
+    logs = io.read_jsonl(run / "metrics.jsonl")
+    assert [r["step"] for r in logs] == [2, 4, 6, 8]  # no duplicate line
+    assert logs == io.read_jsonl(ref.out / "metrics.jsonl")

@@ -64,7 +64,7 @@ from wavejax.gan.train import generator_labels as generator_labels
 from wavejax.gan.train import generator_step as generator_step
 from wavejax.gan.train import outer_step as outer_step
 from wavejax.gan.train import rmsprop_tf1 as rmsprop_tf1
-from wavejax.gan.train import train_steps as train_steps
+from wavejax.gan.train import train_steps  # noqa: F401 -- deprecated alias, out of __all__
 
 __all__ = [
     "ClassifierConfig", "Critic", "GANConfig", "GANRun", "GANTrainState", "Generator", "LOSSES", "MNISTClassifier",
@@ -75,6 +75,6 @@ __all__ = [
     "generator_loss", "generator_step", "gradient_penalty", "init_params", "init_states", "ks_2samp", "load_digits",
     "load_mnist", "load_training_data", "mean_ci", "null_baselines", "outer_step", "predictive_entropy",
     "random_probability_entropy", "read_idx", "rmsprop_tf1", "run_study", "sample", "sample_seeds", "seed_slice",
-    "sigmoid_xent_pm1", "similarity_report", "split_train_test", "train", "train_classifier", "train_steps",
+    "sigmoid_xent_pm1", "similarity_report", "split_train_test", "train", "train_classifier",
     "write_idx",
 ]

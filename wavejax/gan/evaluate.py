@@ -25,6 +25,7 @@ from flax import struct
 from jaxtyping import Array, Float
 
 from wavejax import _validate
+from wavejax.loop import run_chunks
 
 __all__ = ["ClassifierConfig", "MNISTClassifier", "TrainedClassifier", "train_classifier", "classifier_logits",
            "classifier_features", "predictive_entropy", "classifier_entropy", "feature_fid",
@@ -60,6 +61,11 @@ class ClassifierConfig:
     def quick(cls, **kw: Any) -> ClassifierConfig:
         """CPU preset for 8x8 digits (seconds): narrower (conv 8/16, fc 64), 500 steps, Adam 3e-3."""
         return cls(**{**dict(fc=64, conv=(8, 16), lr=3e-3, steps=500, batch=50), **kw})
+
+    @classmethod
+    def full(cls, **kw: Any) -> ClassifierConfig:
+        """The TF tutorial's classifier (the defaults)."""
+        return cls(**kw)
 
 
 class MNISTClassifier(nn.Module):
@@ -103,8 +109,22 @@ def train_classifier(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: n
     return clf.replace(test_accuracy=float(np.mean(pred == np.asarray(y_test))))
 
 
-@partial(jax.jit, static_argnames=("module", "cfg"))
 def _fit(params, x, y, key, *, module, cfg):
+    """Adam on cross-entropy for ``cfg.steps`` steps through the shared driver (:func:`wavejax.loop.run_chunks`,
+    one run: no member axis); the whole fit is one chunk, one compiled ``lax.scan``."""
+    state = {"step": jnp.zeros((), jnp.int32), "params": params, "opt": optax.adam(cfg.lr).init(params)}
+
+    def chunk(state, aux, start, mesh):
+        return _fit_chunk(state, x, y, key, module=module, cfg=cfg, n=cfg.steps - start), {}
+
+    res = run_chunks(chunk, state, total=cfg.steps, log_every=cfg.steps, stacked=False,
+                     step_of=lambda s: s["step"], desc="classifier")
+    return res.state["params"]
+
+
+@partial(jax.jit, static_argnames=("module", "cfg", "n"))
+def _fit_chunk(state, x, y, key, *, module, cfg, n):
+    """``n`` Adam steps in one ``lax.scan``; step t draws its batch and dropout from ``fold_in(key, t)``."""
     tx = optax.adam(cfg.lr)
 
     def step(carry, t):
@@ -120,8 +140,9 @@ def _fit(params, x, y, key, *, module, cfg):
         u, s = tx.update(g, s, p)
         return (optax.apply_updates(p, u), s), None
 
-    (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), jnp.arange(cfg.steps))
-    return params
+    ts = state["step"] + jnp.arange(n, dtype=jnp.int32)
+    (params, opt), _ = jax.lax.scan(step, (state["params"], state["opt"]), ts)
+    return {"step": state["step"] + n, "params": params, "opt": opt}
 
 
 def classifier_logits(clf: TrainedClassifier, images: Float[Array, "B s s 1"]) -> Float[Array, "B 10"]:

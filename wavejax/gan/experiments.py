@@ -3,68 +3,97 @@
 * ``gan.checks``: exact parameter counts, the loss at D = 0, TF1 RMSProp parity, the random-probability entropy.
 * ``gan.study``: baseline vs shared GAN (vmapped seeds), sample entropy with CIs, FID, and the weight-similarity
   study with all null baselines and KS tests. Quick scale: the CPU configuration on scikit-learn's 8x8 digits
-  (see :func:`quick_configs`); full scale: the paper run on MNIST read from ``$WAVEJAX_MNIST_DIR`` (IDX files).
+  (:meth:`StudyConfig.quick`); full scale: the paper run on MNIST read from ``$WAVEJAX_MNIST_DIR`` (IDX files).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import os
 from pathlib import Path
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
+from wavejax import _validate
 from wavejax.gan.evaluate import ClassifierConfig, random_probability_entropy
 from wavejax.gan.losses import critic_loss, generator_loss
 from wavejax.gan.models import count_params, init_params
-from wavejax.gan.study import run_study
+from wavejax.gan.study import StudyConfig, run_study
 from wavejax.gan.train import GANConfig, rmsprop_tf1
 from wavejax.io import atomic_write_json, atomic_write_text
+from wavejax.precision import require_dtype
 from wavejax.report import Experiment, Result, row
-from wavejax.report.experiment import Scale, holds_close, holds_le
+from wavejax.report.experiment import holds_close, holds_le
 
 SECTION = "Weight sharing between GAN generator and discriminator (Shared-WGAN, arXiv:1802.07401)"
 
-__all__ = ["EXPERIMENTS", "quick_configs", "full_configs", "run_checks", "run_gan_study"]
+__all__ = ["EXPERIMENTS", "ChecksConfig", "StudyConfig", "run_checks", "run_gan_study"]
 
 
-def quick_configs(**kw) -> tuple[GANConfig, ClassifierConfig, int]:
-    """CPU configuration (8x8 digits, h = 8, batch 32, 3 vmapped seeds) and its classifier; n_eval = 256."""
-    return GANConfig.quick(**kw), ClassifierConfig.quick(), 256
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ChecksConfig:
+    """The ``gan.checks`` experiment: exact numbers that need no training (runs in 64-bit mode)."""
+
+    hidden: int = 64  # width h of the parameter-count check (the paper's 494,513 / 168,593 hold at 64)
+    image_size: int = 28  # image side of the parameter-count check
+    n_random: int = 100_000  # random probability vectors of the entropy row
+
+    def __post_init__(self):
+        for name in ("hidden", "image_size", "n_random"):
+            _validate.positive_int(name, getattr(self, name))
+
+    @classmethod
+    def quick(cls) -> ChecksConfig:
+        """20,000 random probability vectors (seconds)."""
+        return cls(n_random=20_000)
+
+    @classmethod
+    def full(cls) -> ChecksConfig:
+        """100,000 random probability vectors."""
+        return cls()
 
 
-def full_configs(**kw) -> tuple[GANConfig, ClassifierConfig, int]:
-    """The paper run (MNIST from ``$WAVEJAX_MNIST_DIR``, h = 64, batch 64, 50k steps, 3 seeds); n_eval = 640."""
-    d = os.environ.get("WAVEJAX_MNIST_DIR")
-    if not d:
-        raise ValueError("set WAVEJAX_MNIST_DIR to a folder with the four MNIST IDX files for the full GAN study "
-                         "(wavejax never downloads)")
-    return GANConfig.full(data="mnist", mnist_dir=Path(d), seeds=3, **kw), ClassifierConfig(), 640
+def quick_configs(**kw: Any) -> tuple[GANConfig, ClassifierConfig, int]:
+    """Deprecated (out of ``__all__``): use ``StudyConfig.quick()``; ``(gan, classifier, n_eval)`` of it."""
+    c = StudyConfig.quick()
+    return dataclasses.replace(c.gan, **kw), c.classifier, c.n_eval
 
 
-def run_checks(scale: Scale, out: Path) -> Result:
+def full_configs(**kw: Any) -> tuple[GANConfig, ClassifierConfig, int]:
+    """Deprecated (out of ``__all__``): use ``StudyConfig.full()``; ``(gan, classifier, n_eval)`` of it."""
+    c = StudyConfig.full()
+    return dataclasses.replace(c.gan, **kw), c.classifier, c.n_eval
+
+
+def _rmsprop_parity() -> float:
+    """Max relative error of :func:`rmsprop_tf1` vs the TF1 recurrence over 10 steps, in float64."""
+    dtype = require_dtype(jnp.float64, "dtype")
+    a, p = np.array([0.3, 2.0, 5.0]), np.array([1.0, -2.0, 0.5])
+    tx, pj = rmsprop_tf1(0.05), jnp.asarray(p, dtype)
+    st, ms = tx.init(pj), np.ones(3)
+    for _ in range(10):
+        g_ = a * p
+        ms = 0.9 * ms + 0.1 * g_ * g_
+        p = p - 0.05 * g_ / np.sqrt(ms + 1e-10)
+        u, st = tx.update(jnp.asarray(a, dtype) * pj, st, pj)
+        pj = optax.apply_updates(pj, u)
+    return float(np.max(np.abs(np.asarray(pj) - p) / np.abs(p)))
+
+
+def run_checks(cfg: ChecksConfig, out: Path) -> Result:
     """Exact numbers that need no training (gan.md §7.2, §7.3, §7.7; §6 random-vector row)."""
-    g, d = jax.eval_shape(lambda k: init_params(k, 64, 28), jax.random.key(0))
+    g, d = jax.eval_shape(lambda k: init_params(k, cfg.hidden, cfg.image_size), jax.random.key(0))
     ng, nd = count_params(g["params"]), count_params(d["params"])
     z = jnp.zeros((8, 1), jnp.float32)
     ld, lg = float(critic_loss("original", z, z)), float(generator_loss("original", z))
-    with jax.enable_x64(True):
-        a, p = np.array([0.3, 2.0, 5.0]), np.array([1.0, -2.0, 0.5])
-        tx, pj = rmsprop_tf1(0.05), jnp.asarray(p)
-        st, ms = tx.init(pj), np.ones(3)
-        for _ in range(10):
-            g_ = a * p
-            ms = 0.9 * ms + 0.1 * g_ * g_
-            p = p - 0.05 * g_ / np.sqrt(ms + 1e-10)
-            u, st = tx.update(jnp.asarray(a) * pj, st, pj)
-            pj = optax.apply_updates(pj, u)
-        rms_err = float(np.max(np.abs(np.asarray(pj) - p) / np.abs(p)))
-    rp_mean, rp_sd = random_probability_entropy(jax.random.key(0), 100_000 if scale == "full" else 20_000)
+    rms_err = _rmsprop_parity()
+    rp_mean, rp_sd = random_probability_entropy(jax.random.key(0), cfg.n_random)
     return Result(rows=[
-        row("parameters of G / D at h = 64 (BN included)", "494,513 / 168,593", f"{ng:,} / {nd:,}",
+        row(f"parameters of G / D at h = {cfg.hidden} (BN included)", "494,513 / 168,593", f"{ng:,} / {nd:,}",
             (ng, nd) == (494_513, 168_593)),
         row("L_D / L_G at D ≡ 0 (nats)", "2 ln 2 = 1.3863 / ln 2 = 0.6931", f"{ld:.6f} / {lg:.6f}",
             abs(ld - 2 * math.log(2)) < 1e-6 and abs(lg - math.log(2)) < 1e-6),
@@ -74,15 +103,14 @@ def run_checks(scale: Scale, out: Path) -> Result:
     ], metrics={"params_g": ng, "params_d": nd, "rmsprop_rel_err": rms_err})
 
 
-def run_gan_study(scale: Scale, out: Path) -> Result:
+def run_gan_study(study: StudyConfig, out: Path) -> Result:
     """Baseline vs shared entropy and the weight-similarity study (gan.md §6, §7.8-10)."""
-    cfg, clf_cfg, n_eval = quick_configs() if scale == "quick" else full_configs()
-    res = run_study(cfg, clf_cfg, out=out, n_eval=n_eval)
+    cfg, n_eval, paper = study.gan, study.n_eval, study.paper_claims
+    res = run_study(cfg, study.classifier, out=out, n_eval=n_eval, shared=study.shared, figures=study.figures)
     atomic_write_json(out / "study.json", res)
     atomic_write_text(out / "similarity.md", res["similarity_table"])
     e, w, sim = res["entropy"], res["weights"], res["similarity"]
     dbs, ub, us = res["baseline_minus_shared"], res["untrained_minus_baseline"], res["untrained_minus_shared"]
-    paper = scale == "full"
     clipped = cfg.clip > 0
     setup = (f"{cfg.data} {cfg.image_size}x{cfg.image_size}, h = {cfg.hidden}, batch {cfg.batch}, {cfg.steps} steps, "
              f"{cfg.seeds} seeds, loss {cfg.loss}{'' if cfg.loss == 'original' else ' (NOT the original)'}, "
@@ -97,8 +125,8 @@ def run_gan_study(scale: Scale, out: Path) -> Result:
         row("entropy: baseline", "0.2080 ± 0.3104", f"{e['none']['mean']:.4f} ± {e['none']['sd']:.4f}",
             (0.10 <= e["none"]["mean"] <= 0.35) if paper else None),
         row("entropy: shared (2nd-conv kernel copied D → G)", "0.2094 ± 0.3096",
-            f"{e['conv2']['mean']:.4f} ± {e['conv2']['sd']:.4f}",
-            (0.10 <= e["conv2"]["mean"] <= 0.35) if paper else None),
+            f"{e[study.shared]['mean']:.4f} ± {e[study.shared]['sd']:.4f}",
+            (0.10 <= e[study.shared]["mean"] <= 0.35) if paper else None),
         row("untrained − baseline entropy, 95% CI (> 0: training helped)", "0.274 > 0",
             f"{ub['diff']:+.4f} [{ub['lo']:+.4f}, {ub['hi']:+.4f}]", ub["lo"] > 0),
         row("untrained − shared entropy, 95% CI", "0.273 > 0", f"{us['diff']:+.4f} [{us['lo']:+.4f}, {us['hi']:+.4f}]",
@@ -108,10 +136,10 @@ def run_gan_study(scale: Scale, out: Path) -> Result:
         row("diversity: entropy of the mean softmax (ln 10 = 2.303 max) / #classes: real / untrained / baseline / "
             "shared", "not in the original (its entropy score has no diversity term)",
             " / ".join(f"{res['diversity'][k]['marginal_entropy']:.2f} ({res['diversity'][k]['n_classes']})"
-                       for k in ("real", "untrained", "none", "conv2")),
+                       for k in ("real", "untrained", "none", study.shared)),
             note="a low sample entropy with low diversity is mode collapse, not quality"),
         row("classifier-feature FID vs real: untrained / baseline / shared", "not in the original",
-            " / ".join(f"{res['fid'][k]:.3g}" for k in ("untrained", "none", "conv2"))),
+            " / ".join(f"{res['fid'][k]:.3g}" for k in ("untrained", "none", study.shared))),
         row("fraction of weights within 10% of ±c: shared / baseline D / baseline G", "≈ 0.45–0.5 / same / ≈ 0",
             (f"{w['shared_clip_fraction']:.3f} / {w['baseline_D_clip_fraction']:.3f} / "
              f"{w['baseline_G_clip_fraction']:.3f}") if clipped else "n/a (no clipping in this configuration)",
@@ -134,9 +162,9 @@ def run_gan_study(scale: Scale, out: Path) -> Result:
 
 EXPERIMENTS = [
     Experiment(name="gan.checks", section=SECTION, title="Exact parameter counts, loss and optimiser parity",
-               run=run_checks),
+               run=run_checks, config=ChecksConfig, x64=True, version=2),
     Experiment(name="gan.study", section=SECTION,
                title="Baseline vs shared GAN: sample entropy and the weight-similarity study with null baselines",
-               run=run_gan_study),
+               run=run_gan_study, config=StudyConfig, version=2),
 ]
 

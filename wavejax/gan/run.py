@@ -1,7 +1,7 @@
 """The GAN training driver: vmapped seeds, chunked jitted steps, metrics, sample grids, orbax checkpoints and resume.
 
 ``train(cfg, out=...)`` trains ``cfg.seeds`` independent runs in one compiled program (``jax.vmap`` over the seed
-axis, laid over devices with :func:`wavejax.distributed.shard_leading` when several are present). Every
+axis, laid over devices when several are present) through the shared driver :func:`wavejax.loop.run_chunks`. Every
 ``cfg.log_every`` outer steps it appends the per-seed metrics to ``out/metrics.jsonl``; every ``cfg.sample_every``
 steps it writes a 5x5 sample grid ``out/samples/step_XXXXXXX.png`` of seed 0; every ``cfg.ckpt_every`` steps an
 orbax checkpoint ``out/ckpt/``. Re-running with the same ``out`` resumes from the newest checkpoint and draws the
@@ -10,6 +10,7 @@ same PRNG keys as an uninterrupted run (step t uses ``fold_in(key_seed, t)``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,11 +21,11 @@ import numpy as np
 from flax import serialization
 from jaxtyping import Array, Float
 
-from wavejax import _validate, distributed, io
+from wavejax import _validate
 from wavejax.gan.data import load_digits, load_mnist
 from wavejax.gan.models import Z_DIM, Generator
 from wavejax.gan.train import GANConfig, GANTrainState, create_states, outer_step
-from wavejax.progress import progress
+from wavejax.loop import last_values, run_chunks
 
 __all__ = ["GANRun", "load_training_data", "init_states", "train", "sample", "sample_seeds", "seed_slice"]
 
@@ -34,7 +35,7 @@ class GANRun(NamedTuple):
 
     state_g: GANTrainState  # generator states, every leaf with leading axis seeds
     state_d: GANTrainState  # critic states, leading axis seeds
-    history: dict[str, np.ndarray]  # "step": (n_logs,), metric: (n_logs, seeds)
+    history: dict[str, np.ndarray]  # metric: (seeds, steps), NaN before a resume point
     out: Path | None  # output folder (None: nothing written)
 
 
@@ -68,83 +69,78 @@ def seed_slice(tree: Any, m: int) -> Any:
 
 @partial(jax.jit, static_argnames=("cfg",))
 def _vstep(state_g, state_d, keys, data, *, cfg):
-    """One outer step of every seed (vmapped); the key of step t is ``fold_in(key, t)``, as in ``train_steps``."""
+    """One outer step of every seed (vmapped); the key of step t is ``fold_in(key, t)``, as in ``_train_steps``."""
     return jax.vmap(lambda sg, sd, k: outer_step(sg, sd, jax.random.fold_in(k, sg.step), data, cfg=cfg))(
         state_g, state_d, keys)
 
 
 def _chunk(state_g, state_d, keys, data, *, cfg, n):
-    """``n`` outer steps as a Python loop over one jitted step; returns the last step's metrics.
+    """``n`` outer steps as a Python loop over one jitted step; metrics of every step, each (seeds, n).
 
-    ``train_steps`` (one ``lax.scan`` over the steps) computes the same steps, but on CPU XLA ran the scanned step
+    ``_train_steps`` (one ``lax.scan`` over the steps) computes the same steps, but on CPU XLA ran the scanned step
     6x slower (h = 16, B = 64: 128 ms vs 21 ms per step; fully unrolled: 21 ms), so training dispatches step by
     step; the dispatch costs well under 1 % of a step.
     """
-    m = None
+    ms = []
     for _ in range(n):
         state_g, state_d, m = _vstep(state_g, state_d, keys, data, cfg=cfg)
-    return state_g, state_d, m
+        ms.append(m)
+    return state_g, state_d, jax.tree_util.tree_map(lambda *v: jnp.stack(v, axis=1), *ms)
 
 
-def _ckpt_tree(state_g: GANTrainState, state_d: GANTrainState) -> dict[str, Any]:
-    return {"g": serialization.to_state_dict(state_g), "d": serialization.to_state_dict(state_d)}
+def _ckpt_tree(state: tuple[GANTrainState, GANTrainState]) -> dict[str, Any]:
+    return {"g": serialization.to_state_dict(state[0]), "d": serialization.to_state_dict(state[1])}
+
+
+def _from_ckpt(like: tuple[GANTrainState, GANTrainState], tree: dict[str, Any]) -> tuple[GANTrainState, GANTrainState]:
+    return serialization.from_state_dict(like[0], tree["g"]), serialization.from_state_dict(like[1], tree["d"])
+
+
+HISTORY = ("d_loss", "g_loss", "d_fake")  # per-step metrics of train, each (seeds, steps)
 
 
 def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, key: jax.Array | None = None,
-          steps: int | None = None, desc: str = "gan") -> GANRun:
+          steps: int | None = None, desc: str = "gan", callback: Callable[[int, dict], None] | None = None
+          ) -> GANRun:
     """Train ``cfg.seeds`` runs of the GAN (vmapped; sharded over devices when there are several).
+
+    The loop is the shared driver :func:`wavejax.loop.run_chunks` (resume, JSONL, checkpoints, progress,
+    sharding); this function supplies the chunk of ``cfg.log_every`` outer steps.
 
     Args:
       cfg: the configuration (``GANConfig.quick()`` for the CPU digits run, ``GANConfig.full()`` for the paper run).
-      out: folder for ``metrics.jsonl``, ``samples/*.png`` and ``ckpt/``; re-running with it resumes. ``None``:
-        nothing is written and nothing resumed.
+      out: folder for ``metrics.jsonl`` (every ``log_every`` steps: each seed's metrics at that step),
+        ``samples/*.png`` and ``ckpt/``; re-running with it resumes. ``None``: nothing is written or resumed.
       data: training images (N, s, s, 1) in [0, 1]; default :func:`load_training_data`.
       key: base PRNG key (default ``jax.random.key(cfg.seed)``); seed m uses ``split(key, seeds)[m]``.
       steps: train to this many outer steps instead of ``cfg.steps`` (e.g. to stop early and resume later).
       desc: progress-bar label.
+      callback: ``callback(step, metrics)`` after every chunk (raising stops training; checkpoints stay valid).
 
     Returns:
-      :class:`GANRun`.
+      :class:`GANRun`; its history holds ``d_loss``, ``g_loss``, ``d_fake`` of shape (seeds, steps) (NaN
+      before a resume point).
     """
     total = _validate.positive_int("steps", cfg.steps if steps is None else steps)
     data = load_training_data(cfg) if data is None else data
     _validate.shape("data", data, (None, cfg.image_size, cfg.image_size, 1))
     data = jnp.asarray(data, jnp.float32)
     key = jax.random.key(cfg.seed) if key is None else key
-    seed_keys = jax.random.split(key, cfg.seeds)
-    state_g, state_d = init_states(cfg, key)
+
+    def chunk(state, keys, start, mesh):
+        sg, sd, m = _chunk(*state, keys, data, cfg=cfg, n=min(cfg.log_every, total - start))
+        return (sg, sd), m
+
+    def on_chunk(step, state):
+        if step % cfg.sample_every == 0 or step == total:
+            _save_grid(out / "samples" / f"step_{step:07d}.png", state[0], cfg, step)
+
     out = Path(out) if out is not None else None
-    start = 0
-    if out is not None:
-        restored = io.restore_checkpoint(out / "ckpt", _ckpt_tree(state_g, state_d))
-        if restored is not None:
-            start, tree = restored
-            state_g = serialization.from_state_dict(state_g, tree["g"])
-            state_d = serialization.from_state_dict(state_d, tree["d"])
-    (state_g, state_d, keys), n_seeds = distributed.shard_leading((state_g, state_d, seed_keys))
-    hist: dict[str, list] = {"step": []}
-    step = start
-    bar = progress(total=total, initial=start, desc=desc)
-    while step < total:
-        n = min(cfg.log_every, total - step)
-        state_g, state_d, m = _chunk(state_g, state_d, keys, data, cfg=cfg, n=n)
-        step += n
-        bar.update(n)
-        m = {k: np.asarray(v, np.float64)[:n_seeds] for k, v in m.items()}
-        hist["step"].append(step)
-        for k, v in m.items():
-            hist.setdefault(k, []).append(v)
-        if out is not None:
-            io.append_jsonl(out / "metrics.jsonl", {"step": step, **{k: v.tolist() for k, v in m.items()}})
-            if step % cfg.sample_every == 0 or step == total:
-                _save_grid(out / "samples" / f"step_{step:07d}.png", state_g, cfg, step)
-            if step % cfg.ckpt_every == 0 or step == total:
-                io.save_checkpoint(out / "ckpt", step, _ckpt_tree(*distributed.unpad_leading((state_g, state_d),
-                                                                                             n_seeds)))
-    bar.close()
-    state_g, state_d = distributed.unpad_leading((state_g, state_d), n_seeds)
-    history = {k: np.asarray(v) for k, v in hist.items()}
-    return GANRun(state_g=state_g, state_d=state_d, history=history, out=out)
+    res = run_chunks(chunk, init_states(cfg, key), aux=jax.random.split(key, cfg.seeds), total=total,
+                     log_every=cfg.log_every, ckpt_every=cfg.ckpt_every, out=out, step_of=lambda s: s[0].step,
+                     to_ckpt=_ckpt_tree, from_ckpt=_from_ckpt, log_fn=last_values, history_keys=HISTORY,
+                     on_chunk=None if out is None else on_chunk, callback=callback, desc=desc)
+    return GANRun(state_g=res.state[0], state_d=res.state[1], history=res.history, out=out)
 
 
 def _save_grid(path: Path, state_g: GANTrainState, cfg: GANConfig, step: int) -> None:

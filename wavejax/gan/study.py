@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import numpy as np
@@ -40,7 +40,7 @@ from wavejax.gan.run import init_states, load_training_data, sample_seeds, train
 from wavejax.gan.similarity import clip_fraction, format_similarity_report, null_baselines, similarity_report
 from wavejax.gan.train import GANConfig
 
-__all__ = ["run_study", "classifier_data"]
+__all__ = ["StudyConfig", "run_study", "classifier_data"]
 
 
 def classifier_data(cfg: GANConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -70,6 +70,32 @@ def _entropies(clf: Any, imgs: np.ndarray) -> np.ndarray:
                            for i in range(0, len(imgs), 1024)])
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StudyConfig:
+    """The ``gan.study`` experiment (gan.md §5-6): GAN and classifier configurations and the evaluation protocol."""
+
+    gan: GANConfig = dataclasses.field(default_factory=GANConfig.full)  # both variants train with this
+    classifier: ClassifierConfig = dataclasses.field(default_factory=ClassifierConfig)  # evaluation classifier
+    n_eval: int = 640  # generated samples per seed (gan.md: 640 = 10 batches of 64)
+    shared: Literal["conv2", "conv1"] = "conv2"  # the sharing variant compared with the baseline
+    figures: bool = True  # write the PNG figures
+    paper_claims: bool = True  # judge the paper-scale claims (False at the CPU scale, which has its own)
+
+    def __post_init__(self):
+        _validate.positive_int("n_eval", self.n_eval)
+        _validate.one_of("shared", self.shared, ("conv2", "conv1"))
+
+    @classmethod
+    def quick(cls) -> StudyConfig:
+        """CPU configuration: :meth:`GANConfig.quick` (8x8 digits, 2 seeds), the quick classifier, 256 samples."""
+        return cls(gan=GANConfig.quick(), classifier=ClassifierConfig.quick(), n_eval=256, paper_claims=False)
+
+    @classmethod
+    def full(cls) -> StudyConfig:
+        """Paper scale: :meth:`GANConfig.full` (MNIST, 3 seeds), the TF-tutorial classifier, 640 samples."""
+        return cls()
+
+
 def run_study(cfg: GANConfig, clf_cfg: ClassifierConfig, *, out: str | Path | None = None, n_eval: int = 640,
               shared: str = "conv2", figures: bool = True) -> dict[str, Any]:
     """Run the study (module docstring) and return its numbers; figures go to ``out`` when given.
@@ -93,13 +119,39 @@ def run_study(cfg: GANConfig, clf_cfg: ClassifierConfig, *, out: str | Path | No
     xtr, ytr, xte, yte = classifier_data(cfg)
     clf = train_classifier(xtr, ytr, xte, yte, clf_cfg)
     res["classifier_test_accuracy"] = clf.test_accuracy
+    real = xte[:n_eval * cfg.seeds]
+    imgs, runs = _train_and_sample(cfg, out, n_eval, shared)
+    ent = {"real": _entropies(clf, real)}
+    for name in ("untrained", "none", shared):
+        ent[name] = _entropies(clf, _flat(imgs[name]))
+    res.update(_entropy_stats(ent, cfg.seeds, shared))
+    res["diversity"] = {n: dict(zip(("marginal_entropy", "n_classes"), _class_marginal(clf, x), strict=True))
+                        for n, x in (("real", real), *((k, _flat(imgs[k])) for k in ("untrained", "none", shared)))}
+    f_real = np.asarray(classifier_features(clf, real))
+    res["fid"] = {n: feature_fid(np.asarray(classifier_features(clf, _flat(imgs[n]))), f_real)
+                  for n in ("untrained", "none", shared)}
+    res["classifier_entropy_real_check"] = classifier_entropy(clf, real[:64])[0]
+    kernels, vals, weights = _weight_study(cfg, runs, shared)
+    rep = similarity_report(vals)
+    res["similarity"] = dict(rep)
+    res["similarity_table"] = format_similarity_report(rep)
+    res["weights"] = weights
+    if out is not None and figures:
+        _figures(out, imgs, xte, *kernels, vals, ent, shared)
+        res["figures"] = ["samples.png", "kernels.png", "weight_hist.png", "best_match_hist.png", "entropy_hist.png"]
+    return res
+
+
+def _flat(imgs: np.ndarray) -> np.ndarray:
+    """(seeds, n, s, s, 1) -> (seeds n, s, s, 1)."""
+    return imgs.reshape(-1, *imgs.shape[2:])
+
+
+def _train_and_sample(cfg: GANConfig, out: Path | None, n_eval: int, shared: str) -> tuple[dict, dict]:
+    """Samples (seeds, n_eval, s, s, 1) of the untrained G, the baseline and the shared model; the two runs."""
     data = load_training_data(cfg)
     key = jax.random.key(cfg.seed + 1000)
     batch = min(64, n_eval)
-
-    ent: dict[str, np.ndarray] = {}
-    real = xte[:n_eval * cfg.seeds]
-    ent["real"] = _entropies(clf, real)
     sg0, _ = init_states(dataclasses.replace(cfg, sharing="none"))
     imgs = {"untrained": np.asarray(sample_seeds(sg0, key, n_eval, cfg=cfg, batch=batch))}
     runs = {}
@@ -107,28 +159,27 @@ def run_study(cfg: GANConfig, clf_cfg: ClassifierConfig, *, out: str | Path | No
         c = dataclasses.replace(cfg, sharing=sharing)
         runs[sharing] = train(c, out=None if out is None else out / sharing, data=data, desc=f"gan {sharing}")
         imgs[sharing] = np.asarray(sample_seeds(runs[sharing].state_g, key, n_eval, cfg=c, batch=batch))
-    for name in ("untrained", "none", shared):
-        ent[name] = _entropies(clf, imgs[name].reshape(-1, *imgs[name].shape[2:]))
-    rp = random_probability_entropy(jax.random.key(0))
-    res["entropy"] = {n: {"mean": float(v.mean()), "sd": float(v.std()), "ci95": mean_ci(v)[1:], "n": int(v.size)}
-                      for n, v in ent.items()}
-    res["entropy"]["random_probability_vectors"] = {"mean": rp[0], "sd": rp[1]}
-    res["entropy_per_seed"] = {n: imgs_ent.reshape(cfg.seeds, -1).mean(1).tolist()
-                               for n, imgs_ent in ent.items() if n != "real"}
-    res["baseline_minus_shared"] = dict(zip(("diff", "lo", "hi"), diff_ci(ent["none"], ent[shared]), strict=True))
-    res["untrained_minus_baseline"] = dict(zip(("diff", "lo", "hi"), diff_ci(ent["untrained"], ent["none"]),
-                                               strict=True))
-    res["untrained_minus_shared"] = dict(zip(("diff", "lo", "hi"), diff_ci(ent["untrained"], ent[shared]),
-                                             strict=True))
-    res["diversity"] = {n: dict(zip(("marginal_entropy", "n_classes"), _class_marginal(clf, x), strict=True))
-                        for n, x in (("real", real), *((k, imgs[k].reshape(-1, *imgs[k].shape[2:]))
-                                                        for k in ("untrained", "none", shared)))}
-    f_real = np.asarray(classifier_features(clf, real))
-    res["fid"] = {n: feature_fid(np.asarray(classifier_features(clf, imgs[n].reshape(-1, *imgs[n].shape[2:]))),
-                                 f_real) for n in ("untrained", "none", shared)}
-    res["classifier_entropy_real_check"] = classifier_entropy(clf, real[:64])[0]
+    return imgs, runs
 
-    # weight study: baseline seed 0, G "gshared" vs D "dshared"; independent critic = baseline seed 1
+
+def _entropy_stats(ent: dict[str, np.ndarray], seeds: int, shared: str) -> dict[str, Any]:
+    """Entropy means / SDs / CIs, per-seed means, and the three differences with Welch 95% CIs."""
+    rp = random_probability_entropy(jax.random.key(0))
+    stats = {n: {"mean": float(v.mean()), "sd": float(v.std()), "ci95": mean_ci(v)[1:], "n": int(v.size)}
+             for n, v in ent.items()}
+    stats["random_probability_vectors"] = {"mean": rp[0], "sd": rp[1]}
+
+    def diff(a, b):
+        return dict(zip(("diff", "lo", "hi"), diff_ci(ent[a], ent[b]), strict=True))
+
+    return {"entropy": stats,
+            "entropy_per_seed": {n: v.reshape(seeds, -1).mean(1).tolist() for n, v in ent.items() if n != "real"},
+            "baseline_minus_shared": diff("none", shared), "untrained_minus_baseline": diff("untrained", "none"),
+            "untrained_minus_shared": diff("untrained", shared)}
+
+
+def _weight_study(cfg: GANConfig, runs: dict, shared: str) -> tuple[tuple, dict, dict[str, float]]:
+    """Baseline seed 0, G "gshared" vs D "dshared" (independent critic = baseline seed 1): kernels, nulls, stats."""
     g_layer, d_layer, _ = SHARED_LAYERS["conv2"]
     base = runs["none"]
     A = np.asarray(base.state_g.params[g_layer]["kernel"][0])
@@ -137,18 +188,12 @@ def run_study(cfg: GANConfig, clf_cfg: ClassifierConfig, *, out: str | Path | No
     S = np.asarray(runs[shared].state_d.params[SHARED_LAYERS[shared][1]]["kernel"][0])
     c = cfg.clip if cfg.clip > 0 else 0.01
     vals = null_baselines(A, B, jax.random.key(cfg.seed + 7), b_independent=B_ind, clip=c)
-    rep = similarity_report(vals)
-    res["similarity"] = {k: v for k, v in rep.items()}
-    res["similarity_table"] = format_similarity_report(rep)
-    res["weights"] = {
+    weights = {
         "shared_clip_fraction": clip_fraction(S, c), "baseline_D_clip_fraction": clip_fraction(B, c),
         "baseline_G_clip_fraction": clip_fraction(A, c), "baseline_G_sd": float(A.std()),
         "baseline_D_sd": float(B.std()), "shared_sd": float(S.std()), "clip": c,
     }
-    if out is not None and figures:
-        _figures(out, imgs, xte, A, B, S, vals, ent, shared)
-        res["figures"] = ["samples.png", "kernels.png", "weight_hist.png", "best_match_hist.png", "entropy_hist.png"]
-    return res
+    return (A, B, S), vals, weights
 
 
 def _figures(out: Path, imgs: dict, xte: np.ndarray, A: np.ndarray, B: np.ndarray, S: np.ndarray,

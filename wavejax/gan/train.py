@@ -14,9 +14,10 @@ critic phase fakes use a kernel up to ``n_critic`` D updates stale, as in the or
 from __future__ import annotations
 
 import dataclasses
+import os
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
@@ -29,14 +30,20 @@ from wavejax.gan import losses
 from wavejax.gan.models import SHARED_LAYERS, Z_DIM, Critic, Generator, init_params
 
 __all__ = ["GANConfig", "GANTrainState", "rmsprop_tf1", "generator_labels", "create_states", "clip_params",
-           "copy_shared", "critic_phase", "generator_step", "outer_step", "train_steps", "SHARINGS"]
+           "copy_shared", "critic_phase", "generator_step", "outer_step", "SHARINGS"]
 
 SHARINGS = ("none", "conv2", "conv1")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class GANConfig:
-    """Configuration of one GAN training run (gan.md §4; defaults = the analysed paper run)."""
+    """Configuration of one GAN training run (gan.md §4; defaults = the analysed paper run).
+
+    Presets: :meth:`quick` (CPU, 8x8 digits), :meth:`full` (the study at paper scale, 3 seeds), :meth:`paper`
+    (the analysed single run).
+    """
+
+    PRESETS: ClassVar[tuple[str, ...]] = ("quick", "full", "paper")
 
     hidden: int = 64  # width h of G's and D's convolutions (§2.1)
     image_size: int = 28  # side s of the images (28 MNIST; 8 for scikit-learn digits)
@@ -86,8 +93,18 @@ class GANConfig:
 
     @classmethod
     def full(cls, **kw: Any) -> GANConfig:
-        """The analysed paper run: MNIST 28x28, h = 64, batch 64, lr 5e-5, 50k generator steps."""
-        return cls(**kw)
+        """The study at paper scale: the analysed run (:meth:`paper`) with 3 vmapped seeds.
+
+        MNIST is read from ``$WAVEJAX_MNIST_DIR`` when set (wavejax never downloads it); otherwise pass
+        ``mnist_dir``.
+        """
+        return cls.paper(**{"seeds": 3, **kw})
+
+    @classmethod
+    def paper(cls, **kw: Any) -> GANConfig:
+        """The analysed paper run: MNIST 28x28, h = 64, batch 64, lr 5e-5, 50k generator steps, one seed."""
+        d = os.environ.get("WAVEJAX_MNIST_DIR")
+        return cls(**{"data": "mnist", "mnist_dir": Path(d) if d else None, **kw})
 
 
 class GANTrainState(train_state.TrainState):
@@ -231,14 +248,15 @@ def outer_step(state_g: GANTrainState, state_d: GANTrainState, key: jax.Array, d
 
 
 @partial(jax.jit, static_argnames=("cfg", "n"))
-def train_steps(state_g: GANTrainState, state_d: GANTrainState, key: jax.Array, data: Float[Array, "N s s 1"],
+def _train_steps(state_g: GANTrainState, state_d: GANTrainState, key: jax.Array, data: Float[Array, "N s s 1"],
                 *, cfg: GANConfig, n: int) -> tuple[GANTrainState, GANTrainState, dict[str, Array]]:
     """``n`` outer steps in one jitted ``lax.scan``; step t uses ``fold_in(key, t)`` with t = G's step count.
 
     So a resumed run draws the same keys as an uninterrupted one. Returns the last step's metrics.
 
     Note: on CPU, XLA ran the scanned step about 6x slower than the same step jitted alone (bench_gan: h = 16,
-    B = 64, 128 ms vs 21 ms). :func:`wavejax.gan.train` therefore loops over a jitted single step instead.
+    B = 64, 128 ms vs 21 ms). :func:`wavejax.gan.train` therefore loops over a jitted single step instead; this
+    scanned form is kept for ``benchmarks/bench_gan.py``, which measures the difference.
     """
 
     def body(carry, _):
@@ -248,3 +266,6 @@ def train_steps(state_g: GANTrainState, state_d: GANTrainState, key: jax.Array, 
 
     (state_g, state_d), ms = jax.lax.scan(body, (state_g, state_d), None, length=n)
     return state_g, state_d, jax.tree_util.tree_map(lambda v: v[-1], ms)
+
+
+train_steps = _train_steps  # deprecated public name (out of __all__): use wavejax.gan.train, or _train_steps

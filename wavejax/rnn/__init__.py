@@ -1,5 +1,8 @@
 """One training engine for sequence RNNs (models + jitted, vmapped, checkpointed training; docs/rnn.md)."""
 
+from wavejax.rnn.evaluation import evaluate as evaluate
+from wavejax.rnn.metrics import masked_mse as masked_mse
+from wavejax.rnn.metrics import sign_accuracy as sign_accuracy
 from wavejax.rnn.models import LSTM as LSTM
 from wavejax.rnn.models import Elman as Elman
 from wavejax.rnn.models import LinearRNN as LinearRNN
@@ -10,15 +13,11 @@ from wavejax.rnn.train import AdamState as AdamState
 from wavejax.rnn.train import TrainConfig as TrainConfig
 from wavejax.rnn.train import TrainResult as TrainResult
 from wavejax.rnn.train import TrainState as TrainState
-from wavejax.rnn.train import evaluate as evaluate
 from wavejax.rnn.train import init_state as init_state
 from wavejax.rnn.train import make_optimizer as make_optimizer
-from wavejax.rnn.train import masked_mse as masked_mse
-from wavejax.rnn.train import shard_members as shard_members
-from wavejax.rnn.train import sign_accuracy as sign_accuracy
 from wavejax.rnn.train import train as train
 from wavejax.rnn.train import train_step as train_step
 
 __all__ = ["AdamState", "Elman", "LSTM", "LinearRNN", "TrainConfig", "TrainResult", "TrainState", "WaveRNN",
-           "elman_recurrence", "evaluate", "init_state", "make_optimizer", "masked_mse", "shard_members",
+           "elman_recurrence", "evaluate", "init_state", "make_optimizer", "masked_mse",
            "sign_accuracy", "sym_uniform", "train", "train_step"]
