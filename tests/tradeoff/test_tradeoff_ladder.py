@@ -70,15 +70,15 @@ def test_ladder_costs_follow_the_spec_formula(task):
         assert p["cost_bits"] == min(xz, zs, 8 * len(blob), p["sizes"].get("rans", xz))
 
 
-def test_evaluate_stack_compiles_once_and_matches_a_loop(task):
-    """10 members in calls of 4 (the last padded): one compile of the cached jitted core, and each loss equals the
-    loss of that member evaluated alone (the vmapped block does not mix members)."""
+def test_evaluate_stack_traces_once_and_matches_a_loop(task, monkeypatch):
+    """10 members in calls of 4 (the last padded): rnn.evaluate traces the loss once (one compile serves every
+    call), and each loss equals the loss of that member evaluated alone (the vmapped block does not mix members)."""
     model = make_model("elman", 3, task.d_in)
     params = _stack(model, task, 10, seed=1)
-    _ladder._eval_fn.cache_clear()
+    loss = chex.assert_max_traces(make_loss_fn(task), n=1)
+    monkeypatch.setattr(_ladder, "make_loss_fn", lambda t: loss)
     losses = evaluate_stack(model, params, task, burn=2, max_members=4)
-    fn = _ladder._eval_fn(model, make_loss_fn(task), None)
-    assert fn._cache_size() == 1 and losses.shape == (10,) and losses.dtype == np.float64
+    assert losses.shape == (10,) and losses.dtype == np.float64
     data = jnp.asarray(task.test)
     x, y = encode(data[:, :-1], task), encode(data[:, 1:], task)
     mask = jnp.arange(x.shape[1]) >= 2
@@ -86,6 +86,7 @@ def test_evaluate_stack_compiles_once_and_matches_a_loop(task):
         p_i = jax.tree.map(lambda a, i=i: a[i], params)
         ref = float(make_loss_fn(task)(model.apply({"params": p_i}, x), y, mask))
         np.testing.assert_allclose(losses[i], ref, rtol=1e-6)
+    chex.clear_trace_counter()
 
 
 class LossVariants(chex.TestCase):

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh
 
 from wavejax import _validate
-from wavejax.distributed import pad_leading, shard_leading, sweep_mesh, sweep_vmap, unpad_leading
+from wavejax.distributed import pad_leading
 from wavejax.tradeoff import cost as _cost
 from wavejax.tradeoff.data import TaskData, encode, make_loss_fn
 from wavejax.tradeoff.models import macs_per_step, state_bits
@@ -37,12 +36,18 @@ EVAL_BLOCK = 8  # members vmapped together in the evaluation; fixed so that any 
 
 
 @functools.lru_cache(maxsize=32)
-def _eval_fn(model, loss_fn: Callable, mesh: Mesh | None = None) -> Callable:
-    """jit(vmap(params -> loss)) over the member axis in blocks of :data:`EVAL_BLOCK`, under ``shard_map`` on
-    several devices (same bits as one device; :func:`wavejax.distributed.sweep_vmap`); cached per model so equal
-    groups compile once."""
-    return jax.jit(sweep_vmap(lambda p, x, y, mask: loss_fn(model.apply({"params": p}, x), y, mask), mesh,
-                              in_axes=(0, None, None, None), block=EVAL_BLOCK))
+def _program_batch_fn(task: TaskData, split: str, burn: int, dtype: str) -> Callable:
+    """The whole ``split`` programs as ONE fixed batch ``key -> (x, y, mask)`` (the key is ignored): the
+    "whole-program" mode of :func:`wavejax.rnn.evaluate`; cached so that equal calls share one compile."""
+    data = jnp.asarray(getattr(task, split))
+    x, y = encode(data[:, :-1], task, dtype=dtype), encode(data[:, 1:], task, dtype=dtype)
+    mask = jnp.arange(x.shape[1]) >= burn
+
+    def batch_fn(key):
+        del key
+        return x, y, mask
+
+    return batch_fn
 
 
 def evaluate_stack(model: Any, params: Any, task: TaskData, *, burn: int, split: str = "test",
@@ -50,32 +55,29 @@ def evaluate_stack(model: Any, params: Any, task: TaskData, *, burn: int, split:
     """Loss of every member of a stacked params pytree (leading axis M) on the whole ``split`` programs.
 
     Each program is run from h(0) = 0 over its whole length; the loss averages steps t >= ``burn`` of all
-    programs. The member axis is vmapped and laid over all devices by :func:`wavejax.distributed.shard_leading`
-    (padded to whole blocks of :data:`EVAL_BLOCK` per device, padding dropped with
-    :func:`~wavejax.distributed.unpad_leading`), in calls of at most ``max_members`` (the last one padded, so one
-    compile serves all). The fixed block makes the losses bit-identical for any device count. ``dtype``: the
-    model inputs (float32 by default, whatever the 64-bit mode).
+    programs. This is :func:`wavejax.rnn.evaluate` in whole-program mode (one fixed batch, ``n_batches=1``, no
+    metric) with members vmapped in blocks of :data:`EVAL_BLOCK` over all devices, so the losses are
+    bit-identical for any device count; calls of at most ``max_members`` (the last one padded, so one compile
+    serves all) bound the memory. ``dtype``: the model inputs (float32 by default, whatever the 64-bit mode).
 
     Returns:
       float64 array of shape (M,); non-finite where a (dequantised) model diverges.
     """
+    from wavejax.rnn import evaluate
+
     _validate.one_of("split", split, ("train", "val", "test"))
     _validate.positive_int("max_members", max_members)
-    data = jnp.asarray(getattr(task, split))
-    x, y = encode(data[:, :-1], task, dtype=dtype), encode(data[:, 1:], task, dtype=dtype)
-    mask = jnp.arange(x.shape[1]) >= burn
-    fn = _eval_fn(model, make_loss_fn(task), sweep_mesh() if jax.device_count() > 1 else None)
+    batch_fn = _program_batch_fn(task, split, int(burn), jnp.dtype(dtype).name)
+    loss_fn = make_loss_fn(task)
     M = int(jax.tree_util.tree_leaves(params)[0].shape[0])
-    unit = EVAL_BLOCK * jax.device_count()  # every device gets whole blocks
     size = min(M, max_members)
     out = []
     for lo in range(0, M, size):
         block = jax.tree_util.tree_map(lambda a, lo=lo: jnp.asarray(a[lo:lo + size]), params)
-        block, _ = pad_leading(block, size)  # the last block padded to ``size``: one compile serves all blocks
-        block, n = pad_leading(block, -(-size // unit) * unit)
-        sharded, _ = shard_leading(block)
-        losses = unpad_leading(fn(sharded, x, y, mask), n)
-        out.append(np.asarray(jax.device_get(losses), np.float64))
+        block, n = pad_leading(block, size)  # the last block padded to ``size``: one compile serves all blocks
+        res = evaluate(model, block, batch_fn, key=jax.random.key(0), loss_fn=loss_fn, metric_fn=None, n_batches=1,
+                       stacked=True, block=EVAL_BLOCK)
+        out.append(np.asarray(res["loss"], np.float64)[:n])
     return np.concatenate(out)[:M]
 
 
