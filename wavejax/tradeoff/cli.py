@@ -1,10 +1,17 @@
-"""``wavejax tradeoff sweep|frontier|report`` (tyro over frozen dataclass configs).
+"""``wavejax tradeoff sweep|frontier|report|costs|fits|hmm|ar|cache`` (tyro over the library's frozen configs).
 
-* ``sweep``: train the model family on a task and record every (family, width, seed, b, s) point (resumable: rerun
-  with the same ``--out`` to continue a killed sweep).
+* ``sweep``: train the model family on a task and record every (family, width, seed, b, s) point
+  (:class:`~wavejax.tradeoff.sweep.SweepConfig`, every field a flag; resumable: rerun with the same ``--out`` to
+  continue a killed sweep). ``--preset quick`` is the report's quick sweep of the HMM task
+  (:meth:`SweepConfig.quick`), ``--preset full`` the paper-scale one.
 * ``frontier``: analyse a sweep folder (fronts, compression shift, three-phase and power-law fits, MDL optimum,
-  bootstrap CIs) and draw its figures.
-* ``report``: run the headline experiments at a scale and print the report rows.
+  bootstrap CIs) and draw its figures into ``--out``.
+* ``costs``, ``fits``, ``hmm``, ``ar``, ``cache``: one headline experiment each, with its own config class
+  (:func:`wavejax._cli.experiment_commands`); ``--sweep.widths 1 2`` etc. set the task sweeps.
+* ``report``: all (or ``--only``) tradeoff experiments through :func:`wavejax.report.reproduce.reproduce`, i.e.
+  ``wavejax reproduce --only tradeoff`` with its report.md.
+
+Every command writes ``<out>/results.json`` in the one schema of :mod:`wavejax.report.results`.
 """
 
 from __future__ import annotations
@@ -15,115 +22,104 @@ from typing import Literal
 
 import jax
 
-from wavejax._cli import default_out, run_subcommands
+from wavejax import _validate
+from wavejax._cli import experiment_commands, run_subcommands
 from wavejax.io import atomic_write_json, read_json
-from wavejax.tradeoff.models import FAMILIES
+from wavejax.report import Result, row
+from wavejax.tradeoff.sweep import SweepConfig
 
-__all__ = ["main", "SweepArgs", "FrontierArgs", "ReportArgs"]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class SweepArgs:
-    """Train the model family on a task and write every point to <out>/points.jsonl (resumable)."""
-
-    task: str = "hmm"  # hmm | ar | cache | traces:<folder of .npy files>
-    scale: Literal["quick", "full", "custom"] = "quick"  # quick/full presets; custom: the fields below
-    families: tuple[str, ...] = FAMILIES  # (custom) model families
-    widths: tuple[int, ...] = (1, 2, 4, 8, 16, 32)  # (custom) width ladder
-    seeds: int = 3  # (custom) seeds per (family, width): the vmapped member axis
-    bits: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 12, 16, 32)  # (custom) quantiser bits
-    sparsities: tuple[float, ...] = (0.0, 0.5, 0.9)  # (custom) pruning fractions
-    steps: int = 3000  # (custom) optimizer steps per model
-    length: int = 4096  # (custom) steps per program
-    seed: int = 0  # root PRNG seed
-    out: Path | None = None  # output folder (default runs/tradeoff-sweep-<timestamp>)
+__all__ = ["main", "FrontierConfig", "ReportConfig"]
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class FrontierArgs:
-    """Analyse a sweep folder: analysis.json plus frontier, raw-vs-compressed, per-family and MDL figures."""
+def _sweep(cfg: SweepConfig, out: Path) -> Result:
+    from wavejax.tradeoff.sweep import run_sweep
 
-    sweep: Path  # folder written by `wavejax tradeoff sweep`
-    n_boot: int = 1000  # bootstrap resamples
-    seed: int = 0  # bootstrap PRNG seed
-    out: Path | None = None  # output folder (default: the sweep folder)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ReportArgs:
-    """Run the tradeoff headline experiments (costs, fits, hmm, cache) and print their rows."""
-
-    scale: Literal["quick", "full"] = "quick"  # quick: minutes on CPU; full: GPU hours
-    only: tuple[str, ...] = ()  # experiment names, e.g. tradeoff.hmm (default: all)
-    out: Path | None = None  # output folder
-
-
-def _sweep(a: SweepArgs) -> dict:
-    from wavejax.tradeoff.experiments import sweep_config
-    from wavejax.tradeoff.sweep import SweepConfig, run_sweep
-
-    if a.scale == "custom":
-        cfg = SweepConfig(task=a.task, families=a.families, widths=a.widths, seeds=a.seeds, bits=a.bits,
-                          sparsities=a.sparsities, steps=a.steps, length=a.length, seed=a.seed)
-    else:
-        cfg = dataclasses.replace(sweep_config(a.task, a.scale), seed=a.seed)
-    out = a.out or default_out("tradeoff", "sweep")
     res = run_sweep(cfg, out)
     atomic_write_json(out / "config.json", cfg)
-    print(f"{res['n_points']} points ({len(res['trained'])} groups trained, {len(res['skipped'])} skipped) in "
-          f"{res['seconds']:.1f} s; points in {out / 'points.jsonl'}")
-    return {"n_points": res["n_points"], "trained": res["trained"], "skipped": res["skipped"]}
+    n_trained = len(res["trained"])
+    return Result(rows=[row(f"{cfg.task}: points recorded in points.jsonl", "—", res["n_points"], None,
+                            note=f"{n_trained} groups trained, {len(res['skipped'])} skipped")],
+                  metrics={"n_points": res["n_points"], "trained": res["trained"], "skipped": res["skipped"],
+                           "seconds": res["seconds"], "points": str(out / "points.jsonl")})
 
 
-def _frontier(a: FrontierArgs) -> dict:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FrontierConfig:
+    """Analyse a sweep folder: analysis.json plus frontier, raw-vs-compressed, per-family and MDL figures."""
+
+    sweep: Path | None = None  # folder written by `wavejax tradeoff sweep` (required)
+    n_boot: int = 1000  # bootstrap resamples
+    seed: int = 0  # bootstrap PRNG seed
+
+    def __post_init__(self):
+        _validate.positive_int("n_boot", self.n_boot)
+
+    @classmethod
+    def quick(cls) -> FrontierConfig:
+        return cls(n_boot=100)
+
+    @classmethod
+    def full(cls) -> FrontierConfig:
+        return cls(n_boot=1000)
+
+
+def _frontier(cfg: FrontierConfig, out: Path) -> Result:
     from wavejax.tradeoff.analysis import analyse
+    from wavejax.tradeoff.experiments import task_rows
     from wavejax.tradeoff.figures import frontier_figures
     from wavejax.tradeoff.sweep import load_points
 
-    pts = load_points(a.sweep)
+    if cfg.sweep is None:
+        raise ValueError("sweep must name a folder written by `wavejax tradeoff sweep`; got sweep=None")
+    pts = load_points(cfg.sweep)
     if not pts:
-        raise SystemExit(f"no points in {a.sweep / 'points.jsonl'}; run `wavejax tradeoff sweep` first")
-    task = read_json(a.sweep / "task.json")
-    out = a.out or a.sweep
-    res = analyse(pts, task, key=jax.random.key(a.seed), n_boot=a.n_boot)
+        raise ValueError(f"sweep={str(cfg.sweep)!r} holds no points ({cfg.sweep / 'points.jsonl'}); run "
+                         "`wavejax tradeoff sweep` first")
+    task = read_json(cfg.sweep / "task.json")
+    res = analyse(pts, task, key=jax.random.key(cfg.seed), n_boot=cfg.n_boot)
     atomic_write_json(out / "analysis.json", res)
     figs = frontier_figures(pts, res, out, title=task["name"])
-    best, m = res["best"], res["mdl"]
-    print(f"{len(res['front'])} front points of {res['n_points']}; best loss {best['loss']:.4f}"
-          + (f" (floor {best['floor']:.4f})" if best["floor"] else ""))
-    for target, ph in res["phases"].items():
-        if "k" in ph:
-            print(f"three-phase test on log {target}: BIC chooses k = {ph['k']} breakpoints "
-                  f"(BIC {ph['bic']}), slopes {[round(s, 3) for s in ph['slopes']]}")
-    print(f"MDL optimum: C = {m['cost_bits']:.0f} bits ({m['family']} w={m['width']} b={m['bits']})")
-    print(f"analysis and {len(figs)} figures in {out}")
-    return res
+    rows = task_rows(task["name"], res, floor=task["floor"], discrete=task["discrete"])
+    return Result(rows=rows, figures=list(figs), metrics={"analysis": res})
 
 
-def _report(a: ReportArgs) -> dict:
-    from wavejax.tradeoff import experiments
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReportConfig:
+    """Run the tradeoff headline experiments (costs, fits, hmm, ar, cache) and write report.md into --out."""
 
-    out = a.out or default_out("tradeoff", "report")
-    results = {}
-    for exp in experiments.EXPERIMENTS:
-        if a.only and exp.name not in a.only:
-            continue
-        sub = out / exp.name
-        sub.mkdir(parents=True, exist_ok=True)
-        res = exp.run(a.scale, sub)
-        results[exp.name] = dataclasses.asdict(res)
-        print(f"## {exp.name}: {exp.title}")
-        for r in res.rows:
-            print(f"  {r.quantity}: {r.measured} (reference {r.paper}; holds: {r.holds})")
-    atomic_write_json(out / "results.json", results)
-    print(f"results and figures in {out}")
-    return results
+    scale: Literal["quick", "full"] = "quick"  # quick: minutes on CPU; full: GPU hours
+    only: tuple[str, ...] = ()  # experiment names, e.g. tradeoff.hmm (default: every tradeoff experiment)
+    cache: Path | None = None  # cached experiment results (default <out>/cache)
+
+    def __post_init__(self):
+        for name in self.only:
+            if not name.startswith("tradeoff."):
+                raise ValueError(f"only must name tradeoff experiments (tradeoff.<name>); got only={self.only!r}")
+
+    @classmethod
+    def quick(cls) -> ReportConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> ReportConfig:
+        return cls(scale="full")
+
+
+def _report(cfg: ReportConfig, out: Path) -> Result:
+    from wavejax.report.reproduce import reproduce
+
+    reproduce(out, scale=cfg.scale, cache=cfg.cache or out / "cache", only=cfg.only or ("tradeoff.",))
+    summary = read_json(out / "results.json")["experiments"]
+    rows = [row(r["quantity"], r["paper"], r["measured"], r["holds"], r["note"])
+            for e in summary.values() for r in e["rows"]]
+    return Result(rows=rows, figures=["report.md"], metrics={"experiments": summary})
 
 
 def main(argv: list[str]) -> None:
     """Entry point of ``wavejax tradeoff``."""
     run_subcommands("wavejax tradeoff", {
-        "sweep": (SweepArgs, _sweep),
-        "frontier": (FrontierArgs, _frontier),
-        "report": (ReportArgs, _report),
+        "sweep": (SweepConfig, _sweep),
+        "frontier": (FrontierConfig, _frontier),
+        "report": (ReportConfig, _report),
+        **experiment_commands("tradeoff"),
     }, argv)

@@ -78,12 +78,19 @@ def quantize(params: Any, bits: int, sparsity: float = 0.0) -> tuple[Any, Any]:
     Returns:
       ``(codes, scales)``: pytrees like ``params`` of NumPy arrays; codes int32 of the leaf's shape (float32
       when b = 32), scales float32 scalars Δ per leaf. Runs on the host in float32 (deterministic).
+
+    Raises:
+      ValueError: naming ``params`` when a leaf holds NaN/inf and ``bits`` < 32.
     """
     bits = _check_bits(bits)
     _validate.probability("sparsity", sparsity, closed_right=False)
     leaves, treedef = jax.tree_util.tree_flatten(params)
     for i, leaf in enumerate(leaves):
         _validate.array(f"params leaf {i}", leaf)
+        bad = int(np.size(leaf) - np.count_nonzero(np.isfinite(np.asarray(leaf))))
+        if bits != 32 and bad:  # the integer codes of NaN/inf are undefined (and blew up the rANS table)
+            raise ValueError(f"params must be finite to quantise at bits={bits}; leaf {i} has {bad} non-finite "
+                             "entries (a diverged model: evaluate it at bits=32 or drop it)")
     out = [_quantize_leaf(np.asarray(leaf), bits=bits, sparsity=float(sparsity)) for leaf in leaves]
     return (jax.tree_util.tree_unflatten(treedef, [c for c, _ in out]),
             jax.tree_util.tree_unflatten(treedef, [s for _, s in out]))

@@ -15,15 +15,17 @@ Programs of one split are truncated to a common length so that they stack into a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from wavejax import _validate
 from wavejax.tradeoff import cache, tasks
 
-__all__ = ["TaskData", "make_task", "TASKS"]
+__all__ = ["TaskData", "make_task", "TASKS", "encode", "make_batch_fn", "make_loss_fn"]
 
 TASKS = ("hmm", "ar", "cache")
 
@@ -106,3 +108,44 @@ def _split(seqs: list[np.ndarray], key: jax.Array) -> tuple[np.ndarray, np.ndarr
     tr, va, te = tasks.split_programs(names, key=key)
     get = lambda ids: _stack([seqs[int(i)] for i in ids])
     return get(tr), get(va), get(te)
+
+
+# ------------------------------------------------------------------------------ model inputs, targets, losses
+def encode(seq: jax.Array, task: TaskData, *, dtype: Any = jnp.float32) -> jax.Array:
+    """Model inputs/targets of a sequence array (..., T): one-hot (..., T, A) for symbol tasks, (..., T, 1) values
+    for real-valued ones, in ``dtype`` (float32 by default, whatever the 64-bit mode)."""
+    if task.discrete:
+        return jax.nn.one_hot(seq, task.n_symbols, dtype=dtype)
+    return seq.astype(dtype)[..., None]
+
+
+def make_batch_fn(task: TaskData, *, batch: int, window: int, burn: int, dtype: Any = jnp.float32) -> Callable:
+    """``batch_fn(key, level) -> (x, y, mask)``: random windows of the train programs, shapes (B, T, d) in ``dtype``
+    and a (T,) mask that is False on the first ``burn`` steps."""
+    tr = jnp.asarray(task.train)
+    P, L = tr.shape
+    if L <= window + 1:
+        raise ValueError(f"window must be shorter than the programs; got window={window}, length={L}")
+
+    def batch_fn(key, level):
+        del level
+        kp, ko = jax.random.split(key)
+        p = jax.random.randint(kp, (batch,), 0, P)
+        o = jax.random.randint(ko, (batch,), 0, L - window - 1)
+        seq = tr[p[:, None], o[:, None] + jnp.arange(window + 1)[None, :]]
+        return encode(seq[:, :-1], task, dtype=dtype), encode(seq[:, 1:], task, dtype=dtype), jnp.arange(window) >= burn
+
+    return batch_fn
+
+
+def _masked_xent(pred, y, mask):
+    m = jnp.broadcast_to(mask[None, :] if mask.ndim == 1 else mask, pred.shape[:2]).astype(pred.dtype)
+    nll = -jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1)
+    return jnp.sum(m * nll) / jnp.maximum(jnp.sum(m), 1.0)
+
+
+def make_loss_fn(task: TaskData) -> Callable:
+    """Masked cross-entropy (nats/step; one-hot targets) for symbol tasks, masked MSE for real-valued ones."""
+    from wavejax.rnn import masked_mse
+
+    return _masked_xent if task.discrete else masked_mse

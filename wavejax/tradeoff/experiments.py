@@ -1,25 +1,10 @@
-"""Headline experiments of the cost–quality tradeoff for ``wavejax reproduce`` and ``wavejax tradeoff report``.
+"""Headline experiments of the cost–quality tradeoff for ``wavejax reproduce`` and ``wavejax tradeoff <name>``.
 
 No numbers of the paper are public (tradeoff.md §6): the "paper" column states the claim or the spec's check, and
-the three-phase hypothesis is reported with its BIC choice, slopes and CIs whichever way it comes out.
-
-Outcome of the three-phase test at the "quick" scale (Elman only, widths 1–16, 2 seeds, b ∈ {1..32},
-s ∈ {0, 0.5}; 2 CPU cores, 2026-11-25): the BIC does **not** prefer two breakpoints on any task.
-
-* HMM (entropy rate 0.7258 nats/step): best loss 0.7165 (−1.3 %, sampling noise of one 2047-step test program);
-  8 front points; on log ℓ the BIC picks k = 1 (BIC k=0: −73.9, k=1: −81.5; slopes −0.11 then −0.04, breakpoint
-  at C ≈ 320 bits); on the excess loss log(ℓ − ℓ̂_∞) it picks k = 0 (slope −0.86). k = 2 is not fittable with
-  8 front points (3 per segment). MDL optimum: C = 224 bits (Elman w = 2).
-* Switching AR (floor 0.0058 normalised MSE): the quick models stay far from the floor (best 0.175), so Phase 3 is
-  not reached; 7 front points; on log ℓ the BIC picks k = 1 (k=0: −39.2, k=1: −82.7; slopes −0.46 then −0.01,
-  breakpoint at C ≈ 160 bits).
-* Program-phase (LRU miss-rate) traces: the last-value predictor (0 bits, MSE 0.157) is nearly optimal; trained
-  Elmans reach 0.150, only 4 front points cost > 0 bits, so no phase model can be fitted; the MDL optimum is the
-  last-value predictor.
-
-So at this scale the data support a two-regime front (steep "structure" then flat "nuance"), not three phases;
-the paper-scale test (all families, widths to 256, pruning ladder, 1000 bootstrap resamples) is
-``wavejax reproduce --full`` / ``wavejax tradeoff sweep --scale full`` on a GPU.
+the three-phase hypothesis is reported with its BIC choice, slopes and CIs whichever way it comes out. Every
+experiment is ``run(cfg, out) -> Result`` with a frozen config class (``quick()`` / ``full()``); the task
+experiments sweep with :meth:`SweepConfig.quick` / :meth:`SweepConfig.full` of their task. Measured outcomes of
+the quick scale are in ``docs/results/tradeoff_quick_notes.md``.
 """
 
 from __future__ import annotations
@@ -27,14 +12,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import numpy as np
 
+from wavejax import _validate
 from wavejax.io import atomic_write_json
 from wavejax.report import Experiment, Result, row
-from wavejax.report.experiment import Scale, holds_le
+from wavejax.report.experiment import holds_le
 from wavejax.tradeoff.analysis import analyse
 from wavejax.tradeoff.cost import compression_costs, dequantize, empirical_entropy_bits, quantize
 from wavejax.tradeoff.figures import frontier_figures
@@ -44,24 +30,94 @@ from wavejax.tradeoff.sweep import SweepConfig, load_points, run_sweep, task_sum
 
 SECTION = "Cost–quality tradeoff of sequence predictors (Karuvally & Moss, arXiv:2310.03865)"
 
-__all__ = ["EXPERIMENTS", "sweep_config", "run_costs", "run_fits", "run_task", "phase_rows"]
+__all__ = ["EXPERIMENTS", "CostsConfig", "FitsConfig", "TaskRunConfig", "HMMRunConfig", "ARRunConfig",
+           "CacheRunConfig"]
 
 
-def sweep_config(task: str, scale: Scale) -> SweepConfig:
-    """The sweep of one task at a scale: "quick" is one family on 2 CPU cores in well under a minute."""
-    if scale == "quick":
-        widths = {"hmm": (1, 2, 4, 8, 16), "cache": (1, 2, 4, 8, 16), "ar": (1, 2, 4, 8)}[task]
-        return SweepConfig(task=task, length=2048 if task != "ar" else 1024, n_programs=8 if task != "cache" else 10,
-                           families=("elman",), widths=widths, seeds=2, bits=(1, 2, 3, 4, 5, 6, 8, 12, 16, 32),
-                           sparsities=(0.0, 0.5), steps={"hmm": 600, "cache": 400, "ar": 400}[task], batch=32,
-                           window=32, burn=4, lr=1e-2)
-    return SweepConfig.full(task)
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CostsConfig:
+    """Acceptance 1–2: the quantiser round trip and the compression cost on known inputs."""
+
+    n_weights: int = 20000  # i.i.d. float32 Gaussian weights (and as many zeros)
+    seed: int = 0  # NumPy seed of the weights
+
+    def __post_init__(self):
+        _validate.positive_int("n_weights", self.n_weights)
+
+    @classmethod
+    def quick(cls) -> CostsConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> CostsConfig:
+        return cls()
 
 
-def run_costs(scale: Scale, out: Path) -> Result:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FitsConfig:
+    """Acceptance 3–4 on synthetic data: Pareto correctness on random point sets, fit recovery."""
+
+    n_sets: int = 200  # random point sets of the Pareto check
+    seed: int = 1  # NumPy seed of the point sets and the power-law noise
+
+    def __post_init__(self):
+        _validate.positive_int("n_sets", self.n_sets)
+
+    @classmethod
+    def quick(cls) -> FitsConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> FitsConfig:
+        return cls(n_sets=2000)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TaskRunConfig:
+    """One task: sweep it (:class:`SweepConfig`), analyse its frontier with ``n_boot`` bootstrap resamples."""
+
+    TASK: ClassVar[str] = "hmm"
+    sweep: SweepConfig = dataclasses.field(default_factory=SweepConfig.quick)  # the sweep (--sweep.widths ...)
+    n_boot: int = 100  # bootstrap resamples of the frontier fits
+
+    def __post_init__(self):
+        _validate.positive_int("n_boot", self.n_boot)
+
+    @classmethod
+    def quick(cls) -> TaskRunConfig:
+        return cls(sweep=SweepConfig.quick(cls.TASK), n_boot=100)
+
+    @classmethod
+    def full(cls) -> TaskRunConfig:
+        return cls(sweep=SweepConfig.full(cls.TASK), n_boot=1000)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HMMRunConfig(TaskRunConfig):
+    """The HMM task: frontier vs the exact entropy rate, compression shift, three phases."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ARRunConfig(TaskRunConfig):
+    """The switching AR task: frontier vs the noise floor σ², three phases."""
+
+    TASK: ClassVar[str] = "ar"
+    sweep: SweepConfig = dataclasses.field(default_factory=lambda: SweepConfig.quick("ar"))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CacheRunConfig(TaskRunConfig):
+    """The program-phase (LRU miss-rate) traces: frontier and the three-phase test."""
+
+    TASK: ClassVar[str] = "cache"
+    sweep: SweepConfig = dataclasses.field(default_factory=lambda: SweepConfig.quick("cache"))
+
+
+def run_costs(cfg: CostsConfig, out: Path) -> Result:
     """Acceptance 1–2: quantiser round trip and the compression cost on known inputs."""
-    rng = np.random.default_rng(0)
-    w = {"w": rng.standard_normal(20000).astype(np.float32)}
+    rng = np.random.default_rng(cfg.seed)
+    n = cfg.n_weights
+    w = {"w": rng.standard_normal(n).astype(np.float32)}
     worst, ulp = 0.0, float(np.spacing(np.abs(w["w"]).max()))
     for b in range(2, 17):
         q, s = quantize(w, b)
@@ -70,9 +126,9 @@ def run_costs(scale: Scale, out: Path) -> Result:
         worst = max(worst, float(err.max()) / ulp)
     d32 = dequantize(*quantize(w, 32))
     exact = bool(np.array_equal(d32["w"], w["w"]))
-    zeros = {"w": np.zeros(20000, np.float32)}
-    z = compression_costs(zeros, 8)[0]["best"] / (32 * 20000)
-    g = compression_costs(w, 32)[0]["best"] / (32 * 20000)
+    zeros = {"w": np.zeros(n, np.float32)}
+    z = compression_costs(zeros, 8)[0]["best"] / (32 * n)
+    g = compression_costs(w, 32)[0]["best"] / (32 * n)
     ratios = []
     for b in (1, 2, 3, 4, 5, 6, 8, 12):
         H = empirical_entropy_bits(quantize(w, b)[0])
@@ -85,14 +141,15 @@ def run_costs(scale: Scale, out: Path) -> Result:
         row("iid float32 Gaussian: C / raw bits", "≥ 90 %", f"{100 * g:.1f} %", g >= 0.9),
         row("iid b-bit Gaussian codes: C / N·Ĥ(q), b = 1..12", "in [1, 1.15]",
             f"{min(ratios):.3f} – {max(ratios):.3f}", min(ratios) >= 1 and max(ratios) <= 1.15),
-    ], metrics={"entropy_ratios": ratios})
+    ], metrics={"entropy_ratios": ratios, "worst_excess_ulps": worst, "b32_exact": exact, "zeros_ratio": z,
+                "gaussian_ratio": g})
 
 
-def run_fits(scale: Scale, out: Path) -> Result:
+def run_fits(cfg: FitsConfig, out: Path) -> Result:
     """Acceptance 3–4 on synthetic data: Pareto correctness and fit recovery."""
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(cfg.seed)
     bad = 0
-    for _ in range(200 if scale == "quick" else 2000):
+    for _ in range(cfg.n_sets):
         n = int(rng.integers(1, 40))
         c, l_ = rng.integers(0, 10, n).astype(float), rng.integers(0, 10, n).astype(float)
         m = pareto_front(c, l_)
@@ -123,7 +180,7 @@ def run_fits(scale: Scale, out: Path) -> Result:
     ])
 
 
-def phase_rows(name: str, a: dict[str, Any]) -> list:
+def _phase_rows(name: str, a: dict[str, Any]) -> list:
     """Report rows of the three-phase test (acceptance 8): BIC choice, slopes and CIs, whichever way it goes."""
     rows = []
     for target in ("loss", "excess"):
@@ -155,21 +212,19 @@ def phase_rows(name: str, a: dict[str, Any]) -> list:
     return rows
 
 
-def run_task(task: str, scale: Scale, out: Path, *, n_boot: int | None = None) -> Result:
-    """Sweep one task, analyse its frontier and report acceptance 5, 6, 8 and the MDL optimum."""
-    cfg = sweep_config(task, scale)
-    n_boot = n_boot or (100 if scale == "quick" else 1000)
-    res = run_sweep(cfg, out / f"sweep_{task}")
-    pts = load_points(out / f"sweep_{task}")
-    a = analyse(pts, task_summary(res["task"]), key=jax.random.key(cfg.seed), n_boot=n_boot)
-    atomic_write_json(out / f"analysis_{task}.json", {"config": dataclasses.asdict(cfg), "analysis": a})
-    sub = out / f"fig_{task}"
-    figs = [f"fig_{task}/{f}" for f in frontier_figures(pts, a, sub, title=task)]
-    floor, best = res["task"].floor, a["best"]
+def _preset_name(cfg: Any) -> str:
+    """"quick" / "full" when ``cfg`` equals that preset of its class, else "custom"."""
+    return next((n for n in ("quick", "full") if cfg == getattr(type(cfg), n)()), "custom")
+
+
+def task_rows(task: str, a: dict[str, Any], *, floor: float | None, discrete: bool) -> list:
+    """Report rows of one analysed sweep (``a`` = :func:`~wavejax.tradeoff.analysis.analyse`): best loss vs the
+    known floor, the compression shift, the three-phase test, the power law and the MDL optimum."""
+    best = a["best"]
     rows = []
     if floor is not None:
         gap = best["loss"] / floor - 1
-        unit = "nats/step" if res["task"].discrete else "MSE"
+        unit = "nats/step" if discrete else "MSE"
         rows.append(row(f"{task}: best frontier loss vs known floor ({unit})",
                         "within 3 % (issue 5 acceptance 5)" if task == "hmm" else "≥ floor (σ², Bayes MSE above)",
                         f"{best['loss']:.4f} vs {floor:.4f} ({100 * gap:+.2f} %)",
@@ -178,7 +233,7 @@ def run_task(task: str, scale: Scale, out: Path, *, n_boot: int | None = None) -
     rows.append(row(f"{task}: compressed front left of the raw N·32 front at every shared loss",
                     "yes (acceptance 6)", f"{sh['left_everywhere']} (min ratio raw/compressed "
                     f"{sh['min_ratio']:.2f}, median {float(np.median(sh['ratio'])):.1f})", sh["left_everywhere"]))
-    rows += phase_rows(task, a)
+    rows += _phase_rows(task, a)
     pl = a.get("power_law", {})
     if "alpha" in pl:
         rows.append(row(f"{task}: power law ℓ = ℓ_∞ + A C^−α on the front", "— (no public numbers)",
@@ -189,22 +244,34 @@ def run_task(task: str, scale: Scale, out: Path, *, n_boot: int | None = None) -
           if bs.get("lo") else "")
     rows.append(row(f"{task}: two-part MDL optimum (minimal sufficient statistic)", "located with CI",
                     f"C = {m['cost_bits']:.0f} bits{ci}: {m['family']} w={m['width']} b={m['bits']}", True))
+    return rows
+
+
+def run_task(cfg: TaskRunConfig, out: Path) -> Result:
+    """Sweep one task, analyse its frontier and report acceptance 5, 6, 8 and the MDL optimum."""
+    sw, task = cfg.sweep, cfg.sweep.task
+    res = run_sweep(sw, out / f"sweep_{task}")
+    pts = load_points(out / f"sweep_{task}")
+    a = analyse(pts, task_summary(res["task"]), key=jax.random.key(sw.seed), n_boot=cfg.n_boot)
+    atomic_write_json(out / f"analysis_{task}.json", {"config": dataclasses.asdict(sw), "analysis": a})
+    figs = [f"fig_{task}/{f}" for f in frontier_figures(pts, a, out / f"fig_{task}", title=task)]
+    rows = task_rows(task, a, floor=res["task"].floor, discrete=res["task"].discrete)
     return Result(rows=rows, figures=figs, metrics={"analysis": a, "seconds": res["seconds"]},
-                  notes=f"scale {scale}: {len(pts)} points; families {cfg.families}, widths {cfg.widths}, "
-                        f"{cfg.seeds} seeds, {cfg.steps} steps")
+                  notes=f"scale {_preset_name(cfg)}: {len(pts)} points; families {sw.families}, widths {sw.widths}, "
+                        f"{sw.seeds} seeds, {sw.steps} steps")
 
 
-def _exp(name: str, title: str, fn) -> Experiment:
-    return Experiment(name=f"tradeoff.{name}", section=SECTION, title=title, run=fn)
+def _exp(name: str, title: str, fn, config: type) -> Experiment:
+    return Experiment(name=f"tradeoff.{name}", section=SECTION, title=title, run=fn, config=config)
 
 
 EXPERIMENTS = [
-    _exp("costs", "Quantiser round trip and compression-cost sanity (acceptance 1–2)", run_costs),
-    _exp("fits", "Pareto correctness and fit recovery on synthetic data (acceptance 3–4)", run_fits),
-    _exp("hmm", "HMM task: frontier vs exact entropy rate, compression shift, three phases",
-         lambda scale, out: run_task("hmm", scale, out)),
-    _exp("ar", "Switching AR process: frontier vs the noise floor σ² and the three-phase test",
-         lambda scale, out: run_task("ar", scale, out)),
-    _exp("cache", "Program-phase traces (LRU cache miss rates): frontier and the three-phase test",
-         lambda scale, out: run_task("cache", scale, out)),
+    _exp("costs", "Quantiser round trip and compression-cost sanity (acceptance 1–2)", run_costs, CostsConfig),
+    _exp("fits", "Pareto correctness and fit recovery on synthetic data (acceptance 3–4)", run_fits, FitsConfig),
+    _exp("hmm", "HMM task: frontier vs exact entropy rate, compression shift, three phases", run_task,
+         HMMRunConfig),
+    _exp("ar", "Switching AR process: frontier vs the noise floor σ² and the three-phase test", run_task,
+         ARRunConfig),
+    _exp("cache", "Program-phase traces (LRU cache miss rates): frontier and the three-phase test", run_task,
+         CacheRunConfig),
 ]

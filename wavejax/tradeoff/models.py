@@ -31,8 +31,7 @@ from jaxtyping import Array, Float
 from wavejax import _validate
 from wavejax.rnn import LSTM, Elman, WaveRNN, sym_uniform
 
-__all__ = ["LatticeLinear", "LatticeAttention", "FAMILIES", "PACKABLE", "make_model", "macs_per_step", "state_bits",
-           "pad_params", "unpad_params"]
+__all__ = ["LatticeLinear", "LatticeAttention", "FAMILIES", "PACKABLE", "make_model", "macs_per_step", "state_bits"]
 
 FAMILIES = ("elman", "lstm", "wave", "lattice", "attention")
 
@@ -142,58 +141,6 @@ def _unit_spec(family: str, name: str, ndim: int) -> tuple[int, ...]:
     return spec
 
 
-def _map_named(fn, params):
-    return jax.tree_util.tree_map_with_path(
-        lambda path, a: fn(str(getattr(path[-1], "key", path[-1])), a), params)
-
-
-def pad_params(family: str, params, width: int, to: int, *, lead: int = 0):
-    """Zero-pad the params of a width-``width`` model of ``family`` to width ``to`` (unit blocks padded at their
-    end, e.g. each LSTM gate separately). ``lead``: number of leading batch axes (e.g. 1 for a member axis)."""
-    if to < width:
-        raise ValueError(f"to={to} must be >= width={width}")
-
-    def pad(name, a):
-        spec = _unit_spec(family, name, a.ndim - lead)
-        shape, widths = list(a.shape[:lead]), [(0, 0)] * lead
-        for ax, blocks in enumerate(spec):
-            n = a.shape[lead + ax]
-            if blocks:
-                shape += [blocks, n // blocks]
-                widths += [(0, 0), (0, (to - width))]
-            else:
-                shape += [n]
-                widths += [(0, 0)]
-        b = jnp.pad(jnp.reshape(a, shape), widths)
-        return jnp.reshape(b, a.shape[:lead] + tuple(
-            (blocks * to if blocks else a.shape[lead + ax]) for ax, blocks in enumerate(spec)))
-
-    return _map_named(pad, params)
-
-
-def unpad_params(family: str, params, width: int, to: int, *, lead: int = 0):
-    """Inverse of :func:`pad_params`: the width-``width`` block of params padded to width ``to``."""
-
-    def cut(name, a):
-        spec = _unit_spec(family, name, a.ndim - lead)
-        shape, idx = list(a.shape[:lead]), [slice(None)] * lead
-        for ax, blocks in enumerate(spec):
-            n = a.shape[lead + ax]
-            if blocks:
-                if n != blocks * to:
-                    raise ValueError(f"{name}: axis {ax} has {n} entries, expected {blocks * to}")
-                shape += [blocks, to]
-                idx += [slice(None), slice(0, width)]
-            else:
-                shape += [n]
-                idx += [slice(None)]
-        b = jnp.reshape(a, shape)[tuple(idx)]
-        return jnp.reshape(b, a.shape[:lead] + tuple(
-            (blocks * width if blocks else a.shape[lead + ax]) for ax, blocks in enumerate(spec)))
-
-    return _map_named(cut, params)
-
-
 def macs_per_step(family: str, width: int, d_in: int, d_out: int, *, slots: int = 8) -> int:
     """Multiply-accumulates per predicted step (e.g. LSTM: 4h(h + d) + h·d_out, tradeoff.md §2.2)."""
     _validate.one_of("family", family, FAMILIES)
@@ -223,3 +170,11 @@ def state_bits(family: str, width: int, *, slots: int = 8) -> int:
     if family in ("lattice", "attention"):
         return 32 * slots * width
     return 32 * width
+
+
+def __getattr__(name: str):  # deprecated aliases (one release): pad_params / unpad_params moved to tradeoff.pack
+    if name in ("pad_params", "unpad_params"):
+        from wavejax.tradeoff import pack
+
+        return getattr(pack, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
