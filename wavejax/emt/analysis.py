@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavejax import _validate
-from wavejax.emt.circuit import circuit_rollout, phi_from_operator, recurrent_positions, unit_count
+from wavejax.emt.circuit import circuit_matrix, circuit_rollout, recurrent_positions, unit_count
 from wavejax.emt.privileged import (
     PrivilegedBasis,
     block_tracking,
@@ -31,8 +31,8 @@ from wavejax.emt.privileged import (
     variable_memories,
 )
 from wavejax.emt.spectral import dominant_eigenvalues, spectral_error
-from wavejax.emt.tasks import decode_task, make_batch, task_id
 from wavejax.precision import require_dtype
+from wavejax.tasks import decode_task, lag_matrices, parse_task_id, task_batch
 from wavejax.wave.gradients import gradient_vs_lag, rnn_runner
 
 __all__ = ["GROUNDINGS", "analyse_rnn", "probe_inputs", "gradient_profile", "complex_pairs"]
@@ -79,7 +79,7 @@ def _grounded(p: dict, F: np.ndarray, s: int, hs: np.ndarray, x: np.ndarray, gro
     w = {"W_hy": p["W_hy"], "W_uh": p["W_uh"]} if grounding == "output" else {"W_uh": p["W_uh"]}
     basis = privileged_basis(p["W_hh"], F, s, traj=hs.reshape(-1, H), grounding=grounding, n_pca=n_pca, **w)
     E = phi_emp(p["W_hh"], basis)
-    off_on, agree = structure_metrics(E, phi_from_operator(F, s, d), basis.keep)
+    off_on, agree = structure_metrics(E, circuit_matrix(F, s), basis.keep)
     tracking = math.nan
     if copy:
         times = np.arange(s - 1, hs.shape[1])
@@ -123,15 +123,16 @@ def analyse_rnn(params: Mapping[str, Any], task: tuple[int, int, int] | str, *, 
     if s * d > H:
         raise ValueError(f"the privileged basis needs hidden width H >= s*d = {s * d}; got H={H} "
                          f"(train with hidden >= {s * d} to analyse this task)")
-    Phi = phi_from_operator(F, s, d)
+    Phi = circuit_matrix(F, s)
     keep = recurrent_positions(Phi)
     Phi_r = Phi[np.ix_(keep, keep)]
     dom = dominant_eigenvalues(p["W_hh"], thr)
-    x, _, _ = make_batch(jax.random.key(0) if key is None else key, F, s, horizon, batch, dtype=dtype)
+    key = jax.random.key(0) if key is None else key
+    x, _, _ = task_batch(key, lag_matrices(F), horizon=horizon, batch=batch, dtype=dtype)
     hs = np.asarray(circuit_rollout(p, x, nonlinearity="tanh")[1], np.float64)
     copy = bool(np.array_equal(F, decode_task((2**d - 1, 0, 0), s, d)))
     res: dict[str, Any] = {
-        "task": list(task_id(task)), "s": s, "d": d, "hidden": H, "count": int(len(dom)),
+        "task": list(parse_task_id(task)), "s": s, "d": d, "hidden": H, "count": int(len(dom)),
         "count_theory": unit_count(Phi), "mod_min": float(np.abs(dom).min()) if len(dom) else math.nan,
         "mod_max": float(np.abs(dom).max()) if len(dom) else math.nan,
         "spectral_error": spectral_error(Phi_r, p["W_hh"], thr),

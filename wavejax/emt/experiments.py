@@ -31,9 +31,9 @@ import numpy as np
 from wavejax.emt.analysis import analyse_rnn
 from wavejax.emt.circuit import (
     circuit_error,
+    circuit_matrix,
     circuit_rnn,
     circuit_rollout,
-    phi_from_operator,
     recurrent_positions,
     unit_count,
 )
@@ -47,15 +47,17 @@ from wavejax.emt.privileged import (
     structure_metrics,
     variable_memories,
 )
-from wavejax.emt.table import PAPER_TABLE, SPEC_TABLES, TableConfig, format_cell, format_table, table_sweep
+from wavejax.emt.table import PAPER_TABLE, TableConfig, format_cell, format_table, table_sweep
 from wavejax.emt.table import table_cells as table_cells
-from wavejax.emt.tasks import CURRICULUM, TASKS, decode_task, make_batch, task_table
+from wavejax.emt.tasks import CURRICULUM
 from wavejax.emt.training import EMTConfig, EMTRun, train_task
 from wavejax.emt.training import init_params as init_params
 from wavejax.io import atomic_write_json, atomic_write_text
 from wavejax.precision import x64_scope
 from wavejax.report import Experiment, Result, eigen_plot, heatmap, line_plot, row
 from wavejax.report.experiment import holds_ge, holds_le
+from wavejax.tasks import NAMED_TASKS as TASKS
+from wavejax.tasks import SPEC_TABLES, decode_task, lag_matrices, task_batch, task_table
 from wavejax.wave.basis import random_basis
 
 SECTION = "Episodic Memory Theory (Karuvally, Delmastro, Siegelmann, arXiv:2310.02430)"
@@ -88,12 +90,12 @@ def _task_rows(name: str, tid, cfg: CircuitConfig) -> tuple[list, np.ndarray, di
     d = F.shape[1]
     s = F.shape[0] // d
     ok = task_table(F, s, d) == SPEC_TABLES[name] and bool((np.count_nonzero(F, axis=0) == 1).all())
-    Phi = phi_from_operator(F, s)
+    Phi = circuit_matrix(F, s)
     ev = np.linalg.eigvals(Phi)
     big = ev[np.abs(ev) > 0.8]
     dev = float(np.abs(np.abs(big) - 1).max())
     cnt, kept = unit_count(Phi), int(recurrent_positions(Phi).sum())
-    x, y, m = make_batch(jax.random.key(1), F, s, cfg.horizon, cfg.batch, dtype=jnp.float64)
+    x, y, m = task_batch(jax.random.key(1), lag_matrices(F), horizon=cfg.horizon, batch=cfg.batch, dtype=jnp.float64)
     err, acc = circuit_error(F, s, x, y, m)
     copy = name == "repeat_copy"
     rows = [
@@ -116,11 +118,11 @@ def _analytic_basis(cfg: CircuitConfig) -> tuple[list, np.ndarray, dict]:
     s = F.shape[0] // d
     Psi = random_basis(jax.random.key(3), cfg.hidden, s * d)
     p = circuit_rnn(F, s, Psi)
-    x, _, _ = make_batch(jax.random.key(4), F, s, 40, 64, dtype=jnp.float64)
+    x, _, _ = task_batch(jax.random.key(4), lag_matrices(F), horizon=40, batch=64, dtype=jnp.float64)
     hs = np.asarray(circuit_rollout(p, x)[1])
     b = privileged_basis(p["W_hh"], F, s, W_hy=p["W_hy"], traj=hs.reshape(-1, cfg.hidden))
     E = phi_emp(p["W_hh"], b)
-    off_on, agree = structure_metrics(E, phi_from_operator(F, s), b.keep)
+    off_on, agree = structure_metrics(E, circuit_matrix(F, s), b.keep)
     times = np.arange(s - 1, hs.shape[1])
     got = block_tracking(variable_memories(b, hs), np.asarray(x)[:, :s], times)
     want = np.array([[predicted_block(mu, t, s) for mu in range(s)] for t in times])
@@ -145,7 +147,7 @@ def run_circuit(cfg: CircuitConfig, out: Path) -> Result:
     rows += r
     eigen_plot(out / "phi_spectra.png", eigs, panels=True, title="eig(Φ) of the four tasks (unit circle)")
     plot_phi_emp(out / "phi_emp_analytic.png", E, 8, 8, title="Φ_emp of the analytic repeat-copy circuit")
-    heatmap(out / "phi_mix_262676_189.png", phi_from_operator(decode_task(TASKS["mix_262676_189"]), 8), block=8,
+    heatmap(out / "phi_mix_262676_189.png", circuit_matrix(decode_task(TASKS["mix_262676_189"]), 8), block=8,
             title="Φ (task 262676, 189): shift + composition row")
     atomic_write_json(out / "circuit.json", metrics)
     return Result(rows=rows, figures=["phi_spectra.png", "phi_emp_analytic.png", "phi_mix_262676_189.png"],
@@ -311,7 +313,7 @@ def run_composition(cfg: CompositionConfig, out: Path) -> Result:
     if not cfg.train_models:
         rows = []
         for n in cfg.tasks:
-            cnt = unit_count(phi_from_operator(decode_task(TASKS.get(n, n)), 8))
+            cnt = unit_count(circuit_matrix(decode_task(TASKS.get(n, n)), 8))
             rows.append(row(f"{n}: unit-modulus eigenvalues of Φ (computed)", "36 (< 64 of repeat copy)", cnt,
                             cnt == 36, note="quick scale: no training (full: 3 tasks x 2 seeds x 20k steps)"))
         return Result(rows=rows, notes="quick scale: circuits only")

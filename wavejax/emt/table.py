@@ -17,24 +17,19 @@ from pathlib import Path
 import numpy as np
 
 from wavejax import _validate
-from wavejax.emt.circuit import phi_from_operator, recurrent_positions
+from wavejax.emt.circuit import circuit_matrix, recurrent_positions
 from wavejax.emt.spectral import spectral_error
-from wavejax.emt.tasks import TASKS, decode_task
 from wavejax.emt.training import EMTConfig, EMTRun, train_sweep
 from wavejax.rnn import TrainConfig
+from wavejax.tasks import NAMED_TASKS as TASKS
+from wavejax.tasks import SPEC_TABLES as SPEC_TABLES
+from wavejax.tasks import decode_task
 
 __all__ = ["PAPER_TABLE", "SPEC_TABLES", "TableConfig", "table_sweep", "table_cells", "format_cell", "format_table"]
 
 Cell = tuple[float | None, float]  # (mean spectral error in rad or None for "---", mean test accuracy)
 CellKey = tuple[tuple[int, int, int], int, float]  # (task id, H, L2)
 
-#: The decoded tables of emt.md §3: task name -> one (sign, lag, src) per output dim j.
-SPEC_TABLES: dict[str, list[tuple[int, int, int]]] = {
-    "repeat_copy": [(1, 8, j) for j in range(8)],
-    "compose_copy": [(1, 8 - j, j) for j in range(8)],
-    "mix_262676_189": [(-1, 4, 4), (1, 5, 3), (-1, 6, 2), (-1, 8, 0), (-1, 7, 1), (-1, 3, 5), (1, 1, 7), (-1, 2, 6)],
-    "mix_38637_145": [(-1, 3, 5), (1, 2, 6), (1, 8, 0), (1, 7, 1), (-1, 6, 2), (1, 5, 3), (1, 4, 4), (-1, 1, 7)],
-}
 
 _COLUMNS = [(64, 0.0), (64, 1e-3), (64, 0.1), (128, 0.0), (128, 1e-3), (128, 0.1)]
 #: Table 1 of the paper (emt.md §6): (task id, H, L2) -> (spectral error in rad or None for "---", test accuracy).
@@ -97,7 +92,7 @@ def _member_error(tid: tuple[int, int, int], W_hh: np.ndarray) -> float:
     """Spectral error (rad, thr 0.9) of one member vs its task's circuit (s, d from the operator's shape)."""
     F = decode_task(tid)
     d = F.shape[1]
-    Phi = phi_from_operator(F, F.shape[0] // d, d)
+    Phi = circuit_matrix(F, F.shape[0] // d)
     keep = recurrent_positions(Phi)
     return spectral_error(Phi[np.ix_(keep, keep)], W_hh, 0.9)
 

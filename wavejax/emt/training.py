@@ -26,9 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavejax import _validate, io
-from wavejax.emt.tasks import CURRICULUM, curriculum_batch_fn, task_id
+from wavejax.emt.tasks import CURRICULUM, curriculum_batch_fn
 from wavejax.rnn import Elman, TrainConfig, evaluate, init_state, train
-from wavejax.wave.hds import binary_task_batch, binary_vb_task
+from wavejax.tasks import binary_vb_task, parse_task_id
+from wavejax.tasks import task_batch as binary_task_batch
 
 __all__ = ["EMTConfig", "EMTRun", "task_of", "train_task", "train_sweep", "evaluate_members", "save_run", "load_run",
            "init_params"]
@@ -110,14 +111,8 @@ class EMTConfig:
 
 
 def task_of(task: str | tuple[int, int, int]) -> tuple[int, int, int]:
-    """Task id from a name, a ``"id1,id2,id3"`` string or a tuple (ValueError on malformed ids)."""
-    if isinstance(task, str) and "," in task:
-        parts = task.split(",")
-        try:
-            task = tuple(int(p.strip(), 0) for p in parts)  # type: ignore[assignment]
-        except ValueError:
-            raise ValueError(f"task {task!r} must be a name or three comma-separated integers") from None
-    return task_id(task)
+    """Task id from a name, a ``"id1,id2,id3"`` string or a tuple (:func:`wavejax.tasks.parse_task_id`)."""
+    return parse_task_id(task)
 
 
 @dataclasses.dataclass(kw_only=True)
