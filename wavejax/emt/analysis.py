@@ -35,7 +35,7 @@ from wavejax.precision import require_dtype
 from wavejax.tasks import decode_task, lag_matrices, parse_task_id, task_batch
 from wavejax.wave.gradients import gradient_vs_lag, rnn_runner
 
-__all__ = ["GROUNDINGS", "analyse_rnn", "probe_inputs", "gradient_profile", "complex_pairs"]
+__all__ = ["analyse_rnn", "probe_inputs", "gradient_profile"]
 
 GROUNDINGS = ("output", "input")  # privileged-basis groundings reported by analyse_rnn
 

@@ -18,7 +18,7 @@ import numpy as np
 from wavejax import _validate
 from wavejax.report import eigen_plot, heatmap, line_plot
 
-__all__ = ["plot_spectrum", "plot_phi_emp", "plot_memories", "plot_gradients", "analysis_figures", "PROBE_TIMES"]
+__all__ = ["plot_spectrum", "plot_phi_emp", "plot_memories", "plot_gradients", "analysis_figures"]
 
 PROBE_TIMES = (1, 2, 3, 4, 5, 14, 15, 16, 17, 18)  # time steps of the memories figure (emt.md §5.1 step 7)
 

@@ -25,7 +25,7 @@ from wavejax.tasks import NAMED_TASKS as TASKS
 from wavejax.tasks import SPEC_TABLES as SPEC_TABLES
 from wavejax.tasks import decode_task
 
-__all__ = ["PAPER_TABLE", "SPEC_TABLES", "TableConfig", "table_sweep", "table_cells", "format_cell", "format_table"]
+__all__ = ["PAPER_TABLE", "TableConfig", "table_sweep", "table_cells", "format_table"]
 
 Cell = tuple[float | None, float]  # (mean spectral error in rad or None for "---", mean test accuracy)
 CellKey = tuple[tuple[int, int, int], int, float]  # (task id, H, L2)

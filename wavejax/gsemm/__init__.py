@@ -22,6 +22,8 @@ from wavejax.gsemm.landscape import MovingMinimum as MovingMinimum
 from wavejax.gsemm.landscape import energy as energy
 from wavejax.gsemm.landscape import minimise as minimise
 from wavejax.gsemm.landscape import moving_minimum as moving_minimum
+from wavejax.gsemm.learning import COMPETITIVE as COMPETITIVE
+from wavejax.gsemm.learning import ENERGY as ENERGY
 from wavejax.gsemm.learning import RULES as RULES
 from wavejax.gsemm.learning import CompetitiveConfig as CompetitiveConfig
 from wavejax.gsemm.learning import EnergyRuleConfig as EnergyRuleConfig
@@ -59,6 +61,7 @@ from wavejax.gsemm.models import make_params as make_params
 from wavejax.gsemm.models import overlap_fn as overlap_fn
 from wavejax.gsemm.models import vector_field as vector_field
 from wavejax.gsemm.models import vector_field_h as vector_field_h
+from wavejax.gsemm.online import CONTRASTIVE as CONTRASTIVE
 from wavejax.gsemm.online import OnlineConfig as OnlineConfig
 from wavejax.gsemm.online import contrastive_recall as contrastive_recall
 from wavejax.gsemm.online import contrastive_step as contrastive_step
@@ -80,6 +83,7 @@ from wavejax.gsemm.solve import save_grid as save_grid
 from wavejax.gsemm.solve import solve as solve
 
 __all__ = [
+    "COMPETITIVE", "CONTRASTIVE", "ENERGY",
     "CAPACITY_NETWORKS", "CapacityNetwork", "CompetitiveConfig", "DSEM", "DSEM_POLY", "Decoded", "EXPSM",
     "EnergyRuleConfig", "LISEM", "Lagrangian", "LearnState", "LearningRule", "MODELS", "Model", "MovingMinimum",
     "OnlineConfig", "Params", "RESULT_CODES", "RK4", "RULES", "SOLVERS", "STRATEGIES", "SolverConfig", "Trajectory",

@@ -41,7 +41,7 @@ from wavejax.gsemm.simulate import _solver_config, validate_network
 from wavejax.gsemm.solve import NONFINITE, SUCCESS, SolverConfig, Trajectory, _code, save_grid, solve
 from wavejax.precision import require_dtype
 
-__all__ = ["STRATEGIES", "simulate_batch", "Projected"]
+__all__ = ["STRATEGIES", "simulate_batch"]
 
 STRATEGIES = ("stacked", "vmap", "loop", "scan", "projected")
 

@@ -36,8 +36,8 @@ from jaxtyping import Array, Float
 
 from wavejax.precision import require_dtype
 
-__all__ = ["Lagrangian", "Model", "Params", "MODELS", "get_model", "make_params", "hidden_input",
-           "vector_field", "vector_field_h", "energy_params", "overlap_fn", "piecewise_current", "LISEM", "DSEM",
+__all__ = ["Lagrangian", "Model", "Params", "MODELS", "make_params", "hidden_input",
+           "vector_field", "vector_field_h", "energy_params", "overlap_fn", "LISEM", "DSEM",
            "DSEM_POLY", "EXPSM"]
 
 _EPS = 1e-30  # keeps the power-Lagrangian norm differentiable at h_+ = 0

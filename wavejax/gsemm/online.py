@@ -36,7 +36,7 @@ from wavejax.gsemm.models import EXPSM, make_params
 from wavejax.gsemm.solve import SolverConfig, save_grid, solve
 
 __all__ = ["OnlineConfig", "contrastive_step", "CONTRASTIVE", "contrastive_recall", "cpp_decode", "count_links",
-           "recall_score", "online_learn", "free_recall"]
+           "recall_score"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

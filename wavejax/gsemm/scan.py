@@ -28,7 +28,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-__all__ = ["SCAN_METHODS", "scan_solve", "euler_step", "rk4_step", "split_step"]
+__all__: list[str] = []  # internal: the one fixed-step solver behind gsemm.solve
 
 SCAN_METHODS = ("euler", "rk4", "rk4_split")
 

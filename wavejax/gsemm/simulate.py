@@ -26,7 +26,7 @@ from wavejax.gsemm.solve import SCAN, SolverConfig, Trajectory, save_grid, solve
 from wavejax.gsemm.solve import SOLVERS as SOLVERS  # deprecated import location (one release)
 from wavejax.precision import require_dtype
 
-__all__ = ["cycle_memories", "simulate", "validate_network", "validate_cue"]
+__all__ = ["cycle_memories", "simulate"]
 
 _SOLVER_KW = {"solver": "tsit5", "rtol": 1e-6, "atol": 1e-8, "dt": 0.01, "max_steps": None, "clip": False}
 

@@ -23,8 +23,7 @@ from wavejax import _validate as V
 from wavejax.gsemm.models import Model, Params, hidden_input, overlap_fn, piecewise_current, vector_field_h
 from wavejax.gsemm.scan import scan_solve
 
-__all__ = ["SolverConfig", "Trajectory", "RK4", "SOLVERS", "ADAPTIVE", "FIXED", "SCAN", "RESULT_CODES",
-           "SUCCESS", "MAX_STEPS", "NONFINITE", "SOLVER_FAILED", "save_grid", "solve", "result_name"]
+__all__ = ["SolverConfig", "Trajectory", "RK4", "SOLVERS", "RESULT_CODES", "save_grid", "solve", "result_name"]
 
 ADAPTIVE = ("tsit5", "dopri5", "dopri8", "kvaerno5")
 FIXED = ("euler", "rk4", "heun")
