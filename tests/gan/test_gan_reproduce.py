@@ -1,22 +1,32 @@
-"""Acceptance 4 at the CPU configuration (slow: ~1.5-4 min on 2 cores): training lowers the sample entropy.
+"""The gan.study experiment at the CPU configuration (slow: ~2-10 min on 2 cores) against fixed reference values.
 
 Run with ``pytest -m slow tests/gan/test_gan_reproduce.py`` or ``wavejax reproduce --only gan.study``.
 """
 
+import jax
 import pytest
 
-from wavejax.gan import run_study
-from wavejax.gan.experiments import quick_configs
+from wavejax.gan import experiments
+
+# ``wavejax reproduce`` at quick scale (64-bit mode off), measured at e643d38 before the driver refactor; the
+# refactored code gives the same bits on that machine. Tolerances allow for another CPU's float32 rounding.
+REFERENCE = {"classifier_test_accuracy": 0.9777158774373259, "none": 0.11446245014667511,
+             "conv2": 0.3477577567100525, "untrained": 1.0054, "baseline_minus_shared": -0.2332953097634345}
 
 
 @pytest.mark.slow
-def test_cpu_config_entropy_below_untrained_for_baseline_and_shared(tmp_path):
-    cfg, clf_cfg, n_eval = quick_configs()
-    res = run_study(cfg, clf_cfg, out=tmp_path, n_eval=n_eval, figures=False)
-    assert res["classifier_test_accuracy"] > 0.95
-    # "clearly below": the 95% CI of untrained - trained excludes 0 by a margin of 0.1 nats, for both models
-    assert res["untrained_minus_baseline"]["lo"] > 0.1
-    assert res["untrained_minus_shared"]["lo"] > 0.1
-    d = res["baseline_minus_shared"]
-    assert d["lo"] <= d["diff"] <= d["hi"]  # the comparison is reported with its CI (no parity claim at this scale)
-    assert res["similarity"]["verdict"] in ("above chance", "not above chance", "inconclusive")
+def test_gan_study_quick_matches_reference(tmp_path):
+    exp = next(e for e in experiments.EXPERIMENTS if e.name == "gan.study")
+    with jax.enable_x64(False):  # as wavejax reproduce runs it
+        res = exp.run(exp.config.quick(), tmp_path)
+    m = res.metrics
+    ent = m["entropy"]
+    assert ent["none"]["mean"] == pytest.approx(REFERENCE["none"], abs=0.02)
+    assert ent["conv2"]["mean"] == pytest.approx(REFERENCE["conv2"], abs=0.02)
+    assert ent["untrained"]["mean"] == pytest.approx(REFERENCE["untrained"], abs=0.02)
+    assert m["baseline_minus_shared"]["diff"] == pytest.approx(REFERENCE["baseline_minus_shared"], abs=0.03)
+    acc = next(r for r in res.rows if r.quantity.startswith("evaluation classifier")).measured
+    assert acc == pytest.approx(REFERENCE["classifier_test_accuracy"], abs=0.01)
+    # training lowers the sample entropy clearly for both models (0.1 nats margin on the CI's lower end)
+    assert ent["untrained"]["mean"] - ent["none"]["mean"] > 0.1 + (ent["none"]["ci95"][1] - ent["none"]["mean"])
+    assert ent["untrained"]["mean"] - ent["conv2"]["mean"] > 0.1

@@ -165,3 +165,20 @@ def test_gan_killed_run_resumes_bitwise(tmp_path):
     logs = io.read_jsonl(run / "metrics.jsonl")
     assert [r["step"] for r in logs] == [2, 4, 6, 8]  # no duplicate line
     assert logs == io.read_jsonl(ref.out / "metrics.jsonl")
+
+
+def test_gan_step_traced_once_for_a_whole_run(monkeypatch):
+    # the Python loop dispatches ONE jitted seed-vmapped step: 4 steps in 2 chunks trace outer_step once
+    import wavejax.gan.run as run
+
+    cfg = dataclasses.replace(TINY, seed=12345, lr=2e-3)  # a config no other test compiled
+    monkeypatch.setattr(run, "outer_step", chex.assert_max_traces(outer_step, n=1))
+    res = train(cfg, data=_data())
+    assert res.history["g_loss"].shape == (cfg.seeds, cfg.steps) and np.isfinite(res.history["g_loss"]).all()
+
+
+def test_gan_train_float32_with_x64_off():
+    with jax.enable_x64(False):
+        res = train(dataclasses.replace(TINY, steps=2), data=_data())
+        assert res.state_g.params["g0"]["kernel"].dtype == jnp.float32
+        assert np.isfinite(res.history["d_loss"]).all()

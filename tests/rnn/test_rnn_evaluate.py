@@ -3,6 +3,7 @@ several devices; sign_accuracy's NaN rule (issue 11 item 9)."""
 
 from pathlib import Path
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -129,3 +130,52 @@ def test_rnn_evaluate_argument_errors():
         evaluate(MODEL, params, batch_fn, key=jax.random.key(0), stacked="yes")
     with pytest.raises(TypeError, match="batch_fn"):
         evaluate(MODEL, params, None, key=jax.random.key(0))
+
+
+def test_rnn_evaluate_compiles_once_per_batch_fn():
+    # chex.assert_max_traces: three evaluations with new params of the same shapes reuse one compiled function
+    traced = chex.assert_max_traces(batch_fn, n=1)
+    for seed in range(3):
+        ev = evaluate(MODEL, stacked_params(2, seed=seed), traced, key=jax.random.key(seed), n_batches=2,
+                      stacked=True)
+        assert np.isfinite(ev["loss"]).all()
+
+
+class TrainStepVariants(chex.TestCase):
+    """train_step, jitted and eager: the first Adam step moves every parameter with a gradient by lr."""
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_rnn_first_train_step_moves_each_weight_by_lr(self):
+        import functools
+
+        from wavejax.rnn import TrainConfig, init_state, masked_mse, train_step
+
+        cfg = TrainConfig(steps=10, chunk=10, log_every=10, ckpt_every=0, n_levels=1, lr=1e-3)
+        x0 = batch_fn(jax.random.key(0))[0]
+        st = init_state(MODEL, jax.random.key(1), x0, cfg=cfg)
+        hp = {"lr": jnp.float32(1e-3), "l2": jnp.float32(0.0), "threshold": jnp.float32(0.96)}
+        step = self.variant(functools.partial(train_step, model=MODEL, batch_fn=lambda k, lvl: batch_fn(k),
+                                              loss_fn=masked_mse, cfg=cfg))
+        new, m = step(st, hp)
+        assert int(new.step) == 1 and bool(m["valid"])
+        key = jax.random.fold_in(jax.random.wrap_key_data(st.key), 0)
+        x, y, mask = batch_fn(key)
+        want = numpy_elman(st.params, np.asarray(x, np.float64))
+        mm = np.broadcast_to(np.asarray(mask)[None, :, None], want.shape)
+        np.testing.assert_allclose(float(m["loss"]), ((want - np.asarray(y)) ** 2)[mm].mean(), rtol=1e-4)
+        for k in st.params:  # Adam's first update is -lr g / (|g| + eps): |delta| = lr where the gradient is large
+            delta = np.abs(np.asarray(new.params[k]) - np.asarray(st.params[k]))
+            assert delta.max() == pytest.approx(1e-3, rel=1e-3)
+            assert (delta <= 1e-3 * (1 + 1e-3)).all()
+
+
+def test_rnn_train_float32_with_x64_off():
+    from wavejax.rnn import TrainConfig, train
+
+    with jax.enable_x64(False):
+        cfg = TrainConfig(steps=20, chunk=10, log_every=10, ckpt_every=0, n_levels=1, lr=1e-2)
+        res = train(MODEL, lambda k, lvl: batch_fn(k), cfg, key=jax.random.key(0), n_members=2)
+        assert res.state.params["W_hh"].dtype == jnp.float32
+        assert np.isfinite(res.history["loss"]).all()
+        ev = evaluate(MODEL, res.state.params, batch_fn, key=jax.random.key(1), n_batches=2)
+        assert ev["loss"].dtype == np.float32 and ev["loss"].shape == (2,)

@@ -51,6 +51,7 @@ from wavejax.gan.similarity import format_similarity_report as format_similarity
 from wavejax.gan.similarity import ks_2samp as ks_2samp
 from wavejax.gan.similarity import null_baselines as null_baselines
 from wavejax.gan.similarity import similarity_report as similarity_report
+from wavejax.gan.study import StudyConfig as StudyConfig
 from wavejax.gan.study import classifier_data as classifier_data
 from wavejax.gan.study import run_study as run_study
 from wavejax.gan.train import SHARINGS as SHARINGS
@@ -68,13 +69,12 @@ from wavejax.gan.train import train_steps  # noqa: F401 -- deprecated alias, out
 
 __all__ = [
     "ClassifierConfig", "Critic", "GANConfig", "GANRun", "GANTrainState", "Generator", "LOSSES", "MNISTClassifier",
-    "NULLS", "SHARED_LAYERS", "SHARINGS", "TrainedClassifier", "Z_DIM", "aligned_cosine", "best_match_cosine",
-    "classifier_data", "classifier_entropy", "classifier_features", "classifier_logits", "clip_fraction",
-    "clip_params", "copy_shared", "count_params", "create_states", "critic_loss", "critic_phase",
+    "NULLS", "SHARED_LAYERS", "SHARINGS", "StudyConfig", "TrainedClassifier", "Z_DIM", "aligned_cosine",
+    "best_match_cosine", "classifier_data", "classifier_entropy", "classifier_features", "classifier_logits",
+    "clip_fraction", "clip_params", "copy_shared", "count_params", "create_states", "critic_loss", "critic_phase",
     "critic_spatial_sizes", "diff_ci", "feature_fid", "format_similarity_report", "generator_labels",
     "generator_loss", "generator_step", "gradient_penalty", "init_params", "init_states", "ks_2samp", "load_digits",
     "load_mnist", "load_training_data", "mean_ci", "null_baselines", "outer_step", "predictive_entropy",
     "random_probability_entropy", "read_idx", "rmsprop_tf1", "run_study", "sample", "sample_seeds", "seed_slice",
-    "sigmoid_xent_pm1", "similarity_report", "split_train_test", "train", "train_classifier",
-    "write_idx",
+    "sigmoid_xent_pm1", "similarity_report", "split_train_test", "train", "train_classifier", "write_idx",
 ]

@@ -39,6 +39,16 @@ class SimilarityConfig:
     clip: float = 0.01  # clip bound c of the sign null
     seed: int = 0  # PRNG seed of the random nulls
 
+    @classmethod
+    def quick(cls) -> SimilarityConfig:
+        """The defaults (the kernels ``gan train`` writes into the current folder)."""
+        return cls()
+
+    @classmethod
+    def full(cls) -> SimilarityConfig:
+        """The defaults (no scale: the work is the size of the kernels)."""
+        return cls()
+
 
 def train_command(cfg: GANConfig, out: Path) -> Result:
     """Train ``cfg`` into ``out`` (resumable); save the seed-stacked final kernels g_kernel.npy, d_kernel.npy."""
