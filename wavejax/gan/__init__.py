@@ -16,6 +16,7 @@ from wavejax.gan.evaluate import ClassifierConfig as ClassifierConfig
 from wavejax.gan.evaluate import MNISTClassifier as MNISTClassifier
 from wavejax.gan.evaluate import TrainedClassifier as TrainedClassifier
 from wavejax.gan.evaluate import classifier_entropy as classifier_entropy
+from wavejax.gan.evaluate import classifier_entropy_from_probs as classifier_entropy_from_probs
 from wavejax.gan.evaluate import classifier_features as classifier_features
 from wavejax.gan.evaluate import classifier_logits as classifier_logits
 from wavejax.gan.evaluate import diff_ci as diff_ci
@@ -70,11 +71,12 @@ from wavejax.gan.train import train_steps  # noqa: F401 -- deprecated alias, out
 __all__ = [
     "ClassifierConfig", "Critic", "GANConfig", "GANRun", "GANTrainState", "Generator", "LOSSES", "MNISTClassifier",
     "NULLS", "SHARED_LAYERS", "SHARINGS", "StudyConfig", "TrainedClassifier", "Z_DIM", "aligned_cosine",
-    "best_match_cosine", "classifier_data", "classifier_entropy", "classifier_features", "classifier_logits",
-    "clip_fraction", "clip_params", "copy_shared", "count_params", "create_states", "critic_loss", "critic_phase",
-    "critic_spatial_sizes", "diff_ci", "feature_fid", "format_similarity_report", "generator_labels",
-    "generator_loss", "generator_step", "gradient_penalty", "init_params", "init_states", "ks_2samp", "load_digits",
-    "load_mnist", "load_training_data", "mean_ci", "null_baselines", "outer_step", "predictive_entropy",
-    "random_probability_entropy", "read_idx", "rmsprop_tf1", "run_study", "sample", "sample_seeds", "seed_slice",
-    "sigmoid_xent_pm1", "similarity_report", "split_train_test", "train", "train_classifier", "write_idx",
+    "best_match_cosine", "classifier_data", "classifier_entropy", "classifier_entropy_from_probs",
+    "classifier_features", "classifier_logits", "clip_fraction", "clip_params", "copy_shared", "count_params",
+    "create_states", "critic_loss", "critic_phase", "critic_spatial_sizes", "diff_ci", "feature_fid",
+    "format_similarity_report", "generator_labels", "generator_loss", "generator_step", "gradient_penalty",
+    "init_params", "init_states", "ks_2samp", "load_digits", "load_mnist", "load_training_data", "mean_ci",
+    "null_baselines", "outer_step", "predictive_entropy", "random_probability_entropy", "read_idx", "rmsprop_tf1",
+    "run_study", "sample", "sample_seeds", "seed_slice", "sigmoid_xent_pm1", "similarity_report", "split_train_test",
+    "train", "train_classifier", "write_idx",
 ]
