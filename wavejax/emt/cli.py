@@ -102,6 +102,11 @@ COMMANDS = {"train": (EMTConfig, train_command), "analyse": (AnalyseConfig, anal
             "table": (TableConfig, table_command)}
 
 
+def commands() -> dict:
+    """``{name: (config class, fn)}`` of every ``wavejax emt`` subcommand."""
+    return dict(COMMANDS)
+
+
 def main(argv: list[str]) -> None:
     """Entry point of ``wavejax emt``."""
     run_subcommands("wavejax emt", COMMANDS, argv)

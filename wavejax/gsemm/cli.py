@@ -101,8 +101,13 @@ def retrieve(cfg: RetrieveConfig, out: Path) -> Result:
     return Result(rows=rows, figures=["overlaps.png", "energy.png"], metrics=metrics)
 
 
+def commands() -> dict:
+    """``{name: (config class, fn)}`` of every ``wavejax gsemm`` subcommand (``learn``: old name of ``learning``)."""
+    cmds = {"retrieve": (RetrieveConfig, retrieve), **experiment_commands("gsemm")}
+    cmds["learn"] = cmds["learning"]  # the pre-#11 name of the learning command (one release)
+    return cmds
+
+
 def main(argv: list[str]) -> None:
     """Entry point of ``wavejax gsemm``."""
-    commands = {"retrieve": (RetrieveConfig, retrieve), **experiment_commands("gsemm")}
-    commands["learn"] = commands["learning"]  # the pre-#11 name of the learning command (one release)
-    run_subcommands("wavejax gsemm", commands, argv)
+    run_subcommands("wavejax gsemm", commands(), argv)

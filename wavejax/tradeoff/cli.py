@@ -115,11 +115,12 @@ def _report(cfg: ReportConfig, out: Path) -> Result:
     return Result(rows=rows, figures=["report.md"], metrics={"experiments": summary})
 
 
+def commands() -> dict:
+    """``{name: (config class, fn)}`` of every ``wavejax tradeoff`` subcommand."""
+    return {"sweep": (SweepConfig, _sweep), "frontier": (FrontierConfig, _frontier), "report": (ReportConfig, _report),
+            **experiment_commands("tradeoff")}
+
+
 def main(argv: list[str]) -> None:
     """Entry point of ``wavejax tradeoff``."""
-    run_subcommands("wavejax tradeoff", {
-        "sweep": (SweepConfig, _sweep),
-        "frontier": (FrontierConfig, _frontier),
-        "report": (ReportConfig, _report),
-        **experiment_commands("tradeoff"),
-    }, argv)
+    run_subcommands("wavejax tradeoff", commands(), argv)

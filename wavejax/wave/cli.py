@@ -68,7 +68,11 @@ def rollout_command(cfg: RolloutConfig, out: Path) -> Result:
                   metrics={"max_error": max_err, "sign_accuracy": acc, "error_vs_time": err.tolist()})
 
 
+def commands() -> dict:
+    """``{name: (config class, fn)}`` of every ``wavejax wave`` subcommand."""
+    return {"rollout": (RolloutConfig, rollout_command), **experiment_commands("wave")}
+
+
 def main(argv: list[str]) -> None:
     """Entry point of ``wavejax wave``."""
-    run_subcommands("wavejax wave", {"rollout": (RolloutConfig, rollout_command), **experiment_commands("wave")},
-                    argv)
+    run_subcommands("wavejax wave", commands(), argv)
