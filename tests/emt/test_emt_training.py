@@ -20,8 +20,8 @@ from wavejax.emt import (
     EMTConfig,
     EMTRun,
     TableConfig,
-    analyse_rnn,
     analysis_figures,
+    analyze_rnn,
     circuit_rnn,
     curriculum_batch_fn,
     decode_task,
@@ -173,7 +173,7 @@ def test_emt_analyse_rnn_on_the_analytic_circuit(tmp_path):
     # the repeat-copy circuit embedded in N = 96 dims: W_hh's spectrum IS Phi's, so count = theory, error ~ 0
     F = decode_task(TASKS["repeat_copy"])
     p = circuit_rnn(F, 8, random_basis(jax.random.key(3), 96, 64))
-    a = analyse_rnn(p, "repeat_copy", init=p)
+    a = analyze_rnn(p, "repeat_copy", init=p)
     json.dumps(a)  # a plain, JSON-able dict
     assert (a["s"], a["d"], a["hidden"], a["count"], a["count_theory"]) == (8, 8, 96, 64, 64)
     assert a["spectral_error"] < 1e-6 and abs(a["mod_min"] - 1) < 1e-9 and abs(a["mod_max"] - 1) < 1e-9
@@ -184,9 +184,9 @@ def test_emt_analyse_rnn_on_the_analytic_circuit(tmp_path):
     assert figs == ["spectrum_c.png", "phi_emp_c.png", "memories_c.png", "gradients_c.png"]
     assert all((tmp_path / f).exists() for f in figs)
     with pytest.raises(ValueError, match="H >= s\\*d"):
-        analyse_rnn({"W_uh": p["W_uh"][:32], "W_hh": p["W_hh"][:32, :32], "W_hy": p["W_hy"][:, :32]}, "repeat_copy")
+        analyze_rnn({"W_uh": p["W_uh"][:32], "W_hh": p["W_hh"][:32, :32], "W_hy": p["W_hy"][:, :32]}, "repeat_copy")
     with jax.enable_x64(False), pytest.raises(ValueError, match="dtype"):
-        analyse_rnn(p, "repeat_copy")
+        analyze_rnn(p, "repeat_copy")
 
 
 def test_emt_config_validation():
@@ -219,7 +219,7 @@ def test_emt_cli_train_resume_analyse(tmp_path, capsys):
     again = load_run(out)
     assert np.array_equal(first.params["W_hh"], again.params["W_hh"])
     assert np.isfinite(again.history["loss"]).all() and np.array_equal(first.history["loss"], again.history["loss"])
-    main(["analyse", "--preset", "quick", "--run", str(out), "--out", str(tmp_path / "an")])
+    main(["analyze", "--preset", "quick", "--run", str(out), "--out", str(tmp_path / "an")])
     rec = json.loads((tmp_path / "an" / "results.json").read_text())
     validate_results(rec)
     assert {"spectral_error", "count", "input_off_on"} <= set(rec["metrics"]["0"])
@@ -240,13 +240,13 @@ def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
                  test_accuracy=np.array([0.5]), test_loss=np.array([1.0]),
                  members=[{"task": TASKS["repeat_copy"], "l2": 0.0, "threshold": 0.96, "seed": 0}], hidden=32)
     save_run(run, tmp_path / "narrow")
-    main(["analyse", "--run", str(tmp_path / "narrow"), "--out", str(tmp_path / "an")])
+    main(["analyze", "--run", str(tmp_path / "narrow"), "--out", str(tmp_path / "an")])
     rec = json.loads((tmp_path / "an" / "results.json").read_text())
     validate_results(rec)
     assert "H >= s*d = 64" in rec["metrics"]["0"]["error"] and "H=32" in rec["notes"]
 
 
-@pytest.mark.parametrize("cmd", ["train", "analyse", "table"])
+@pytest.mark.parametrize("cmd", ["train", "analyze", "analyse", "table"])
 def test_emt_cli_help_and_presets(cmd, capsys):
     from wavejax.emt.cli import main
 
@@ -256,7 +256,7 @@ def test_emt_cli_help_and_presets(cmd, capsys):
         assert e.value.code == 0
     txt = capsys.readouterr().out
     flags = {"train": ["--hidden", "--train.steps", "--train.lr", "--test-horizon", "--curriculum"],
-             "analyse": ["--run", "--member", "--claims"],
+             "analyze": ["--run", "--member", "--claims"], "analyse": ["--run", "--member", "--claims"],
              "table": ["--seeds", "--hiddens", "--l2s", "--train.steps"]}[cmd]
     assert all(f in txt for f in flags) and "--out" in txt
 

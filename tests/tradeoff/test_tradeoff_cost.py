@@ -14,7 +14,7 @@ from wavejax.tradeoff import (
     param_count,
     quantize,
     raw_bits,
-    serialise,
+    serialize,
 )
 from wavejax.tradeoff._rans import rans_bits, rans_decode, rans_encode
 
@@ -133,7 +133,7 @@ def test_serialisation_is_deterministic_and_order_fixed(getkey):
     c1, s1 = quantize(p, 8)
     reordered = {"nested": p["nested"], "b": p["b"], "W": p["W"]}
     c2, s2 = quantize(reordered, 8)
-    assert serialise(c1, s1, 8) == serialise(c2, s2, 8)
+    assert serialize(c1, s1, 8) == serialize(c2, s2, 8)
     assert compressed_bits(p, 8)[0] == compressed_bits(reordered, 8)[0]
 
 

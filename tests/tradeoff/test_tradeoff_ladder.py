@@ -40,8 +40,8 @@ def _stack(model, task, n, seed=0):
 
 
 def test_ladder_costs_follow_the_spec_formula(task):
-    """C = 8·|Z(serialise(q))| with Z the best of xz (preset 9 extreme, raw LZMA2), zstd -19 and stored; at b = 32
-    serialise(q) is the float32 leaves little-endian in tree order, so the raw size is 32·N with N = H² + 2H·d
+    """C = 8·|Z(serialize(q))| with Z the best of xz (preset 9 extreme, raw LZMA2), zstd -19 and stored; at b = 32
+    serialize(q) is the float32 leaves little-endian in tree order, so the raw size is 32·N with N = H² + 2H·d
     for the bias-free Elman (H = 3, d = 3: N = 27)."""
     H, d = 3, task.d_in
     model = make_model("elman", H, d)

@@ -11,7 +11,7 @@ import pytest
 from helpers import run_multidevice
 
 from wavejax import io
-from wavejax.tradeoff import SweepConfig, analyse, compression_shift, load_points, run_sweep, usable_points
+from wavejax.tradeoff import SweepConfig, analyze, compression_shift, load_points, run_sweep, usable_points
 
 CFG = SweepConfig(task="hmm", length=2048, n_programs=8, families=("elman",), widths=(4, 16), seeds=2,
                   bits=(2, 4, 8, 32), sparsities=(0.0,), steps=1000, batch=32, window=32, burn=4, lr=1e-2)
@@ -105,8 +105,8 @@ def test_analysis_runs_and_is_deterministic(sweep):
     import jax
 
     task = json.loads((sweep["out"] / "task.json").read_text())
-    a = analyse(sweep["points"], task, key=jax.random.key(0), n_boot=20)
-    b = analyse(sweep["points"], task, key=jax.random.key(0), n_boot=20)
+    a = analyze(sweep["points"], task, key=jax.random.key(0), n_boot=20)
+    b = analyze(sweep["points"], task, key=jax.random.key(0), n_boot=20)
     assert json.dumps(io.to_jsonable(a), sort_keys=True) == json.dumps(io.to_jsonable(b), sort_keys=True)
     assert a["front"] and a["mdl"]["cost_bits"] >= 0 and a["best"]["rel_gap"] is not None
     assert "loss" in a["phases"] and set(a["bootstrap"]["lo"]) >= {"tau1", "alpha", "mdl_cost_bits"}

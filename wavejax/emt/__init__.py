@@ -5,7 +5,8 @@ circuit Phi and its linear circuit RNN, training on the shared engine (:mod:`wav
 the privileged basis with the circuit-match metrics, and the analyses / figures of a trained RNN.
 """
 
-from wavejax.emt.analysis import analyse_rnn as analyse_rnn
+from wavejax.emt.analysis import analyse_rnn as analyse_rnn  # deprecated alias (not in __all__)
+from wavejax.emt.analysis import analyze_rnn as analyze_rnn
 from wavejax.emt.analysis import gradient_profile as gradient_profile
 from wavejax.emt.analysis import probe_inputs as probe_inputs
 from wavejax.emt.circuit import circuit_error as circuit_error
@@ -61,7 +62,7 @@ from wavejax.tasks import task_batch as task_batch
 from wavejax.tasks import task_table as task_table
 
 __all__ = [
-    "CURRICULUM", "EMTConfig", "EMTRun", "NAMED_TASKS", "PAPER_TABLE", "PrivilegedBasis", "TableConfig", "analyse_rnn",
+    "CURRICULUM", "EMTConfig", "EMTRun", "NAMED_TASKS", "PAPER_TABLE", "PrivilegedBasis", "TableConfig", "analyze_rnn",
     "analysis_figures", "init_params", "table_cells", "table_sweep",
     "binary_vb_task", "block_tracking", "circuit_error", "circuit_matrix", "circuit_rnn", "circuit_rollout",
     "curriculum_batch_fn", "decode_task", "dominant_eigenvalues", "dual_error", "evaluate_members", "format_table",

@@ -1,6 +1,6 @@
 """Analysis of a trained RNN against the variable-binding circuit (emt.md §5, §6; wave.md §5).
 
-:func:`analyse_rnn` returns ONE plain, JSON-able metrics dict: the spectrum vs theory (count of |lambda| > thr,
+:func:`analyze_rnn` returns ONE plain, JSON-able metrics dict: the spectrum vs theory (count of |lambda| > thr,
 modulus range, phase-matching spectral error), the privileged basis in BOTH groundings (dual error, Phi_emp,
 off/on ratio, sign agreement, readout fraction, block tracking of the variable memories), the variable memories
 on the "315" probe and, given the initial parameters, the gradient norm vs lag before / after training
@@ -35,9 +35,9 @@ from wavejax.precision import require_dtype
 from wavejax.tasks import decode_task, lag_matrices, parse_task_id, task_batch
 from wavejax.wave.gradients import gradient_vs_lag, rnn_runner
 
-__all__ = ["analyse_rnn", "probe_inputs", "gradient_profile"]
+__all__ = ["analyze_rnn", "probe_inputs", "gradient_profile"]
 
-GROUNDINGS = ("output", "input")  # privileged-basis groundings reported by analyse_rnn
+GROUNDINGS = ("output", "input")  # privileged-basis groundings reported by analyze_rnn
 
 
 def _params(params: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -92,7 +92,7 @@ def _grounded(p: dict, F: np.ndarray, s: int, hs: np.ndarray, x: np.ndarray, gro
                    "phi_emp": np.real(E)[:n, :n].tolist()}
 
 
-def analyse_rnn(params: Mapping[str, Any], task: tuple[int, int, int] | str, *, s: int = 8, thr: float = 0.9,
+def analyze_rnn(params: Mapping[str, Any], task: tuple[int, int, int] | str, *, s: int = 8, thr: float = 0.9,
                 key=None, batch: int = 64, horizon: int = 40, n_pca: int = 10,
                 init: Mapping[str, Any] | None = None, dtype=jnp.float64) -> dict[str, Any]:
     """Compare a trained bias-free tanh RNN with the circuit of its task (plain JSON-able dict).
@@ -165,3 +165,5 @@ def gradient_profile(params: Mapping[str, Any], *, s: int = 8, max_lag: int = 40
     xs[:s] = np.asarray(jax.random.rademacher(key, (s, d), dtype=jnp.float32), np.float64)
     run = rnn_runner(p["W_hh"], p["W_uh"], p["W_hy"], nonlinearity="tanh")
     return gradient_vs_lag(run, jnp.asarray(xs, dtype), t0=0, max_lag=max_lag)
+
+analyse_rnn = analyze_rnn  # deprecated British spelling (one release; not in __all__)

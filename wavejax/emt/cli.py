@@ -1,11 +1,11 @@
 """``wavejax emt train|analyse|table``: generated from the library configs by :func:`wavejax._cli.run_subcommands`.
 
     wavejax emt train --task repeat_copy --hidden 128 --train.steps 20000 --out runs/rc   # rerun resumes
-    wavejax emt analyse --run runs/rc --out runs/rc-analysis                             # spectrum, basis, figures
+    wavejax emt analyze --run runs/rc --out runs/rc-analysis                             # spectrum, basis, figures
     wavejax emt table --preset full --seeds 20                                           # Table 1 sweep
 
 ``train`` takes every field of :class:`~wavejax.emt.training.EMTConfig` (the engine's settings as ``--train.*``),
-``table`` every field of :class:`~wavejax.emt.table.TableConfig`, ``analyse`` those of :class:`AnalyseConfig`;
+``table`` every field of :class:`~wavejax.emt.table.TableConfig`, ``analyse`` those of :class:`AnalyzeConfig`;
 ``--preset quick|full`` seeds the defaults; each command writes ``out/results.json`` (one schema) and its side
 files (``run.npz``, ``table1.md``, figures).
 """
@@ -23,11 +23,11 @@ from wavejax.emt.table import TableConfig
 from wavejax.emt.training import EMTConfig
 from wavejax.report import Result, row
 
-__all__ = ["main", "AnalyseConfig", "train_command", "analyse_command", "table_command"]
+__all__ = ["main", "AnalyzeConfig", "train_command", "analyze_command", "table_command"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class AnalyseConfig:
+class AnalyzeConfig:
     """Analyse a trained run: spectrum vs theory, spectral error, privileged basis (both groundings), figures."""
 
     X64: ClassVar[bool] = True  # the analysis runs in float64
@@ -37,12 +37,12 @@ class AnalyseConfig:
     claims: bool = True  # attach the paper-scale claims (a converged 20k-step model)
 
     @classmethod
-    def quick(cls) -> AnalyseConfig:
+    def quick(cls) -> AnalyzeConfig:
         """Rows without claims (a short run has not converged)."""
         return cls(claims=False)
 
     @classmethod
-    def full(cls) -> AnalyseConfig:
+    def full(cls) -> AnalyzeConfig:
         """Rows with the acceptance claims."""
         return cls()
 
@@ -56,11 +56,11 @@ def train_command(cfg: EMTConfig, out: Path) -> Result:
                 float(acc)) for m, acc in zip(run.members, run.test_accuracy, strict=True)]
     metrics = {"test_accuracy": run.test_accuracy, "final_level": run.history["level"][:, -1],
                "final_train_accuracy": np.nanmean(run.history["accuracy"][:, -100:], axis=1)}
-    return Result(rows=rows, metrics=metrics, notes=f"run written to {out} (analyse with: wavejax emt analyse "
+    return Result(rows=rows, metrics=metrics, notes=f"run written to {out} (analyse with: wavejax emt analyze "
                                                     f"--run {out})")
 
 
-def analyse_command(cfg: AnalyseConfig, out: Path) -> Result:
+def analyze_command(cfg: AnalyzeConfig, out: Path) -> Result:
     """Rows, metrics and figures of each member of ``cfg.run`` (figures into ``out``).
 
     A member the analysis cannot handle (e.g. H < s*d: no room for the circuit) is reported in the metrics and
@@ -98,8 +98,10 @@ def table_command(cfg: TableConfig, out: Path) -> Result:
     return res
 
 
-COMMANDS = {"train": (EMTConfig, train_command), "analyse": (AnalyseConfig, analyse_command),
+COMMANDS = {"train": (EMTConfig, train_command), "analyze": (AnalyzeConfig, analyze_command),
             "table": (TableConfig, table_command)}
+COMMANDS["analyse"] = COMMANDS["analyze"]  # the pre-#11 (British) name of the command, kept for one release
+AnalyseConfig = AnalyzeConfig  # deprecated British spelling (one release; not in __all__)
 
 
 def commands() -> dict:

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wavejax.emt.analysis import analyse_rnn
+from wavejax.emt.analysis import analyze_rnn
 from wavejax.emt.circuit import (
     circuit_error,
     circuit_matrix,
@@ -193,7 +193,7 @@ def _copy_rows(tag: str, a: dict, mt: dict, c) -> list:
 
 def trained_rows(run: EMTRun, member: int, out: Path, *, full: bool, prefix: str = "",
                  figures: bool = True) -> tuple[list, list[str], dict[str, Any]]:
-    """Acceptance rows, figures and metrics of one trained member (emt.md §7.5-7.11) from :func:`analyse_rnn`.
+    """Acceptance rows, figures and metrics of one trained member (emt.md §7.5-7.11) from :func:`analyze_rnn`.
 
     ``full`` attaches the paper-scale claims (acc, counts, spectral error, basis metrics); otherwise rows carry no
     claim (holds None) since a short run has not converged. The analysis runs in float64.
@@ -204,7 +204,7 @@ def trained_rows(run: EMTRun, member: int, out: Path, *, full: bool, prefix: str
     with x64_scope(True):
         p = run.member_params(member)
         init = init_params(run.hidden, m["seed"], p["W_hy"].shape[0]) if copy and figures else None
-        a = analyse_rnn(p, tid, init=init)
+        a = analyze_rnn(p, tid, init=init)
     mt = _metrics(run, member, a)
     tag = f"{prefix}seed {m['seed']}: "
     c = (lambda ok: ok) if full else (lambda ok: None)

@@ -20,7 +20,8 @@ from wavejax.gsemm.capacity import cycle_trial as cycle_trial
 from wavejax.gsemm.capacity import fit_growth as fit_growth
 from wavejax.gsemm.landscape import MovingMinimum as MovingMinimum
 from wavejax.gsemm.landscape import energy as energy
-from wavejax.gsemm.landscape import minimise as minimise
+from wavejax.gsemm.landscape import minimise as minimise  # deprecated alias (not in __all__)
+from wavejax.gsemm.landscape import minimize as minimize
 from wavejax.gsemm.landscape import moving_minimum as moving_minimum
 from wavejax.gsemm.learning import COMPETITIVE as COMPETITIVE
 from wavejax.gsemm.learning import ENERGY as ENERGY
@@ -90,7 +91,7 @@ __all__ = [
     "best_chain", "capacity_curve", "capacity_search", "competitive_readout", "competitive_rule",
     "contrastive_recall", "contrastive_step", "count_links", "cpp_decode", "cycle_memories", "cycle_pass",
     "cycle_successors", "cycle_trial", "decode", "dwell_prediction", "dwell_stats", "energy", "energy_params",
-    "energy_rule", "fit_growth", "follows_graph", "hidden_input", "learn", "make_params", "minimise",
+    "energy_rule", "fit_growth", "follows_graph", "hidden_input", "learn", "make_params", "minimize",
     "model_overlaps", "moving_minimum", "overlap_fn", "overlaps", "recall_learned", "recall_score", "result_name",
     "save_grid", "simulate", "simulate_batch", "solve", "successors_from_phi", "transition_count", "vector_field",
     "vector_field_h",

@@ -242,7 +242,7 @@ def run_dwell(cfg: DwellConfig, out: Path) -> Result:
 
 
 def run_landscape(cfg: LandscapeConfig, out: Path) -> Result:
-    """The moving energy minimum: minimise E(.; v_d(t)) from each memory and from v(t) at times over 3 dwells."""
+    """The moving energy minimum: minimize E(.; v_d(t)) from each memory and from v(t) at times over 3 dwells."""
     net = cfg.network
     xi, phi = cycle_memories(jax.random.key(cfg.seed), 100, 10)
     tr = simulate("dsem", xi, phi, xi[:, 0], t1=cfg.t1, save_every=0.25, **net.kwargs())

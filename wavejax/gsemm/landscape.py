@@ -19,7 +19,7 @@ from wavejax.gsemm.models import Params, energy_params, get_model, make_params
 from wavejax.gsemm.simulate import validate_network
 from wavejax.precision import require_dtype
 
-__all__ = ["energy", "minimise", "MovingMinimum", "moving_minimum"]
+__all__ = ["energy", "minimize", "MovingMinimum", "moving_minimum"]
 
 
 def energy(model: str, xi, phi, v, v_d, *, alpha_s, alpha_c, beta_d=1.0, gamma=1.0, dtype=jnp.float64):
@@ -57,7 +57,7 @@ def _energy_jit(model, p, v, v_d):
 
 
 @functools.partial(jax.jit, static_argnames=("model", "steps"))
-def minimise(model: str, p: Params, v_start, v_d, *, steps: int = 400, lr: float = 0.2):
+def minimize(model: str, p: Params, v_start, v_d, *, steps: int = 400, lr: float = 0.2):
     """Gradient descent v <- v - lr dE/dv on E(.; v_d) from ``v_start`` (N,), ``steps`` times; returns (v*, E(v*))."""
     m = get_model(model)
     grad = jax.grad(energy_params, argnums=2)
@@ -110,8 +110,8 @@ def moving_minimum(model: str, xi, phi, traj, times, *, alpha_s, alpha_c, beta_d
     mem_starts = scale * X.T  # (K, N)
 
     def at_time(vd, v):
-        mins = jax.vmap(lambda s: minimise(model, p, s, vd, steps=steps, lr=lr))(mem_starts)
-        cur = minimise(model, p, v, vd, steps=steps, lr=lr)
+        mins = jax.vmap(lambda s: minimize(model, p, s, vd, steps=steps, lr=lr))(mem_starts)
+        cur = minimize(model, p, v, vd, steps=steps, lr=lr)
         return mins, cur
 
     (mv, me), (cv, ce) = jax.vmap(at_time)(vd_now, v_now)
@@ -122,3 +122,5 @@ def moving_minimum(model: str, xi, phi, traj, times, *, alpha_s, alpha_c, beta_d
     cur_state = np.asarray(jnp.argmax(sf(cv) @ X, axis=-1))
     return MovingMinimum(ts[idx], np.asarray(me), mem_state, np.asarray(ce), cur_state,
                          np.asarray(cv) @ pc1, np.asarray(mv) @ pc1)
+
+minimise = minimize  # deprecated British spelling (one release; not in __all__)

@@ -12,7 +12,8 @@ Program Phases", arXiv:2310.03865; spec tradeoff.md).
   CIs (``fits``) and the whole analysis of a sweep (``analysis``).
 """
 
-from wavejax.tradeoff.analysis import analyse as analyse
+from wavejax.tradeoff.analysis import analyse as analyse  # deprecated alias (not in __all__)
+from wavejax.tradeoff.analysis import analyze as analyze
 from wavejax.tradeoff.analysis import compression_shift as compression_shift
 from wavejax.tradeoff.analysis import phase_summary as phase_summary
 from wavejax.tradeoff.analysis import usable_points as usable_points
@@ -33,7 +34,8 @@ from wavejax.tradeoff.cost import nonzeros as nonzeros
 from wavejax.tradeoff.cost import param_count as param_count
 from wavejax.tradeoff.cost import quantize as quantize
 from wavejax.tradeoff.cost import raw_bits as raw_bits
-from wavejax.tradeoff.cost import serialise as serialise
+from wavejax.tradeoff.cost import serialise as serialise  # deprecated alias (not in __all__)
+from wavejax.tradeoff.cost import serialize as serialize
 from wavejax.tradeoff.data import TASKS as TASKS
 from wavejax.tradeoff.data import TaskData as TaskData
 from wavejax.tradeoff.data import encode as encode
@@ -81,7 +83,8 @@ from wavejax.tradeoff.tasks import hmm_entropy_rate as hmm_entropy_rate
 from wavejax.tradeoff.tasks import hmm_forward_nll as hmm_forward_nll
 from wavejax.tradeoff.tasks import hmm_sample as hmm_sample
 from wavejax.tradeoff.tasks import load_traces as load_traces
-from wavejax.tradeoff.tasks import normalise as normalise
+from wavejax.tradeoff.tasks import normalise as normalise  # deprecated alias (not in __all__)
+from wavejax.tradeoff.tasks import normalize as normalize
 from wavejax.tradeoff.tasks import split_programs as split_programs
 from wavejax.tradeoff.tasks import switching_ar as switching_ar
 from wavejax.tradeoff.tasks import switching_ar_params as switching_ar_params
@@ -90,15 +93,15 @@ from wavejax.tradeoff.tasks import windows as windows
 
 __all__ = [
     "BITS_LADDER", "FAMILIES", "HMM", "KERNELS", "PACKABLE", "TASKS", "CacheConfig", "LatticeAttention",
-    "LatticeLinear", "PhaseFit", "PowerLawFit", "SweepConfig", "SwitchingAR", "TaskData", "analyse", "bootstrap_ci",
+    "LatticeLinear", "PhaseFit", "PowerLawFit", "SweepConfig", "SwitchingAR", "TaskData", "analyze", "bootstrap_ci",
     "compress_sizes", "compressed_bits", "compression_costs", "compression_shift", "dequantize",
     "empirical_entropy_bits", "encode", "evaluate_stack", "family_fronts", "fit_phases", "fit_power_law",
     "front_curve", "frontier_figures", "gaussian_nats", "global_mean", "hmm_entropy_rate", "hmm_forward_nll",
     "hmm_sample", "integer_table_bits", "kernel_addresses", "ladder_points", "last_value", "load_points",
     "load_traces", "macs_per_step", "make_batch_fn", "make_loss_fn", "make_model", "make_task", "mdl_lengths",
-    "minimal_sufficient", "ngram_real", "ngram_symbols", "nonzeros", "normalise", "pad_params", "param_count",
+    "minimal_sufficient", "ngram_real", "ngram_symbols", "nonzeros", "normalize", "pad_params", "param_count",
     "pareto_front", "phase_summary", "piecewise_predict", "program_addresses", "program_trace", "program_traces",
-    "quantize", "raw_bits", "run_sweep", "serialise", "simulate_cache", "split_programs", "state_bits",
+    "quantize", "raw_bits", "run_sweep", "serialize", "simulate_cache", "split_programs", "state_bits",
     "switching_ar", "switching_ar_params", "task_summary", "train_packed", "trivial_points", "unifilar_hmm",
     "unpad_params", "usable_points", "windows",
 ]

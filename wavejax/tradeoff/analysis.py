@@ -2,7 +2,7 @@
 
 Input: the point records of :func:`wavejax.tradeoff.sweep.run_sweep` (``cost_bits`` C, ``loss`` ℓ, ``raw_bits``
 N·32, ``family``, ``seed``, ``bits``, ``sparsity``) and the task summary (``floor``, ``discrete``,
-``n_test_symbols``). :func:`analyse` returns one JSON-able dict:
+``n_test_symbols``). :func:`analyze` returns one JSON-able dict:
 
 * ``front``: the global non-dominated set of (C, ℓ) (tradeoff.md §2.3) and per-family fronts;
 * ``raw_front`` and ``compression_shift``: the front of the unquantised models at raw cost N·32 bits and, at every
@@ -29,7 +29,7 @@ from wavejax import _validate
 from wavejax.tradeoff.fits import bootstrap_ci, fit_phases, fit_power_law
 from wavejax.tradeoff.frontier import family_fronts, front_curve, gaussian_nats, minimal_sufficient, pareto_front
 
-__all__ = ["usable_points", "compression_shift", "phase_summary", "analyse"]
+__all__ = ["usable_points", "compression_shift", "phase_summary", "analyze"]
 
 
 def usable_points(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -95,7 +95,7 @@ def _nats(L: np.ndarray, discrete: bool) -> np.ndarray:
     return L if discrete else gaussian_nats(L)
 
 
-def analyse(points: Sequence[dict[str, Any]], task: dict[str, Any], *, key: jax.Array, n_boot: int = 200,
+def analyze(points: Sequence[dict[str, Any]], task: dict[str, Any], *, key: jax.Array, n_boot: int = 200,
             grid: int = 30) -> dict[str, Any]:
     """The whole frontier analysis of one sweep (see the module docstring); deterministic given ``key``.
 
@@ -182,3 +182,5 @@ def _bootstrap(pts, C, L, task, *, key, n_boot, grid, init) -> dict[str, Any]:
         return {"error": "no trained points"}
     out = bootstrap_ci(lambda i: stat(nontriv[i]), nontriv.size, key=key, n_boot=n_boot)
     return {**out, "n_boot": n_boot, "resampled": "trained points (trivial anchors kept)"}
+
+analyse = analyze  # deprecated British spelling (one release; not in __all__)

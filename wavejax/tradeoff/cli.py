@@ -64,7 +64,7 @@ class FrontierConfig:
 
 
 def _frontier(cfg: FrontierConfig, out: Path) -> Result:
-    from wavejax.tradeoff.analysis import analyse
+    from wavejax.tradeoff.analysis import analyze
     from wavejax.tradeoff.experiments import task_rows
     from wavejax.tradeoff.figures import frontier_figures
     from wavejax.tradeoff.sweep import load_points
@@ -76,7 +76,7 @@ def _frontier(cfg: FrontierConfig, out: Path) -> Result:
         raise ValueError(f"sweep={str(cfg.sweep)!r} holds no points ({cfg.sweep / 'points.jsonl'}); run "
                          "`wavejax tradeoff sweep` first")
     task = read_json(cfg.sweep / "task.json")
-    res = analyse(pts, task, key=jax.random.key(cfg.seed), n_boot=cfg.n_boot)
+    res = analyze(pts, task, key=jax.random.key(cfg.seed), n_boot=cfg.n_boot)
     atomic_write_json(out / "analysis.json", res)
     figs = frontier_figures(pts, res, out, title=task["name"])
     rows = task_rows(task["name"], res, floor=task["floor"], discrete=task["discrete"])

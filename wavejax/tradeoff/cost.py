@@ -9,7 +9,7 @@ The codes plus per-tensor float32 scales are serialised deterministically (leave
 little-endian, the smallest integer dtype holding b bits) and compressed losslessly by LZMA (xz preset 9 extreme,
 raw LZMA2 stream), zstd -19 and a static rANS entropy coder (:mod:`wavejax.tradeoff._rans`); the cost is
 
-    C(θ̃) = 8·min_Z |Z(serialise(q))|   bits,    Z ∈ {LZMA, zstd, rANS, stored (no compression)},   c₀ = 0,
+    C(θ̃) = 8·min_Z |Z(serialize(q))|   bits,    Z ∈ {LZMA, zstd, rANS, stored (no compression)},   c₀ = 0,
 
 so a fixed decompressor reproduces θ̃ exactly and K(θ̃) <= C(θ̃) + O(1); the O(1) holds the decoder, the
 architecture (shapes, tree structure) and the 2 bits naming Z, none of which depend on θ. "stored" bounds the
@@ -28,7 +28,7 @@ import zstandard
 from wavejax import _validate
 from wavejax.tradeoff._rans import rans_bits
 
-__all__ = ["quantize", "dequantize", "serialise", "compress_sizes", "compressed_bits", "compression_costs",
+__all__ = ["quantize", "dequantize", "serialize", "compress_sizes", "compressed_bits", "compression_costs",
            "param_count", "nonzeros", "raw_bits", "empirical_entropy_bits", "BITS_LADDER"]
 
 BITS_LADDER = (1, 2, 3, 4, 5, 6, 8, 12, 16, 32)  # tradeoff.md §4 step 4
@@ -106,7 +106,7 @@ def _int_dtype(bits: int) -> np.dtype:
     return np.dtype("<i1") if bits <= 8 else np.dtype("<i2")
 
 
-def serialise(codes: Any, scales: Any, bits: int) -> bytes:
+def serialize(codes: Any, scales: Any, bits: int) -> bytes:
     """Deterministic bytes: per leaf the float32 scale then the codes (int8/int16/float32, little-endian); for
     b = 32 only the float32 values (every scale is 1).
 
@@ -130,7 +130,7 @@ def compress_sizes(codes: Any, scales: Any, bits: int) -> dict[str, int]:
     integer codes plus 32 bits per scale and its frequency table; absent for b = 32) and ``"raw"`` (the serialised
     size: the "stored" option).
     """
-    blob = serialise(codes, scales, bits)
+    blob = serialize(codes, scales, bits)
     out = {"raw": 8 * len(blob),
            "lzma": 8 * len(lzma.compress(blob, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)),
            "zstd": 8 * len(zstandard.ZstdCompressor(level=19).compress(blob))}
@@ -194,3 +194,5 @@ def empirical_entropy_bits(codes: Any) -> float:
     _, counts = np.unique(q, return_counts=True)
     p = counts / q.size
     return float(-(counts * np.log2(p)).sum())
+
+serialise = serialize  # deprecated British spelling (one release; not in __all__)

@@ -81,7 +81,7 @@ def make_task(name: str, *, key: jax.Array, length: int = 2048, n_programs: int 
     if name == "ar":
         p = tasks.switching_ar_params(kp, K=3, p=2, sigma=0.1)
         raw = [np.asarray(tasks.switching_ar(k, p, length)[0], np.float64) for k in jax.random.split(kd, n_programs)]
-        seqs = [tasks.normalise(x) for x in raw]
+        seqs = [tasks.normalize(x) for x in raw]
         tr, va, te = _split(seqs, ks)
         # per-program normalisation scales the noise: program j's floor is σ² / var(x_j); the test MSE averages
         # equally long programs, so its floor is the mean of theirs
@@ -92,12 +92,12 @@ def make_task(name: str, *, key: jax.Array, length: int = 2048, n_programs: int 
     if name == "cache":
         n_seg = max(2, length // 20)
         progs = cache.program_traces(kd, n_programs, n_segments=n_seg, interval=128, dwell=(8, 32))
-        seqs = [tasks.normalise(m)[:length] for m, _ in progs.values()]
+        seqs = [tasks.normalize(m)[:length] for m, _ in progs.values()]
         tr, va, te = _split(seqs, ks)
         return TaskData("cache", tr, va, te, False, info={"programs": list(progs)})
     if name.startswith("traces:"):
         progs = tasks.load_traces(name.split(":", 1)[1])
-        seqs = [tasks.normalise(v) for v in progs.values()]
+        seqs = [tasks.normalize(v) for v in progs.values()]
         tr, va, te = _split(seqs, ks)
         return TaskData(name, tr, va, te, False, info={"programs": list(progs)})
     raise ValueError(f"unknown name={name!r}; expected one of {TASKS} or 'traces:<folder>'")

@@ -21,7 +21,7 @@ from wavejax import _validate
 from wavejax.io import atomic_write_json
 from wavejax.report import Experiment, Result, row
 from wavejax.report.experiment import holds_le
-from wavejax.tradeoff.analysis import analyse
+from wavejax.tradeoff.analysis import analyze
 from wavejax.tradeoff.cost import compression_costs, dequantize, empirical_entropy_bits, quantize
 from wavejax.tradeoff.figures import frontier_figures
 from wavejax.tradeoff.fits import fit_phases, fit_power_law, piecewise_predict
@@ -218,7 +218,7 @@ def _preset_name(cfg: Any) -> str:
 
 
 def task_rows(task: str, a: dict[str, Any], *, floor: float | None, discrete: bool) -> list:
-    """Report rows of one analysed sweep (``a`` = :func:`~wavejax.tradeoff.analysis.analyse`): best loss vs the
+    """Report rows of one analysed sweep (``a`` = :func:`~wavejax.tradeoff.analysis.analyze`): best loss vs the
     known floor, the compression shift, the three-phase test, the power law and the MDL optimum."""
     best = a["best"]
     rows = []
@@ -252,7 +252,7 @@ def run_task(cfg: TaskRunConfig, out: Path) -> Result:
     sw, task = cfg.sweep, cfg.sweep.task
     res = run_sweep(sw, out / f"sweep_{task}")
     pts = load_points(out / f"sweep_{task}")
-    a = analyse(pts, task_summary(res["task"]), key=jax.random.key(sw.seed), n_boot=cfg.n_boot)
+    a = analyze(pts, task_summary(res["task"]), key=jax.random.key(sw.seed), n_boot=cfg.n_boot)
     atomic_write_json(out / f"analysis_{task}.json", {"config": dataclasses.asdict(sw), "analysis": a})
     figs = [f"fig_{task}/{f}" for f in frontier_figures(pts, a, out / f"fig_{task}", title=task)]
     rows = task_rows(task, a, floor=res["task"].floor, discrete=res["task"].discrete)

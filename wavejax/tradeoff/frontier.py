@@ -1,6 +1,6 @@
 """The empirical compression boundary and the two-part MDL optimum (tradeoff.md §2.3, §2.4).
 
-* :func:`pareto_front` — the lower-left non-dominated set of 𝒫 = {(C_i, ℓ_i)} (minimise both):
+* :func:`pareto_front` — the lower-left non-dominated set of 𝒫 = {(C_i, ℓ_i)} (minimize both):
   B̂(ε) = min{C_i : ℓ_i <= ε}.
 * :func:`family_fronts` — one front per architecture family.
 * :func:`front_curve` — the staircase B̂ evaluated at given loss levels (for frontier comparisons).

@@ -32,7 +32,7 @@ import numpy as np
 from wavejax import _validate
 
 __all__ = ["SwitchingAR", "switching_ar_params", "switching_ar", "HMM", "unifilar_hmm", "hmm_sample",
-           "hmm_entropy_rate", "hmm_forward_nll", "load_traces", "normalise", "split_programs", "windows"]
+           "hmm_entropy_rate", "hmm_forward_nll", "load_traces", "normalize", "split_programs", "windows"]
 
 
 class SwitchingAR(NamedTuple):
@@ -196,7 +196,7 @@ def load_traces(folder: str | Path) -> dict[str, np.ndarray]:
     return out
 
 
-def normalise(x: Any) -> np.ndarray:
+def normalize(x: Any) -> np.ndarray:
     """Per-program normalisation (tradeoff.md §4 step 1): zero mean, unit variance (float32)."""
     x = np.asarray(x, np.float64)
     sd = x.std()
@@ -223,3 +223,5 @@ def windows(x: Any, w: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"x must be longer than the window w={w}; got length {x.shape[0]}")
     idx = np.arange(x.shape[0] - w)[:, None] + np.arange(w)[None, :]
     return x[idx], x[w:]
+
+normalise = normalize  # deprecated British spelling (one release; not in __all__)
