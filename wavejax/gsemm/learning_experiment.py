@@ -105,6 +105,7 @@ def run_learning(cfg: LearningConfig, out: Path) -> Result:
         "sweep, wavejax decoder": ([x["alpha_c"] for x in sweep], [x["wavejax_links"] + 0.15 for x in sweep]),
         "program defaults (a_c = 3), C++ decoder": (a_d, [x["links"] for x in defaults]),
         "program defaults, wavejax decoder": (a_d, [x["wavejax_links"] + 0.15 for x in defaults])},
+        lines={"all 9 links (the claim)": ([0.0, 3.0], [9.0, 9.0])},
         xlabel="α_c", ylabel="links recalled (of 9; wavejax decoder drawn +0.15)",
         title="Authors' contrastive rule (EDEN_cpp ExpSM port): links recalled after one pass")
     ok_stdp = all(succ.get(mu) == mu + 1 for mu in range(7))
