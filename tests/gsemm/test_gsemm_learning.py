@@ -108,6 +108,13 @@ def test_recall_scoring():
     assert count_links(cpp_decode(pats, shuffled, 8, swindow=5), 4) == 0
     weak = 0.2 * perfect  # overlaps 0.2 * N / N_h = 0.5 <= 0.6: the C++ decoder sees nothing
     assert cpp_decode(pats, weak, 8) == []
+    # a never-presented distractor d (pattern 2 with 4 bits flipped) between 0 and 1: the C++ scores it and drops its
+    # outputs, so 0 -> 1 is a link; scored on the presented patterns only, d reads as 2 and the link is lost
+    d = pats[2:3].copy()
+    d[0, :4] *= -1
+    vs = np.repeat(np.concatenate([pats[:1], d, pats[1:2]]), 12, axis=0)
+    assert cpp_decode(pats, vs, 8, swindow=5, distractors=d) == [0, 1]
+    assert cpp_decode(pats, vs, 8, swindow=5) == [0, 2, 1]
 
 
 def test_one_pass_sequence_learning_recalls_in_order():

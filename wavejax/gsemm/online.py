@@ -15,8 +15,9 @@ Init (``evaluate_learning``): Xi, Phi ~ N(0, 1), each scaled to Frobenius norm 1
 (``evaluate_learning``): v ~ N(0, 1), v_d = 0, no input, for 2 P steps_per_memory steps, through the one
 simulation core (:func:`wavejax.gsemm.solve.solve`, model ``expsm``, Euler dt; its v_d step uses the old v, an
 O(dt^2) per-step difference from the C++). Decoder (:func:`cpp_decode`): every ``diagnostic`` steps
-m = patterns^T clip(v, -1, 1) / N_h; samples with max m <= 0.6 are skipped; the mode of the last ``swindow``
-kept argmaxes is the output; consecutive equal outputs collapse. A link i -> i+1 is recalled when it appears as
+m = patterns^T clip(v, -1, 1) / N_h over all N_h drawn patterns (the P presented ones and N_h - P never-presented
+distractors); samples with max m <= 0.6 are skipped; the mode of the last ``swindow`` kept argmaxes is the output
+unless it is a distractor; consecutive equal outputs collapse. A link i -> i+1 is recalled when it appears as
 consecutive outputs (:func:`count_links`; K - 1 links for K patterns).
 
 Sweeps: :func:`contrastive_runs` learns and recalls a batch of configurations in ONE compilation: the scalars
@@ -186,9 +187,11 @@ def contrastive_runs(keys: jax.Array, patterns, cfgs) -> list[dict]:
     with both decoders; ONE compilation for the whole batch (the scalars are :class:`OnlineScalars`, vmapped).
 
     Per configuration (same steps as ``learn("contrastive", k1, ...)`` then :func:`contrastive_recall` from
-    N(0, 1) drawn with k2, ``k1, k2 = split(keys[c])``): the C++ decoder's sequence and links
-    (:func:`cpp_decode`), wavejax's decoder's (:func:`recall_score`, overlap v.p/N >= 0.5, min_run 3), finiteness
-    and ||Xi||_F. ``n_features, n_patterns, n_hidden, dt, diagnostic, swindow`` must agree across ``cfgs``.
+    N(0, 1) drawn with k2, ``k1, k2 = split(keys[c])``): the C++ decoder's sequence and links (:func:`cpp_decode`
+    with N_h - P random distractor patterns drawn with ``fold_in(keys[c], 7)``, as ``evaluate_learning`` scores
+    N_h patterns; ``presented_only_*``: the same decoder on the P presented patterns only), wavejax's decoder's
+    (:func:`recall_score`, overlap v.p/N >= 0.5, min_run 3), finiteness and ||Xi||_F.
+    ``n_features, n_patterns, n_hidden, dt, diagnostic, swindow`` must agree across ``cfgs``.
     """
     cfgs = list(cfgs)
     base = cfgs[0]
@@ -203,28 +206,41 @@ def contrastive_runs(keys: jax.Array, patterns, cfgs) -> list[dict]:
     out = []
     for c in range(len(cfgs)):
         vs = np.asarray(v[c, : int(n_real[c])])
-        seq = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow)
+        dis = jax.random.rademacher(jax.random.fold_in(keys[c], 7), (max(base.n_hidden - P, 0), pats.shape[1]),
+                                    dtype=pats.dtype)
+        seq = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow, distractors=dis)
+        seq_p = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow)
         sc = recall_score(pats, vs, base.diagnostic * base.dt)
         ok = bool(jnp.isfinite(st.xi[c]).all() and jnp.isfinite(st.phi[c]).all())
         out.append({"sequence": seq, "links": count_links(seq, P), "result": 0 if bool(finite[c]) else 2,
                     "finite_weights": ok, "xi_norm": float(jnp.linalg.norm(st.xi[c])),
+                    "presented_only_sequence": seq_p, "presented_only_links": count_links(seq_p, P),
                     "wavejax_sequence": sc["sequence"], "wavejax_links": sc["links_learned"]})
     return out
 
 
-def cpp_decode(patterns, vs, n_hidden: int, *, swindow: int = 10, threshold: float = 0.6) -> list[int]:
+def cpp_decode(patterns, vs, n_hidden: int, *, swindow: int = 10, threshold: float = 0.6,
+               distractors=None) -> list[int]:
     """The recall decoder of ``ExpSM::evaluate_learning`` (module doc): the collapsed sequence of window modes.
 
-    patterns (P, N); vs (T, N) the recalled states at the diagnostic samples. Non-finite samples are skipped.
-    The C++ also scores the N_h - P patterns that were never presented (as distractors whose outputs it drops);
-    here only the P presented patterns are scored.
+    patterns (P, N) the presented patterns; vs (T, N) the recalled states at the diagnostic samples. Non-finite
+    samples are skipped. ``distractors`` (D, N), optional: the C++ draws N_h patterns and presents only the first P;
+    the other N_h - P are scored too (they take part in the threshold, the argmax and the window mode), but a
+    window mode that is a distractor is not output. Without ``distractors`` only the P presented patterns are
+    scored.
 
     Examples:
       >>> p = np.array([[1.0, 1, 1, 1], [1, -1, 1, -1]])
       >>> cpp_decode(p, np.repeat(p, 12, axis=0), 2, swindow=3)
       [0, 1]
+      >>> d = np.array([[1.0, 1, -1, -1]])  # a distractor between the two: 0, (d), 1 still reads as 0 -> 1
+      >>> cpp_decode(p, np.repeat(np.concatenate([p[:1], d, p[1:]]), 12, axis=0), 2, swindow=3, distractors=d)
+      [0, 1]
     """
     pats, vs = np.asarray(patterns, float), np.asarray(vs, float)
+    n_presented = len(pats)
+    if distractors is not None:
+        pats = np.concatenate([pats, np.asarray(distractors, float)])
     m = np.clip(vs, -1.0, 1.0) @ pats.T / n_hidden
     window: list[int] = []
     outputs: list[int] = []
@@ -237,7 +253,7 @@ def cpp_decode(patterns, vs, n_hidden: int, *, swindow: int = 10, threshold: flo
         if kept > swindow:  # as the C++: an output once more than swindow samples were kept
             vals, counts = np.unique(window, return_counts=True)
             out = int(vals[counts.argmax()])
-            if not outputs or outputs[-1] != out:
+            if out < n_presented and (not outputs or outputs[-1] != out):
                 outputs.append(out)
     return outputs
 
