@@ -148,8 +148,8 @@ def run_learning(cfg: LearningConfig, out: Path) -> Result:
              "and recalled from a random state. It learns memories but recalls only a few links (C++ decoder with "
              f"its N_h - P distractor patterns; defaults: {d_links}; sweep max {max(s_links, default=0)} of 9): recall "
              "is dominated by the last items of the list. The energy-gradient Φ rule with the true Ξ learns every "
-             "experienced successor (A10). Learning Ξ as well in one pass works with a competitive, homeostatic hidden layer "
-             f"(learning.competitive_rule, a wavejax variant, PROPOSED): {sc['links_learned']}/9 links.")
+             "experienced successor (A10). Learning Ξ as well in one pass works with a competitive, homeostatic "
+             f"hidden layer (learning.competitive_rule, a wavejax variant, PROPOSED): {sc['links_learned']}/9 links.")
     return Result(rows=rows, figures=["learned_phi.png", "contrastive_sweep.png"], notes=notes,
                   metrics={"stdp_phi": np.asarray(phi).tolist(), "variant": sc, "contrastive_defaults": defaults,
                            "contrastive_sweep": sweep})
