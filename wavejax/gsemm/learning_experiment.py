@@ -88,6 +88,19 @@ def _median(xs) -> str:
     return f"{float(np.median(xs)):g}" if len(xs) else "nan"
 
 
+def _plot_contrastive(path: Path, alpha_c: float, defaults: list[dict], sweep: list[dict]) -> None:
+    """Links recalled vs a_c under the C++ and wavejax decoders (the latter drawn +0.15), with the 9-link line."""
+    a_d = [alpha_c] * len(defaults)
+    scatter_plot(path, {
+        "sweep, C++ decoder": ([x["alpha_c"] for x in sweep], [x["links"] for x in sweep]),
+        "sweep, wavejax decoder": ([x["alpha_c"] for x in sweep], [x["wavejax_links"] + 0.15 for x in sweep]),
+        "program defaults (a_c = 3), C++ decoder": (a_d, [x["links"] for x in defaults]),
+        "program defaults, wavejax decoder": (a_d, [x["wavejax_links"] + 0.15 for x in defaults])},
+        lines={"all 9 links (the claim)": ([0.0, 3.0], [9.0, 9.0])},
+        xlabel="α_c", ylabel="links recalled (of 9; wavejax decoder drawn +0.15)",
+        title="Authors' contrastive rule (EDEN_cpp ExpSM port): links recalled after one pass")
+
+
 def run_learning(cfg: LearningConfig, out: Path) -> Result:
     """STDP sanity (A10), one-pass sequence learning (A11): wavejax's variant and the authors' contrastive rule."""
     xi, _ = cycle_memories(jax.random.key(cfg.seed), 100, 8)
@@ -103,15 +116,7 @@ def run_learning(cfg: LearningConfig, out: Path) -> Result:
         "Φ, STDP sanity (true Ξ, K=8)": np.asarray(phi),
         "Φ learned in one pass (units ordered by memory)": np.asarray(lphi)[np.ix_(units, units)]},
         title="Learned transition matrices Φ[μ, ν] (μ → ν)", xlabel="ν", ylabel="μ")
-    a_d = [cfg.online.alpha_c] * len(defaults)
-    scatter_plot(out / "contrastive_sweep.png", {
-        "sweep, C++ decoder": ([x["alpha_c"] for x in sweep], [x["links"] for x in sweep]),
-        "sweep, wavejax decoder": ([x["alpha_c"] for x in sweep], [x["wavejax_links"] + 0.15 for x in sweep]),
-        "program defaults (a_c = 3), C++ decoder": (a_d, [x["links"] for x in defaults]),
-        "program defaults, wavejax decoder": (a_d, [x["wavejax_links"] + 0.15 for x in defaults])},
-        lines={"all 9 links (the claim)": ([0.0, 3.0], [9.0, 9.0])},
-        xlabel="α_c", ylabel="links recalled (of 9; wavejax decoder drawn +0.15)",
-        title="Authors' contrastive rule (EDEN_cpp ExpSM port): links recalled after one pass")
+    _plot_contrastive(out / "contrastive_sweep.png", cfg.online.alpha_c, defaults, sweep)
     ok_stdp = all(succ.get(mu) == mu + 1 for mu in range(7))
     d_links = [x["links"] for x in defaults]
     s_links = [x["links"] for x in sweep]
