@@ -180,5 +180,7 @@ def test_contrastive_runs_traced_batch_equals_the_numpy_transcription():
                                   t_f=cfg.t_f, t_d=cfg.t_d, dt=cfg.dt, n_steps=6 * cfg.steps_per_memory, every=5)
         np.testing.assert_allclose(v[c, : int(n_real[c])], ref, rtol=1e-12, atol=1e-12)
         assert bool(jnp.isnan(v[c, int(n_real[c]):]).all())
+    per_config = online._runs(keys, jnp.stack([pats, pats]), online.OnlineScalars.stack(cfgs), cfg=static, n_save=49)
+    np.testing.assert_allclose(per_config[1], v, rtol=1e-12, atol=1e-12)  # (C, P, N) patterns: one set per member
     with pytest.raises(ValueError, match="n_hidden"):
         online.contrastive_runs(keys, pats, [static, dataclasses.replace(static, n_hidden=7)])

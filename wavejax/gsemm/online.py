@@ -178,13 +178,15 @@ def _run_one(key, patterns, sc: OnlineScalars, cfg: OnlineConfig, n_save: int):
 
 @functools.partial(jax.jit, static_argnames=("cfg", "n_save"))
 def _runs(keys, patterns, sc: OnlineScalars, *, cfg: OnlineConfig, n_save: int):
-    return jax.vmap(_run_one, in_axes=(0, None, 0, None, None))(keys, patterns, sc, cfg, n_save)
+    axis = 0 if patterns.ndim == 3 else None  # one pattern set per configuration, or one for all
+    return jax.vmap(_run_one, in_axes=(0, axis, 0, None, None))(keys, patterns, sc, cfg, n_save)
 
 
 def contrastive_runs(keys: jax.Array, patterns, cfgs) -> list[dict]:
-    """Learn ``patterns`` (P, N) once with the contrastive rule under each configuration of ``cfgs`` (C
-    :class:`OnlineConfig`, key ``keys[c]``), recall from a random state for 2 P steps_per_memory steps, and decode
-    with both decoders; ONE compilation for the whole batch (the scalars are :class:`OnlineScalars`, vmapped).
+    """Learn ``patterns`` (P, N), or one set per configuration (C, P, N), once with the contrastive rule under each
+    configuration of ``cfgs`` (C :class:`OnlineConfig`, key ``keys[c]``), recall from a random state for
+    2 P steps_per_memory steps, and decode with three decoders; ONE compilation for the whole batch (the scalars
+    are :class:`OnlineScalars`, vmapped).
 
     Per configuration (same steps as ``learn("contrastive", k1, ...)`` then :func:`contrastive_recall` from
     N(0, 1) drawn with k2, ``k1, k2 = split(keys[c])``): the C++ decoder's sequence and links (:func:`cpp_decode`
@@ -198,13 +200,14 @@ def contrastive_runs(keys: jax.Array, patterns, cfgs) -> list[dict]:
     for f in _STATIC:
         if len({getattr(c, f) for c in cfgs}) != 1:
             raise ValueError(f"cfgs must share {f}; got {sorted({getattr(c, f) for c in cfgs})}")
-    pats = jnp.asarray(patterns)
-    P = pats.shape[0]
+    pats_all = jnp.asarray(patterns)
+    P = pats_all.shape[-2]
     n_save = 2 * P * max(c.steps_per_memory for c in cfgs) // base.diagnostic + 1
-    st, v, n_real, finite = _runs(jnp.asarray(keys), pats, OnlineScalars.stack(cfgs, pats.dtype),
+    st, v, n_real, finite = _runs(jnp.asarray(keys), pats_all, OnlineScalars.stack(cfgs, pats_all.dtype),
                                   cfg=OnlineConfig(**{f: getattr(base, f) for f in _STATIC}), n_save=n_save)
     out = []
     for c in range(len(cfgs)):
+        pats = pats_all[c] if pats_all.ndim == 3 else pats_all
         vs = np.asarray(v[c, : int(n_real[c])])
         dis = jax.random.rademacher(jax.random.fold_in(keys[c], 7), (max(base.n_hidden - P, 0), pats.shape[1]),
                                     dtype=pats.dtype)
