@@ -95,7 +95,8 @@ def test_sharded_capacity_matches_single_device(tmp_path):
 def test_capacity_scaling_acceptance():
     """Item 7: DSEM K*(32) >= 4 K*(16); DSEM at N=32 stores more than LISEM at N=200 (measured with this code
     and key(0) folded with N, by the independent check gsemm-check.md §5: K*(16) = 14, K*(32) = 156,
-    LISEM K*(200) = 7; K* is a bisection boundary, the outcome is not monotone in K; a few minutes on 2 cores)."""
+    LISEM K*(200) = 7; K* is a bisection boundary, the outcome is not monotone in K; committed run with the same
+    calls: docs/results/gsemm_capacity, 432 s on 2 cores at load average 5-10)."""
     key = jax.random.key(0)
     d = capacity_curve("dsem", key, [16, 32])
     (k16, k32) = d["K"]

@@ -1,5 +1,7 @@
 """Learning rules (issue 4 item 8, issue 11 item 6, issue 13 §3; gsemm.md §4.2, §7 A10-A11)."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -106,6 +108,13 @@ def test_recall_scoring():
     assert count_links(cpp_decode(pats, shuffled, 8, swindow=5), 4) == 0
     weak = 0.2 * perfect  # overlaps 0.2 * N / N_h = 0.5 <= 0.6: the C++ decoder sees nothing
     assert cpp_decode(pats, weak, 8) == []
+    # a never-presented distractor d (pattern 2 with 4 bits flipped) between 0 and 1: the C++ scores it and drops its
+    # outputs, so 0 -> 1 is a link; scored on the presented patterns only, d reads as 2 and the link is lost
+    d = pats[2:3].copy()
+    d[0, :4] *= -1
+    vs = np.repeat(np.concatenate([pats[:1], d, pats[1:2]]), 12, axis=0)
+    assert cpp_decode(pats, vs, 8, swindow=5, distractors=d) == [0, 1]
+    assert cpp_decode(pats, vs, 8, swindow=5) == [0, 2, 1]
 
 
 def test_one_pass_sequence_learning_recalls_in_order():
@@ -129,3 +138,49 @@ def test_learn_rejects_bad_input():
         learn("contrastive", jax.random.key(0), 0.5 * pats, cfg=OnlineConfig())
     with pytest.raises(ValueError, match="n_hidden"):
         learn("competitive", jax.random.key(0), pats, cfg=CompetitiveConfig(n_hidden=2))
+
+
+def _expsm_recall_numpy(xi, phi, v, *, a_c, t_f, t_d, dt, n_steps, every):
+    """NumPy Euler recall of ExpSM (a_s = 1, no input, v_d(0) = 0), the solver's step (v_d with the old v)."""
+    vd, out = np.zeros_like(v), [v]
+    for i in range(1, n_steps + 1):
+        h = xi.T @ v + a_c * phi.T @ (xi.T @ np.tanh(vd))
+        e = np.exp(h - h.max())
+        v, vd = v + dt * (xi @ (e / e.sum()) - v) / t_f, vd + dt * (v - vd) / t_d
+        if i % every == 0:
+            out.append(v)
+    return np.stack(out)
+
+
+def test_contrastive_runs_traced_batch_equals_the_numpy_transcription():
+    """Issue 13 §3: the sweep's scalars are traced (OnlineScalars, vmapped: one compilation for all
+    configurations). Each member of a batch with different a_c, T_f, T_d, Tl and steps_per_memory equals the
+    NumPy transcription of the C++ learning steps and a NumPy Euler recall to 1e-12 (measured <= 1e-14 against the
+    static-config path learn + contrastive_recall); samples past the member's own recall horizon are NaN."""
+    from wavejax.gsemm import online
+
+    pats = jax.random.rademacher(jax.random.key(1), (3, 12), dtype=jnp.float64)
+    static = OnlineConfig(n_features=12, n_patterns=3, n_hidden=6, dt=0.01, diagnostic=5)  # as contrastive_runs
+    cfgs = [dataclasses.replace(static, steps_per_memory=40),
+            dataclasses.replace(static, alpha_c=1.3, t_f=0.05, t_d=2.5, tl_xi=0.7, tl_phi=2.0, steps_per_memory=25)]
+    keys = jnp.stack([jax.random.key(5), jax.random.key(6)])
+    st, v, n_real, finite = online._runs(keys, pats, online.OnlineScalars.stack(cfgs), cfg=static, n_save=49)
+    assert n_real.tolist() == [49, 31] and finite.tolist() == [True, True]
+    for c, cfg in enumerate(cfgs):
+        k1, k2 = jax.random.split(keys[c])
+        st0 = online._init(k1, pats, cfg)
+        xi, phi, x, xd = (np.asarray(a)[:, None] if a.ndim == 1 else np.asarray(a) for a in st0[:4])
+        for t in np.asarray(pats):
+            for _ in range(cfg.steps_per_memory):
+                xi, phi, x, xd = _expsm_step_numpy(xi, phi, x, xd, t[:, None], a_c=cfg.alpha_c, t_f=cfg.t_f,
+                                                   t_d=cfg.t_d, tl_xi=cfg.tl_xi, tl_phi=cfg.tl_phi, dt=cfg.dt)
+        np.testing.assert_allclose(st.xi[c], xi, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(st.phi[c], phi, rtol=1e-12, atol=1e-12)
+        ref = _expsm_recall_numpy(xi, phi, np.asarray(jax.random.normal(k2, (12,), jnp.float64)), a_c=cfg.alpha_c,
+                                  t_f=cfg.t_f, t_d=cfg.t_d, dt=cfg.dt, n_steps=6 * cfg.steps_per_memory, every=5)
+        np.testing.assert_allclose(v[c, : int(n_real[c])], ref, rtol=1e-12, atol=1e-12)
+        assert bool(jnp.isnan(v[c, int(n_real[c]):]).all())
+    per_config = online._runs(keys, jnp.stack([pats, pats]), online.OnlineScalars.stack(cfgs), cfg=static, n_save=49)
+    np.testing.assert_allclose(per_config[1], v, rtol=1e-12, atol=1e-12)  # (C, P, N) patterns: one set per member
+    with pytest.raises(ValueError, match="n_hidden"):
+        online.contrastive_runs(keys, pats, [static, dataclasses.replace(static, n_hidden=7)])

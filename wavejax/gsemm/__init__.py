@@ -64,7 +64,9 @@ from wavejax.gsemm.models import vector_field as vector_field
 from wavejax.gsemm.models import vector_field_h as vector_field_h
 from wavejax.gsemm.online import CONTRASTIVE as CONTRASTIVE
 from wavejax.gsemm.online import OnlineConfig as OnlineConfig
+from wavejax.gsemm.online import OnlineScalars as OnlineScalars
 from wavejax.gsemm.online import contrastive_recall as contrastive_recall
+from wavejax.gsemm.online import contrastive_runs as contrastive_runs
 from wavejax.gsemm.online import contrastive_step as contrastive_step
 from wavejax.gsemm.online import count_links as count_links
 from wavejax.gsemm.online import cpp_decode as cpp_decode
@@ -87,9 +89,11 @@ __all__ = [
     "COMPETITIVE", "CONTRASTIVE", "ENERGY",
     "CAPACITY_NETWORKS", "CapacityNetwork", "CompetitiveConfig", "DSEM", "DSEM_POLY", "Decoded", "EXPSM",
     "EnergyRuleConfig", "LISEM", "Lagrangian", "LearnState", "LearningRule", "MODELS", "Model", "MovingMinimum",
-    "OnlineConfig", "Params", "RESULT_CODES", "RK4", "RULES", "SOLVERS", "STRATEGIES", "SolverConfig", "Trajectory",
+    "OnlineConfig", "OnlineScalars", "Params", "RESULT_CODES", "RK4", "RULES", "SOLVERS", "STRATEGIES",
+    "SolverConfig", "Trajectory",
     "best_chain", "capacity_curve", "capacity_search", "competitive_readout", "competitive_rule",
-    "contrastive_recall", "contrastive_step", "count_links", "cpp_decode", "cycle_memories", "cycle_pass",
+    "contrastive_recall", "contrastive_runs", "contrastive_step", "count_links", "cpp_decode", "cycle_memories",
+    "cycle_pass",
     "cycle_successors", "cycle_trial", "decode", "dwell_prediction", "dwell_stats", "energy", "energy_params",
     "energy_rule", "fit_growth", "follows_graph", "hidden_input", "learn", "make_params", "minimize",
     "model_overlaps", "moving_minimum", "overlap_fn", "overlaps", "recall_learned", "recall_score", "result_name",

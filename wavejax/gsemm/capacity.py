@@ -5,7 +5,15 @@ The criterion: a K "passes" when at least ``need`` of ``n_sets`` random pattern 
 per K, a time budget of (K + 2) dwells). K*(N) is the boundary that doubling-then-bisection finds: the pass/fail
 outcome is NOT monotone in K (with 4 sets and fresh patterns per K, e.g. at N = 16 K = 17 passes while 15 and 16
 fail), so K* is a bisection boundary (a passing K whose bisection neighbour fails), not the largest passing K.
-Every trial is recorded per K. All pattern
+Every trial is recorded per K.
+
+This is a strict, single-operating-point sequence capacity, close in spirit to EDEN_cpp ``ExpSM::evaluate_capacity``
+(strict every-transition criterion); it is NOT the criterion of the paper's scripts ``capacity_{LISEM,DSEM}.py``
+(for a fixed K, the smallest N for which SOME bisected cross strength gives > 5K transitions with best chain /
+possible > 0.8): here alpha is fixed, 100% correctness is required once, and the time budget cuts slow but correct
+runs (the GSEMM check: at N = 32, K = 128 the failing set made no wrong transition, it was cut off at 125 of 129
+states). Measured with this code and ``key(0)`` folded with N: K*(16) = 14, K*(32) = 156, LISEM K*(200) = 7
+(``docs/results/gsemm_capacity``). All pattern
 sets of one (N, K) point are solved in ONE vmapped fixed-step scan with the pattern-set axis leading; when several
 devices are present that axis is sharded over all devices by :func:`wavejax.distributed.shard_leading` (padded to a
 multiple of the device count; the padding members are dropped from the results).

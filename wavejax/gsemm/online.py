@@ -15,15 +15,22 @@ Init (``evaluate_learning``): Xi, Phi ~ N(0, 1), each scaled to Frobenius norm 1
 (``evaluate_learning``): v ~ N(0, 1), v_d = 0, no input, for 2 P steps_per_memory steps, through the one
 simulation core (:func:`wavejax.gsemm.solve.solve`, model ``expsm``, Euler dt; its v_d step uses the old v, an
 O(dt^2) per-step difference from the C++). Decoder (:func:`cpp_decode`): every ``diagnostic`` steps
-m = patterns^T clip(v, -1, 1) / N_h; samples with max m <= 0.6 are skipped; the mode of the last ``swindow``
-kept argmaxes is the output; consecutive equal outputs collapse. A link i -> i+1 is recalled when it appears as
+m = patterns^T clip(v, -1, 1) / N_h over all N_h drawn patterns (the P presented ones and N_h - P never-presented
+distractors); samples with max m <= 0.6 are skipped; the mode of the last ``swindow`` kept argmaxes is the output
+unless it is a distractor; consecutive equal outputs collapse. A link i -> i+1 is recalled when it appears as
 consecutive outputs (:func:`count_links`; K - 1 links for K patterns).
+
+Sweeps: :func:`contrastive_runs` learns and recalls a batch of configurations in ONE compilation: the scalars
+(a_s, a_c, T_f, T_d, Tl_xi, Tl_phi, dt, steps_per_memory) travel as traced :class:`OnlineScalars` under ``vmap``
+(presentations are a ``fori_loop`` with a traced length; the recall is solved to the longest horizon of the batch and
+cut per member). It equals the static-config path to round-off (tests: <= 1e-14, NumPy transcription to 1e-12).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -35,8 +42,8 @@ from wavejax.gsemm.metrics import decode
 from wavejax.gsemm.models import EXPSM, make_params
 from wavejax.gsemm.solve import SolverConfig, save_grid, solve
 
-__all__ = ["OnlineConfig", "contrastive_step", "CONTRASTIVE", "contrastive_recall", "cpp_decode", "count_links",
-           "recall_score"]
+__all__ = ["OnlineConfig", "OnlineScalars", "contrastive_step", "CONTRASTIVE", "contrastive_recall",
+           "contrastive_runs", "cpp_decode", "count_links", "recall_score"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -75,8 +82,31 @@ class OnlineConfig:
         return cls()
 
 
-def contrastive_step(st: LearnState, target, cfg: OnlineConfig) -> LearnState:
-    """One step of ``ExpSM::update`` + ``ExpSM::learn`` with the pattern ``target`` (N,) as input (module doc)."""
+class OnlineScalars(NamedTuple):
+    """The per-configuration scalars of :class:`OnlineConfig` as arrays: traced values under ``jit``/``vmap``, so
+    that a sweep over configurations compiles once (:func:`contrastive_runs`). Same attribute names as the
+    config, so :func:`contrastive_step` accepts either."""
+
+    alpha_s: jax.Array
+    alpha_c: jax.Array
+    t_f: jax.Array
+    t_d: jax.Array
+    tl_xi: jax.Array
+    tl_phi: jax.Array
+    dt: jax.Array
+    steps_per_memory: jax.Array  # int32
+
+    @classmethod
+    def stack(cls, cfgs, dtype=jnp.float64) -> OnlineScalars:
+        """The scalars of ``cfgs`` (a sequence of :class:`OnlineConfig`) stacked along a leading axis (C,)."""
+        cols = {f: [getattr(c, f) for c in cfgs] for f in cls._fields}
+        return cls(**{f: jnp.asarray(x, jnp.int32 if f == "steps_per_memory" else dtype) for f, x in cols.items()})
+
+
+def contrastive_step(st: LearnState, target, cfg: OnlineConfig | OnlineScalars) -> LearnState:
+    """One step of ``ExpSM::update`` + ``ExpSM::learn`` with the pattern ``target`` (N,) as input (module doc).
+
+    ``cfg`` may be an :class:`OnlineConfig` (static scalars) or :class:`OnlineScalars` (traced scalars)."""
     sa = jnp.sqrt(cfg.alpha_s)
     h = cfg.alpha_s * (st.xi.T @ st.v) + cfg.alpha_c * (st.phi.T @ (st.xi.T @ jnp.tanh(st.v_d)))
     f = jax.nn.softmax(h)
@@ -120,19 +150,100 @@ def contrastive_recall(st: LearnState, v0, *, cfg: OnlineConfig, n_steps: int):
                  cfg=SolverConfig(solver="euler_scan", dt=cfg.dt), max_steps=1)
 
 
-def cpp_decode(patterns, vs, n_hidden: int, *, swindow: int = 10, threshold: float = 0.6) -> list[int]:
+_STATIC = ("n_features", "n_patterns", "n_hidden", "dt", "diagnostic", "swindow")
+
+
+def _present_traced(st: LearnState, pattern, sc: OnlineScalars) -> LearnState:
+    st = jax.lax.fori_loop(0, sc.steps_per_memory, lambda i, s: contrastive_step(s, pattern, sc), st)
+    return st._replace(count=st.count + 1)
+
+
+def _run_one(key, patterns, sc: OnlineScalars, cfg: OnlineConfig, n_save: int):
+    """Learn once (traced scalars), recall from a random state for 2 P steps_per_memory steps; v after the
+    config's own horizon is NaN (the recall is solved to the common horizon of the batch)."""
+    k1, k2 = jax.random.split(key)
+    st = _init(k1, patterns, cfg)
+    st, _ = jax.lax.scan(lambda s, x: (_present_traced(s, x, sc), None), st, patterns)
+    p = make_params(st.xi, st.phi, alpha_s=sc.alpha_s, alpha_c=sc.alpha_c, t_f=sc.t_f, t_d=sc.t_d,
+                    dtype=st.xi.dtype)
+    v0 = jax.random.normal(k2, (patterns.shape[1],), patterns.dtype)
+    tr = solve(EXPSM, p, v0, jnp.zeros_like(v0), n_save=n_save, save_every=cfg.diagnostic * cfg.dt,
+               cfg=SolverConfig(solver="euler_scan", dt=cfg.dt), max_steps=1)
+    n_real = 2 * patterns.shape[0] * sc.steps_per_memory // cfg.diagnostic + 1
+    inside = jnp.arange(n_save) < n_real
+    v = jnp.where(inside[:, None], tr.v, jnp.nan)
+    finite = jnp.all(jnp.isfinite(tr.v) | ~inside[:, None])
+    return st, v, n_real, finite
+
+
+@functools.partial(jax.jit, static_argnames=("cfg", "n_save"))
+def _runs(keys, patterns, sc: OnlineScalars, *, cfg: OnlineConfig, n_save: int):
+    axis = 0 if patterns.ndim == 3 else None  # one pattern set per configuration, or one for all
+    return jax.vmap(_run_one, in_axes=(0, axis, 0, None, None))(keys, patterns, sc, cfg, n_save)
+
+
+def contrastive_runs(keys: jax.Array, patterns, cfgs) -> list[dict]:
+    """Learn ``patterns`` (P, N), or one set per configuration (C, P, N), once with the contrastive rule under each
+    configuration of ``cfgs`` (C :class:`OnlineConfig`, key ``keys[c]``), recall from a random state for
+    2 P steps_per_memory steps, and decode with three decoders; ONE compilation for the whole batch (the scalars
+    are :class:`OnlineScalars`, vmapped).
+
+    Per configuration (same steps as ``learn("contrastive", k1, ...)`` then :func:`contrastive_recall` from
+    N(0, 1) drawn with k2, ``k1, k2 = split(keys[c])``): the C++ decoder's sequence and links (:func:`cpp_decode`
+    with N_h - P random distractor patterns drawn with ``fold_in(keys[c], 7)``, as ``evaluate_learning`` scores
+    N_h patterns; ``presented_only_*``: the same decoder on the P presented patterns only), wavejax's decoder's
+    (:func:`recall_score`, overlap v.p/N >= 0.5, min_run 3), finiteness and ||Xi||_F.
+    ``n_features, n_patterns, n_hidden, dt, diagnostic, swindow`` must agree across ``cfgs``.
+    """
+    cfgs = list(cfgs)
+    base = cfgs[0]
+    for f in _STATIC:
+        if len({getattr(c, f) for c in cfgs}) != 1:
+            raise ValueError(f"cfgs must share {f}; got {sorted({getattr(c, f) for c in cfgs})}")
+    pats_all = jnp.asarray(patterns)
+    P = pats_all.shape[-2]
+    n_save = 2 * P * max(c.steps_per_memory for c in cfgs) // base.diagnostic + 1
+    st, v, n_real, finite = _runs(jnp.asarray(keys), pats_all, OnlineScalars.stack(cfgs, pats_all.dtype),
+                                  cfg=OnlineConfig(**{f: getattr(base, f) for f in _STATIC}), n_save=n_save)
+    out = []
+    for c in range(len(cfgs)):
+        pats = pats_all[c] if pats_all.ndim == 3 else pats_all
+        vs = np.asarray(v[c, : int(n_real[c])])
+        dis = jax.random.rademacher(jax.random.fold_in(keys[c], 7), (max(base.n_hidden - P, 0), pats.shape[1]),
+                                    dtype=pats.dtype)
+        seq = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow, distractors=dis)
+        seq_p = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow)
+        sc = recall_score(pats, vs, base.diagnostic * base.dt)
+        ok = bool(jnp.isfinite(st.xi[c]).all() and jnp.isfinite(st.phi[c]).all())
+        out.append({"sequence": seq, "links": count_links(seq, P), "result": 0 if bool(finite[c]) else 2,
+                    "finite_weights": ok, "xi_norm": float(jnp.linalg.norm(st.xi[c])),
+                    "presented_only_sequence": seq_p, "presented_only_links": count_links(seq_p, P),
+                    "wavejax_sequence": sc["sequence"], "wavejax_links": sc["links_learned"]})
+    return out
+
+
+def cpp_decode(patterns, vs, n_hidden: int, *, swindow: int = 10, threshold: float = 0.6,
+               distractors=None) -> list[int]:
     """The recall decoder of ``ExpSM::evaluate_learning`` (module doc): the collapsed sequence of window modes.
 
-    patterns (P, N); vs (T, N) the recalled states at the diagnostic samples. Non-finite samples are skipped.
-    The C++ also scores the N_h - P patterns that were never presented (as distractors whose outputs it drops);
-    here only the P presented patterns are scored.
+    patterns (P, N) the presented patterns; vs (T, N) the recalled states at the diagnostic samples. Non-finite
+    samples are skipped. ``distractors`` (D, N), optional: the C++ draws N_h patterns and presents only the first P;
+    the other N_h - P are scored too (they take part in the threshold, the argmax and the window mode), but a
+    window mode that is a distractor is not output. Without ``distractors`` only the P presented patterns are
+    scored.
 
     Examples:
       >>> p = np.array([[1.0, 1, 1, 1], [1, -1, 1, -1]])
       >>> cpp_decode(p, np.repeat(p, 12, axis=0), 2, swindow=3)
       [0, 1]
+      >>> d = np.array([[1.0, 1, -1, -1]])  # a distractor between the two: 0, (d), 1 still reads as 0 -> 1
+      >>> cpp_decode(p, np.repeat(np.concatenate([p[:1], d, p[1:]]), 12, axis=0), 2, swindow=3, distractors=d)
+      [0, 1]
     """
     pats, vs = np.asarray(patterns, float), np.asarray(vs, float)
+    n_presented = len(pats)
+    if distractors is not None:
+        pats = np.concatenate([pats, np.asarray(distractors, float)])
     m = np.clip(vs, -1.0, 1.0) @ pats.T / n_hidden
     window: list[int] = []
     outputs: list[int] = []
@@ -145,7 +256,7 @@ def cpp_decode(patterns, vs, n_hidden: int, *, swindow: int = 10, threshold: flo
         if kept > swindow:  # as the C++: an output once more than swindow samples were kept
             vals, counts = np.unique(window, return_counts=True)
             out = int(vals[counts.argmax()])
-            if not outputs or outputs[-1] != out:
+            if out < n_presented and (not outputs or outputs[-1] != out):
                 outputs.append(out)
     return outputs
 
