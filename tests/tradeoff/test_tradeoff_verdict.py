@@ -65,11 +65,14 @@ def test_control_one_breakpoint_gives_k1_and_not_supported():
 
 def test_verdict_rule_needs_the_steep_middle_segment():
     ph = {"k": 2, "bic": {"0": 5.0, "1": 0.0, "2": -3.0},
-          "models": {"2": {"slopes": [-0.9, -0.2, -0.05]}}}
+          "models": {"2": {"slopes": [-0.9, -0.2, -0.05], "breakpoints": [2.0, 3.0]}}}
     v = phase_verdict(ph, 0.7)
     assert (v["supported"], v["shape_ok"], v["dbic_2_vs_1"], v["dbic_2_vs_0"]) == (False, False, -3.0, -8.0)
     ph["models"]["2"]["slopes"] = [-0.05, -0.9, -0.2]
-    assert phase_verdict(ph)["supported"]
+    assert phase_verdict(ph)["supported"] and phase_verdict(ph)["middle_decades"] == 1.0
+    ph["models"]["2"]["breakpoints"] = [2.0, 2.2]  # a step: the steep stretch spans 0.2 < 0.5 decades
+    v = phase_verdict(ph)
+    assert not v["supported"] and v["shape_ok"] and "not supported (a step)" in v["text"]
     assert not phase_verdict({"error": "too few"})["supported"]
 
 

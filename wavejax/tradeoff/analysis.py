@@ -102,39 +102,46 @@ def phase_summary(C: np.ndarray, L: np.ndarray, *, loss_inf: float | None = None
     return out
 
 
+MIN_MIDDLE_DECADES = 0.5  # narrowest middle phase (τ₂ − τ₁, decades of cost) that counts as a phase, not a step
+
+
 def phase_verdict(ph: dict[str, Any], k2_fraction: float | None = None) -> dict[str, Any]:
     """The plain verdict of the three-phase test on one fit of :func:`phase_summary`.
 
-    "Three phases supported" iff the BIC picks k = 2 breakpoints AND the fitted 2-breakpoint shape is the
-    claimed one: the middle segment is the steepest, |m₂| > max(|m₁|, |m₃|) (flat–steep–flat on ℓ-vs-C axes).
+    "Three phases supported" iff (i) the BIC picks k = 2 breakpoints, (ii) the fitted 2-breakpoint shape is the
+    claimed one: the middle segment is the steepest, |m₂| > max(|m₁|, |m₃|) (flat–steep–flat on ℓ-vs-C axes),
+    and (iii) the middle phase spans τ₂ − τ₁ >= :data:`MIN_MIDDLE_DECADES` of cost. With (i) and (ii) but not
+    (iii) the front is a *step* (a jump between two flat stretches), reported as "not supported (a step)".
     ``k2_fraction``: share of bootstrap resamples whose BIC picks k = 2 (reported, not part of the rule).
 
     Returns ``{"supported": bool, "k": int | None, "dbic_2_vs_1", "dbic_2_vs_0" (BIC(2) − BIC(k'); < 0 favours
-    2), "shape_ok": bool | None, "k2_fraction", "text"}``.
+    2), "shape_ok": bool | None, "middle_decades": τ₂ − τ₁ | None, "k2_fraction", "text"}``.
     """
+    out = {"supported": False, "k": None, "dbic_2_vs_1": None, "dbic_2_vs_0": None, "shape_ok": None,
+           "middle_decades": None, "k2_fraction": k2_fraction}
     if not ph or "error" in ph:
         why = ph.get("error", "no fit") if ph else "no fit"
-        return {"supported": False, "k": None, "dbic_2_vs_1": None, "dbic_2_vs_0": None, "shape_ok": None,
-                "k2_fraction": k2_fraction, "text": f"not supported: no phase fit ({why})"}
+        return {**out, "text": f"three phases not supported: no phase fit ({why})"}
     bic = {int(k): v for k, v in ph["bic"].items()}
-    d21 = bic[2] - bic[1] if 2 in bic and 1 in bic else None
-    d20 = bic[2] - bic[0] if 2 in bic and 0 in bic else None
-    shape_ok = None
+    out.update(k=ph["k"], dbic_2_vs_1=bic[2] - bic[1] if 2 in bic and 1 in bic else None,
+               dbic_2_vs_0=bic[2] - bic[0] if 2 in bic and 0 in bic else None)
     if "2" in ph["models"]:
         m1, m2, m3 = ph["models"]["2"]["slopes"]
-        shape_ok = bool(abs(m2) > max(abs(m1), abs(m3)))
-    supported = ph["k"] == 2 and bool(shape_ok)
+        t1, t2 = ph["models"]["2"]["breakpoints"]
+        out.update(shape_ok=bool(abs(m2) > max(abs(m1), abs(m3))), middle_decades=float(t2 - t1))
+    step = ph["k"] == 2 and out["shape_ok"] and out["middle_decades"] < MIN_MIDDLE_DECADES
+    out["supported"] = bool(ph["k"] == 2 and out["shape_ok"] and not step)
     bics = ", ".join(f"BIC(k={k}) = {v:.1f}" for k, v in sorted(bic.items()))
-    if supported:
-        why = "BIC picks k = 2 and the middle segment is the steepest"
+    if out["supported"] or step:
+        why = (f"BIC picks k = 2, the middle segment is the steepest and spans {out['middle_decades']:.2f} decades"
+               + (f" (< {MIN_MIDDLE_DECADES}: a step, not a phase)" if step else ""))
     elif ph["k"] == 2:
         why = "BIC picks k = 2 but the middle segment is not the steepest (not flat–steep–flat)"
     else:
         why = f"BIC picks k = {ph['k']}" + ("" if 2 in bic else " (k = 2 not fittable: too few front points)")
     frac = "" if k2_fraction is None else f"; k = 2 in {100 * k2_fraction:.0f} % of bootstrap resamples"
-    return {"supported": supported, "k": ph["k"], "dbic_2_vs_1": d21, "dbic_2_vs_0": d20, "shape_ok": shape_ok,
-            "k2_fraction": k2_fraction,
-            "text": f"three phases {'supported' if supported else 'not supported'}: {why} ({bics}){frac}"}
+    verdict = "supported" if out["supported"] else ("not supported (a step)" if step else "not supported")
+    return {**out, "text": f"three phases {verdict}: {why} ({bics}){frac}"}
 
 
 def cost_span(C: np.ndarray, front: np.ndarray) -> dict[str, float]:
