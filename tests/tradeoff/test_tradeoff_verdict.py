@@ -86,10 +86,13 @@ def test_plateau_drop_and_summary():
     flat, falling = np.full(20, 0.5), np.linspace(1.0, 0.5, 20)
     assert _drop(flat) == 0.0
     assert _drop(falling) == pytest.approx((falling[-8:-4].mean() - falling[-4:].mean()) / falling[-4:].mean())
-    curves = [{"family": "elman", "width": w, "every": 100, "loss": [list(c), list(c)]}
+    curves = [{"family": "elman", "width": w, "steps": 2000, "loss": [list(c), list(c)]}
               for w, c in ((4, falling), (64, flat))]
     s = plateau_summary(curves)
     assert s["largest"]["elman"]["width"] == 64 and s["all_flat"] and s["largest"]["elman"]["steps"] == 2000
+    assert s["groups"][0]["final"] == 0.5 and s["groups"][0]["drop"] > 0.05
+    legacy = [{"family": "lstm", "width": 8, "every": 100, "loss": [list(flat)]}]  # first version: one per step
+    assert plateau_summary(legacy)["largest"]["lstm"]["steps"] == 20
 
 
 def test_lzma_dictionary_cut_keeps_the_preset_9_sizes():

@@ -1,5 +1,6 @@
 """Training curves of a sweep (``<sweep>/curves.jsonl``, one record per trained group): are the models trained to
-their floor? Each record holds, per seed, the mean training loss of every engine chunk (``every`` steps).
+their floor? Each record holds, per seed, the mean training loss of every engine chunk and the total ``steps``
+(records without ``steps``, written by the first version of the sweep, hold one loss per step).
 
 The plateau test of a group: with its seed-mean curve c_1..c_n and w = max(1, ⌊n/5⌋),
 
@@ -40,6 +41,12 @@ def _mean_curve(rec: dict[str, Any]) -> np.ndarray:
         return np.nanmean(a, axis=0) if a.size else np.zeros(0)
 
 
+def _every(rec: dict[str, Any]) -> int:
+    """Training steps per curve entry."""
+    n = max(1, len(rec["loss"][0]) if rec["loss"] else 1)
+    return max(1, int(rec.get("steps", n)) // n)
+
+
 def _drop(c: np.ndarray) -> float:
     w = max(1, c.size // 5)
     if c.size < 2 * w:
@@ -53,7 +60,7 @@ def plateau_summary(curves: list[dict[str, Any]]) -> dict[str, Any]:
     docstring); per family the largest width's; ``all_flat``: every family's largest width has drop <
     :data:`PLATEAU_TOL`."""
     groups = [{"family": r["family"], "width": r["width"], "final": float(_mean_curve(r)[-1]),
-               "drop": _drop(_mean_curve(r)), "steps": int(r["every"]) * len(r["loss"][0])} for r in curves]
+               "drop": _drop(_mean_curve(r)), "steps": _every(r) * len(r["loss"][0])} for r in curves]
     largest = {}
     for g in groups:
         if g["width"] >= largest.get(g["family"], {"width": -1})["width"]:
@@ -63,11 +70,14 @@ def plateau_summary(curves: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def curves_figure(curves: list[dict[str, Any]], out: str | Path, *, title: str = "") -> str:
-    """Write ``training_curves.png`` (seed-mean training loss vs step of every group); returns its file name."""
+    """Write ``training_curves.png`` (seed-mean training loss vs step of every group, averaged over at most 50
+    bins per curve so that the curves stay readable); returns its file name."""
     lines = {}
     for r in curves:
         c = _mean_curve(r)
-        lines[f"{r['family']} w={r['width']}"] = (int(r["every"]) * np.arange(1, c.size + 1), c)
+        b = max(1, c.size // 50)
+        c = c[: c.size // b * b].reshape(-1, b).mean(1)
+        lines[f"{r['family']} w={r['width']}"] = (_every(r) * b * np.arange(1, c.size + 1), c)
     return line_plot(Path(out) / "training_curves.png", lines, logy=True, markers=False, xlabel="step",
                      ylabel="training loss (seed mean per chunk)", title=f"{title}: training curves").name
 

@@ -169,11 +169,13 @@ def _write_trivial(cfg: SweepConfig, task: TaskData, path: Path, done: set) -> N
             done.add(pt["key"])
 
 
-def _write_curve(path: Path, gkey: str, family: str, width: int, loss_hist: Any, every: int) -> None:
-    """Append a group's training curve (mean train loss per engine chunk, one list per seed) to curves.jsonl."""
-    io.append_jsonl(path, {"group": gkey, "family": family, "width": width, "every": every,
-                           "loss": [[x if np.isfinite(x) else None for x in row]  # None: diverged
-                                    for row in np.asarray(loss_hist, np.float64).tolist()]})
+def _write_curve(path: Path, gkey: str, family: str, width: int, loss_hist: Any, chunk: int) -> None:
+    """Append a group's training curve to curves.jsonl: per seed, the mean train loss of every ``chunk`` steps
+    (None where it diverged), and the total ``steps``."""
+    h = np.asarray(loss_hist, np.float64)
+    means = h.reshape(h.shape[0], -1, chunk).mean(-1) if h.shape[1] % chunk == 0 else h
+    io.append_jsonl(path, {"group": gkey, "family": family, "width": width, "steps": int(h.shape[1]),
+                           "loss": [[x if np.isfinite(x) else None for x in row] for row in means.tolist()]})
 
 
 def _todo(cfg: SweepConfig, done: set) -> tuple[dict[str, list[tuple[int, str]]], list[str]]:
