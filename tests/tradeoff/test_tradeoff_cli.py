@@ -13,9 +13,12 @@ from wavejax.report.results import validate_results
 from wavejax.tradeoff import FAMILIES, SweepConfig, experiments, macs_per_step, make_model, param_count, state_bits
 
 
-def _cli_sweep(tmp_path, families):
-    out = tmp_path / "sw"
-    main(["tradeoff", "sweep", "--task", "hmm", "--families", *families, "--widths", "2",
+@pytest.fixture(scope="module")
+def all_families_sweep(tmp_path_factory):
+    """One CLI sweep of every family (2 seeds x 2 bit widths at width 2), shared by the two CLI tests below (one
+    sweep instead of two: the run is compile-bound, ~20 s)."""
+    out = tmp_path_factory.mktemp("cli") / "sw"
+    main(["tradeoff", "sweep", "--task", "hmm", "--families", *FAMILIES, "--widths", "2",
           "--seeds", "2", "--bits", "4", "32", "--sparsities", "0.0", "--steps", "100", "--length", "300",
           "--out", str(out)])
     pts = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
@@ -31,18 +34,18 @@ def _check_points(pts, families):
     assert all(p["loss"] is not None and 0 < p["loss"] < 3 for p in trained)
 
 
-def test_cli_sweep_then_frontier(tmp_path):
+def test_cli_sweep_then_frontier(all_families_sweep, tmp_path):
     """The sweep trains, quantises and evaluates; the frontier command writes its analysis and figures; both write
     the one results.json schema."""
-    out, pts = _cli_sweep(tmp_path, ("elman",))
-    _check_points(pts, ("elman",))
+    out, pts = all_families_sweep
     rec = json.loads((out / "results.json").read_text())
     validate_results(rec)
     assert rec["metrics"]["n_points"] == len(pts) and rec["config"]["widths"] == [2]
+    assert (out / "curves.jsonl").exists()
     fr = tmp_path / "fr"
     main(["tradeoff", "frontier", "--sweep", str(out), "--n-boot", "10", "--out", str(fr)])
     res = json.loads((fr / "analysis.json").read_text())
-    assert res["front"] and res["mdl"]["cost_bits"] >= 0
+    assert res["front"] and res["mdl"]["cost_bits"] >= 0 and set(res["verdict"]) >= {"loss", "excess_floor"}
     for fig in ("frontier.png", "raw_vs_compressed.png", "family_fronts.png", "mdl.png"):
         assert (fr / fig).stat().st_size > 1000
     rec = json.loads((fr / "results.json").read_text())
@@ -50,11 +53,10 @@ def test_cli_sweep_then_frontier(tmp_path):
     assert any("two-part MDL optimum" in c["quantity"] for c in rec["claims"])
 
 
-def test_cli_sweep_all_families(tmp_path):
+def test_cli_sweep_all_families(all_families_sweep):
     """Every family trains and stays finite over whole test programs (the attention lattice diverged before its
-    boundary was squashed); about 20 s, so it runs in the default suite."""
-    _, pts = _cli_sweep(tmp_path, FAMILIES)
-    _check_points(pts, FAMILIES)
+    boundary was squashed)."""
+    _check_points(all_families_sweep[1], FAMILIES)
 
 
 @pytest.mark.parametrize("cmd", ["sweep", "frontier", "report", "costs", "fits", "hmm", "ar", "cache"])
@@ -80,7 +82,8 @@ def test_cli_help_lists_fields_and_full_preset_parses(cmd, capsys):
 
 
 def test_sweep_presets_are_the_reports():
-    """SweepConfig.quick(task) is the report's quick sweep (the rows of `wavejax reproduce` come from it)."""
+    """SweepConfig.quick(task) / .full(task) are the report's quick / full sweeps (the rows of `wavejax reproduce`
+    come from them)."""
     q = {t: SweepConfig.quick(t) for t in ("hmm", "ar", "cache")}
     assert {t: (c.length, c.n_programs, c.widths, c.steps) for t, c in q.items()} == {
         "hmm": (2048, 8, (1, 2, 4, 8, 16), 600), "ar": (1024, 8, (1, 2, 4, 8), 400),
@@ -88,6 +91,14 @@ def test_sweep_presets_are_the_reports():
     assert all(c.families == ("elman",) and c.seeds == 2 and c.sparsities == (0.0, 0.5) for c in q.values())
     hmm = next(e for e in experiments.EXPERIMENTS if e.name == "tradeoff.hmm")
     assert hmm.make_config("quick").sweep == q["hmm"] and hmm.make_config("full").n_boot == 1000
+    # the full sweep behind docs/results/tradeoff_full, run by `wavejax reproduce --full --only tradeoff`
+    for t in ("hmm", "ar", "cache"):
+        f = SweepConfig.full(t)
+        assert (f.families, f.widths, f.seeds, f.bits, f.sparsities, f.steps, f.length, f.n_programs) == (
+            ("elman", "lstm"), (1, 2, 4, 8, 16, 32, 64), 3, (1, 2, 3, 4, 5, 6, 8, 12, 16, 32), (0.0, 0.5, 0.9), 1500,
+            4096, 20)
+        exp = next(e for e in experiments.EXPERIMENTS if e.name == f"tradeoff.{t}")
+        assert exp.make_config("full").sweep == f
     assert SweepConfig(steps=50).engine_chunk == 50 and SweepConfig(chunk=50, steps=100).train_config().chunk == 50
 
 

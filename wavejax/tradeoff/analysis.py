@@ -13,7 +13,11 @@ N·32, ``family``, ``seed``, ``bits``, ``sparsity``) and the task summary (``flo
 * ``mdl``: the two-part code length L₂ = C + n·ℓ_nats/ln 2 minimiser (§2.4; MSE tasks use the Gaussian log-loss
   ½ ln(2πe·MSE));
 * ``bootstrap``: percentile CIs over resampled trained points (the trivial anchors kept) of the two-breakpoint
-  parameters τ₁, τ₂, m₁..m₃, the BIC choice k, ℓ̂_∞, α and the L₂-optimal C.
+  parameters τ₁, τ₂, m₁..m₃, the BIC choice k (and the share of resamples picking k = 2), ℓ̂_∞, α and the
+  L₂-optimal C;
+* ``span``: decades of compression cost spanned by all points and by the front;
+* ``verdict``: per phase-fit target, :func:`phase_verdict` (three phases supported / not supported, with the
+  BIC values).
 """
 
 from __future__ import annotations
@@ -26,10 +30,10 @@ import jax
 import numpy as np
 
 from wavejax import _validate
-from wavejax.tradeoff.fits import bootstrap_ci, fit_phases, fit_power_law
+from wavejax.tradeoff.fits import _one_blas_thread, bootstrap_ci, fit_phases, fit_power_law
 from wavejax.tradeoff.frontier import family_fronts, front_curve, gaussian_nats, minimal_sufficient, pareto_front
 
-__all__ = ["usable_points", "compression_shift", "phase_summary", "analyze"]
+__all__ = ["usable_points", "compression_shift", "phase_summary", "phase_verdict", "cost_span", "analyze"]
 
 
 def usable_points(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -68,27 +72,88 @@ def _front_arrays(pts: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray
     return C[m][order], L[m][order]
 
 
-def phase_summary(C: np.ndarray, L: np.ndarray, *, loss_inf: float | None = None, grid: int = 30
-                  ) -> dict[str, Any]:
-    """Three-phase fits of one front: on v = log₁₀ ℓ and (when ``loss_inf`` < min ℓ) on log₁₀(ℓ − loss_inf).
+def phase_summary(C: np.ndarray, L: np.ndarray, *, loss_inf: float | None = None, floor: float | None = None,
+                  grid: int = 30) -> dict[str, Any]:
+    """Three-phase fits of one front (C, ℓ sorted by C): on v = log₁₀ ℓ (``"loss"``), on the excess over the
+    fitted asymptote log₁₀(ℓ − loss_inf) when ``loss_inf`` < min ℓ (``"excess"``), and on the excess over the
+    known floor log₁₀(ℓ − floor) (``"excess_floor"``; front points at or below the floor, i.e. within the test
+    set's sampling noise of it, are left out and counted in ``n_dropped``).
 
-    Returns ``{"loss": {...}, "excess": {...}}``, each with the BIC choice ``k``, its ``breakpoints`` and
-    ``slopes``, and ``bic`` / ``models`` for every k; a fit that cannot run (too few front points) is
+    Returns ``{target: {...}}``, each with the BIC choice ``k``, its ``breakpoints`` and ``slopes``, ``bic`` /
+    ``models`` for every k and ``n_points``; a fit that cannot run (too few front points) is
     ``{"error": message}``.
     """
     out: dict[str, Any] = {}
-    targets = {"loss": L}
+    targets = {"loss": (C, L)}
     if loss_inf is not None and np.isfinite(loss_inf) and loss_inf < L.min():
-        targets["excess"] = L - loss_inf
-    for name, y in targets.items():
+        targets["excess"] = (C, L - loss_inf)
+    if floor is not None and np.isfinite(floor):
+        above = L > floor
+        targets["excess_floor"] = (C[above], L[above] - floor)
+    for name, (c, y) in targets.items():
+        extra = {"n_points": int(c.size), "n_dropped": int(C.size - c.size)}
         try:
-            f = fit_phases(np.log10(C), np.log10(y), max_breakpoints=2, grid=grid)
+            f = fit_phases(np.log10(c), np.log10(y), max_breakpoints=2, grid=grid)
             out[name] = {"k": f.n_breakpoints, "breakpoints": list(f.breakpoints), "slopes": list(f.slopes),
                          "intercept": f.intercept, "bic": {str(k): v for k, v in f.bic.items()},
-                         "models": {str(k): m for k, m in f.models.items()}}
+                         "models": {str(k): m for k, m in f.models.items()}, **extra}
         except ValueError as e:
-            out[name] = {"error": str(e)}
+            out[name] = {"error": str(e), **extra}
     return out
+
+
+MIN_MIDDLE_DECADES = 0.5  # narrowest middle phase (τ₂ − τ₁, decades of cost) that counts as a phase, not a step
+
+
+def phase_verdict(ph: dict[str, Any], k2_fraction: float | None = None) -> dict[str, Any]:
+    """The plain verdict of the three-phase test on one fit of :func:`phase_summary`.
+
+    "Three phases supported" iff (i) the BIC picks k = 2 breakpoints, (ii) the fitted 2-breakpoint shape is the
+    claimed one: the middle segment is the steepest, |m₂| > max(|m₁|, |m₃|) (flat–steep–flat on ℓ-vs-C axes),
+    and (iii) the middle phase spans τ₂ − τ₁ >= :data:`MIN_MIDDLE_DECADES` of cost. With (i) and (ii) but not
+    (iii) the front is a *step* (a jump between two flat stretches), reported as "not supported (a step)".
+    ``k2_fraction``: share of bootstrap resamples whose BIC picks k = 2 (reported, not part of the rule).
+
+    Returns ``{"supported": bool, "k": int | None, "dbic_2_vs_1", "dbic_2_vs_0" (BIC(2) − BIC(k'); < 0 favours
+    2), "shape_ok": bool | None, "middle_decades": τ₂ − τ₁ | None, "k2_fraction", "text"}``.
+    """
+    out = {"supported": False, "k": None, "dbic_2_vs_1": None, "dbic_2_vs_0": None, "shape_ok": None,
+           "middle_decades": None, "k2_fraction": k2_fraction}
+    if not ph or "error" in ph:
+        why = ph.get("error", "no fit") if ph else "no fit"
+        return {**out, "text": f"three phases not supported: no phase fit ({why})"}
+    bic = {int(k): v for k, v in ph["bic"].items()}
+    out.update(k=ph["k"], dbic_2_vs_1=bic[2] - bic[1] if 2 in bic and 1 in bic else None,
+               dbic_2_vs_0=bic[2] - bic[0] if 2 in bic and 0 in bic else None)
+    if "2" in ph["models"]:
+        m1, m2, m3 = ph["models"]["2"]["slopes"]
+        t1, t2 = ph["models"]["2"]["breakpoints"]
+        out.update(shape_ok=bool(abs(m2) > max(abs(m1), abs(m3))), middle_decades=float(t2 - t1))
+    step = ph["k"] == 2 and out["shape_ok"] and out["middle_decades"] < MIN_MIDDLE_DECADES
+    out["supported"] = bool(ph["k"] == 2 and out["shape_ok"] and not step)
+    bics = ", ".join(f"BIC(k={k}) = {v:.1f}" for k, v in sorted(bic.items()))
+    if out["supported"] or step:
+        why = (f"BIC picks k = 2, the middle segment is the steepest and spans {out['middle_decades']:.2f} decades"
+               + (f" (< {MIN_MIDDLE_DECADES}: a step, not a phase)" if step else ""))
+    elif ph["k"] == 2:
+        why = "BIC picks k = 2 but the middle segment is not the steepest (not flat–steep–flat)"
+    else:
+        why = f"BIC picks k = {ph['k']}" + ("" if 2 in bic else " (k = 2 not fittable: too few front points)")
+    frac = "" if k2_fraction is None else f"; k = 2 in {100 * k2_fraction:.0f} % of bootstrap resamples"
+    verdict = "supported" if out["supported"] else ("not supported (a step)" if step else "not supported")
+    return {**out, "text": f"three phases {verdict}: {why} ({bics}){frac}"}
+
+
+def cost_span(C: np.ndarray, front: np.ndarray) -> dict[str, float]:
+    """Decades of compression cost spanned by all points with C > 0 and by the front's points with C > 0."""
+    def dec(c):
+        c = c[c > 0]
+        return float(np.log10(c.max() / c.min())) if c.size else 0.0
+
+    return {"points_decades": dec(C), "front_decades": dec(C[front]),
+            "points_range": [float(C[C > 0].min()), float(C.max())] if np.any(C > 0) else [],
+            "front_range": [float(C[front & (C > 0)].min()), float(C[front].max())] if np.any(front & (C > 0))
+            else []}
 
 
 def _nats(L: np.ndarray, discrete: bool) -> np.ndarray:
@@ -109,9 +174,14 @@ def analyze(points: Sequence[dict[str, Any]], task: dict[str, Any], *, key: jax.
 
     Returns:
       A JSON-able dict with keys ``n_points``, ``n_diverged``, ``front``, ``family_fronts``, ``best``,
-      ``compression_shift``, ``phases``, ``power_law``, ``mdl``, ``bootstrap``.
+      ``compression_shift``, ``phases``, ``span``, ``power_law``, ``mdl``, ``bootstrap``, ``verdict``.
     """
     _validate.positive_int("n_boot", n_boot)
+    with _one_blas_thread():  # thousands of tiny float64 fits: BLAS threads only add contention
+        return _analyze(points, task, key=key, n_boot=n_boot, grid=grid)
+
+
+def _analyze(points, task, *, key, n_boot, grid) -> dict[str, Any]:
     pts = usable_points(points)
     if len(pts) < 3:
         raise ValueError(f"points must hold at least 3 points with a finite loss; got {len(pts)}")
@@ -138,13 +208,16 @@ def analyze(points: Sequence[dict[str, Any]], task: dict[str, Any], *, key: jax.
         loss_inf = pl.loss_inf
     except ValueError as e:
         res["power_law"], loss_inf = {"error": str(e)}, None
-    res["phases"] = phase_summary(Cf, Lf, loss_inf=loss_inf, grid=grid)
+    res["phases"] = phase_summary(Cf, Lf, loss_inf=loss_inf, floor=floor, grid=grid)
+    res["span"] = cost_span(C, front)
     n = int(task["n_test_symbols"])
     ms = minimal_sufficient(C, _nats(L, task["discrete"]), n)
     res["mdl"] = {**ms, "family": fam[ms["index"]], "width": pts[ms["index"]].get("width"),
                   "bits": pts[ms["index"]].get("bits"), "n_symbols": n}
     res["bootstrap"] = _bootstrap(pts, C, L, task, key=key, n_boot=n_boot, grid=grid,
                                   init=pl if "error" not in res["power_law"] else None)
+    k2 = res["bootstrap"].get("mean", {}).get("k2")
+    res["verdict"] = {t: phase_verdict(ph, k2 if t == "loss" else None) for t, ph in res["phases"].items()}
     return res
 
 
@@ -154,7 +227,7 @@ def _bootstrap(pts, C, L, task, *, key, n_boot, grid, init) -> dict[str, Any]:
     trivial = np.flatnonzero(seeds < 0)
     nats = _nats(L, task["discrete"])
     n = int(task["n_test_symbols"])
-    names = ["tau1", "tau2", "m1", "m2", "m3", "k", "loss_inf", "alpha", "mdl_cost_bits"]
+    names = ["tau1", "tau2", "m1", "m2", "m3", "k", "k2", "loss_inf", "alpha", "mdl_cost_bits"]
 
     def stat(idx):
         idx = np.concatenate([trivial, idx[seeds[idx] >= 0]])
@@ -169,7 +242,7 @@ def _bootstrap(pts, C, L, task, *, key, n_boot, grid, init) -> dict[str, Any]:
                 t1, t2 = f.models[2]["breakpoints"]
                 m1, m2, m3 = f.models[2]["slopes"]
                 vals.update(tau1=t1, tau2=t2, m1=m1, m2=m2, m3=m3)
-            vals["k"] = f.n_breakpoints
+            vals.update(k=f.n_breakpoints, k2=float(f.n_breakpoints == 2))
             pl = fit_power_law(cf, lf, init=init)
             vals.update(loss_inf=pl.loss_inf, alpha=pl.alpha)
         except ValueError:

@@ -3,7 +3,8 @@
 * ``sweep``: train the model family on a task and record every (family, width, seed, b, s) point
   (:class:`~wavejax.tradeoff.sweep.SweepConfig`, every field a flag; resumable: rerun with the same ``--out`` to
   continue a killed sweep). ``--preset quick`` is the report's quick sweep of the HMM task
-  (:meth:`SweepConfig.quick`), ``--preset full`` the paper-scale one.
+  (:meth:`SweepConfig.quick`), ``--preset full`` the full one (:meth:`SweepConfig.full`: under an hour for the three
+  tasks on 2 CPU cores; scale it up on a GPU with its flags).
 * ``frontier``: analyse a sweep folder (fronts, compression shift, three-phase and power-law fits, MDL optimum,
   bootstrap CIs) and draw its figures into ``--out``.
 * ``costs``, ``fits``, ``hmm``, ``ar``, ``cache``: one headline experiment each, with its own config class
@@ -87,7 +88,7 @@ def _frontier(cfg: FrontierConfig, out: Path) -> Result:
 class ReportConfig:
     """Run the tradeoff headline experiments (costs, fits, hmm, ar, cache) and write report.md into --out."""
 
-    scale: Literal["quick", "full"] = "quick"  # quick: minutes on CPU; full: GPU hours
+    scale: Literal["quick", "full"] = "quick"  # quick: minutes on CPU; full: under an hour on 2 CPU cores
     only: tuple[str, ...] = ()  # experiment names, e.g. tradeoff.hmm (default: every tradeoff experiment)
     cache: Path | None = None  # cached experiment results (default <out>/cache)
 

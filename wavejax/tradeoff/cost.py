@@ -35,6 +35,15 @@ BITS_LADDER = (1, 2, 3, 4, 5, 6, 8, 12, 16, 32)  # tradeoff.md §4 step 4
 _LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
 
 
+def _lzma_filters(n: int) -> list[dict[str, int]]:
+    """LZMA2 preset 9 extreme with the dictionary cut to the input (>= 4 KiB, a power of two): a raw stream has
+    no header and no match reaches past the input, so the output is that of the 64 MiB preset, without its
+    ~0.1 s of table set-up per call (tested: equal sizes on every serialised ladder blob)."""
+    if n >= _LZMA_FILTERS[0].get("dict_size", 1 << 26):
+        return _LZMA_FILTERS
+    return [{**_LZMA_FILTERS[0], "dict_size": max(4096, 1 << max(0, int(n - 1).bit_length()))}]
+
+
 def _check_bits(bits: Any) -> int:
     bits = _validate.positive_int("bits", bits)
     if not (bits <= 16 or bits == 32):
@@ -132,7 +141,7 @@ def compress_sizes(codes: Any, scales: Any, bits: int) -> dict[str, int]:
     """
     blob = serialize(codes, scales, bits)
     out = {"raw": 8 * len(blob),
-           "lzma": 8 * len(lzma.compress(blob, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)),
+           "lzma": 8 * len(lzma.compress(blob, format=lzma.FORMAT_RAW, filters=_lzma_filters(len(blob)))),
            "zstd": 8 * len(zstandard.ZstdCompressor(level=19).compress(blob))}
     if bits != 32:
         leaves = jax.tree_util.tree_leaves(codes)

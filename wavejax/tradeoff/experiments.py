@@ -23,6 +23,7 @@ from wavejax.report import Experiment, Result, row
 from wavejax.report.experiment import holds_le
 from wavejax.tradeoff.analysis import analyze
 from wavejax.tradeoff.cost import compression_costs, dequantize, empirical_entropy_bits, quantize
+from wavejax.tradeoff.curves import curves_figure, load_curves, plateau_summary, training_rows
 from wavejax.tradeoff.figures import frontier_figures
 from wavejax.tradeoff.fits import fit_phases, fit_power_law, piecewise_predict
 from wavejax.tradeoff.frontier import pareto_front
@@ -183,12 +184,12 @@ def run_fits(cfg: FitsConfig, out: Path) -> Result:
 def _phase_rows(name: str, a: dict[str, Any]) -> list:
     """Report rows of the three-phase test (acceptance 8): BIC choice, slopes and CIs, whichever way it goes."""
     rows = []
-    for target in ("loss", "excess"):
+    for target, label in _TARGETS.items():
         ph = a["phases"].get(target)
         if not ph:
             continue
         if "error" in ph:
-            rows.append(row(f"{name}: three-phase fit on log {target}", "BIC prefers 2 breakpoints (SECONDARY)",
+            rows.append(row(f"{name}: three-phase fit on log ({label})", "BIC prefers 2 breakpoints (SECONDARY)",
                             ph["error"], None, note="too few front points"))
             continue
         bic = ", ".join(f"k={k}: {v:.1f}" for k, v in ph["bic"].items())
@@ -198,10 +199,15 @@ def _phase_rows(name: str, a: dict[str, Any]) -> list:
             note += f"; k = 2 not fittable: {n_front} front points (3 per segment needed)"
         slopes = ", ".join(f"{s:.2f}" for s in ph["slopes"])
         taus = ", ".join(f"{10 ** t:.3g}" for t in ph["breakpoints"]) or "—"
-        rows.append(row(f"{name}: BIC choice of breakpoints on log-log front ({target} ℓ" +
-                        (" − ℓ̂_∞" if target == "excess" else "") + ")",
+        if ph.get("n_dropped"):
+            note += f"; {ph['n_dropped']} front points at or below the floor left out"
+        rows.append(row(f"{name}: BIC choice of breakpoints on log-log front ({label})",
                         "2 (three phases; SECONDARY claim)", f"k = {ph['k']} (BIC {bic}); slopes {slopes}; "
                         f"breakpoints C = {taus} bits", ph["k"] == 2, note=note))
+        v = a.get("verdict", {}).get(target)
+        if v:
+            rows.append(row(f"{name}: verdict on the {label} front", "three phases (SECONDARY claim)", v["text"],
+                            v["supported"]))
     bs = a.get("bootstrap", {})
     if bs.get("lo"):
         lo, hi, nv = bs["lo"], bs["hi"], bs["n_valid"]
@@ -210,6 +216,9 @@ def _phase_rows(name: str, a: dict[str, Any]) -> list:
                         "—", f"τ₁ {ci('tau1')}, τ₂ {ci('tau2')} (log₁₀ bits); m₁ {ci('m1')}, m₂ {ci('m2')}, "
                         f"m₃ {ci('m3')}; BIC k {ci('k', '{:.0f}')}", None))
     return rows
+
+
+_TARGETS = {"loss": "ℓ", "excess": "ℓ − ℓ̂_∞", "excess_floor": "ℓ − ℓ_floor"}
 
 
 def _preset_name(cfg: Any) -> str:
@@ -229,6 +238,12 @@ def task_rows(task: str, a: dict[str, Any], *, floor: float | None, discrete: bo
                         "within 3 % (issue 5 acceptance 5)" if task == "hmm" else "≥ floor (σ², Bayes MSE above)",
                         f"{best['loss']:.4f} vs {floor:.4f} ({100 * gap:+.2f} %)",
                         abs(gap) <= 0.03 if task == "hmm" else None, note=f"best: {best['family']}"))
+    sp = a.get("span")
+    if sp:
+        rng = "–".join(f"{c:.3g}" for c in sp["front_range"])
+        rows.append(row(f"{task}: decades of compression cost spanned (front / all points with C > 0)",
+                        "≥ 3 on the front (issue 13)", f"{sp['front_decades']:.2f} / {sp['points_decades']:.2f} "
+                        f"(front C = {rng} bits)", sp["front_decades"] >= 3))
     sh = a["compression_shift"]
     rows.append(row(f"{task}: compressed front left of the raw N·32 front at every shared loss",
                     "yes (acceptance 6)", f"{sh['left_everywhere']} (min ratio raw/compressed "
@@ -238,6 +253,7 @@ def task_rows(task: str, a: dict[str, Any], *, floor: float | None, discrete: bo
     if "alpha" in pl:
         rows.append(row(f"{task}: power law ℓ = ℓ_∞ + A C^−α on the front", "— (no public numbers)",
                         f"α = {pl['alpha']:.3f}, ℓ_∞ = {pl['loss_inf']:.4f}", None))
+    rows += training_rows(task, a.get("training"))
     m = a["mdl"]
     bs = a["bootstrap"]
     ci = (f" (95 % CI [{bs['lo']['mdl_cost_bits']:.0f}, {bs['hi']['mdl_cost_bits']:.0f}])"
@@ -253,8 +269,12 @@ def run_task(cfg: TaskRunConfig, out: Path) -> Result:
     res = run_sweep(sw, out / f"sweep_{task}")
     pts = load_points(out / f"sweep_{task}")
     a = analyze(pts, task_summary(res["task"]), key=jax.random.key(sw.seed), n_boot=cfg.n_boot)
-    atomic_write_json(out / f"analysis_{task}.json", {"config": dataclasses.asdict(sw), "analysis": a})
     figs = [f"fig_{task}/{f}" for f in frontier_figures(pts, a, out / f"fig_{task}", title=task)]
+    curves = load_curves(out / f"sweep_{task}")
+    if curves:
+        a["training"] = plateau_summary(curves)
+        figs.append(f"fig_{task}/" + curves_figure(curves, out / f"fig_{task}", title=task))
+    atomic_write_json(out / f"analysis_{task}.json", {"config": dataclasses.asdict(sw), "analysis": a})
     rows = task_rows(task, a, floor=res["task"].floor, discrete=res["task"].discrete)
     return Result(rows=rows, figures=figs, metrics={"analysis": a, "seconds": res["seconds"]},
                   notes=f"scale {_preset_name(cfg)}: {len(pts)} points; families {sw.families}, widths {sw.widths}, "

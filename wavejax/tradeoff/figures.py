@@ -14,16 +14,48 @@ from wavejax.tradeoff.analysis import usable_points
 from wavejax.tradeoff.fits import piecewise_predict
 from wavejax.tradeoff.frontier import gaussian_nats, mdl_lengths, pareto_front
 
-__all__ = ["frontier_figures"]
+__all__ = ["frontier_figures", "excess_figure"]
 
 
 def _xy(pts, cost="cost_bits"):
     return (np.array([max(p[cost], 1.0) for p in pts], float), np.array([p["loss"] for p in pts], float))
 
 
+def _fit_lines(ph: dict[str, Any], Cf: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The fitted 0/1/2-breakpoint curves of one phase fit over the cost range of the front points ``Cf``."""
+    lines = {}
+    if "slopes" in ph and Cf.size:
+        u = np.linspace(np.log10(Cf.min()), np.log10(Cf.max()), 200)
+        for k, m in ph["models"].items():
+            v = piecewise_predict(u, m["intercept"], tuple(m["slopes"]), tuple(m["breakpoints"]))
+            tag = " (BIC choice)" if int(k) == ph["k"] else ""
+            lines[f"{k} breakpoint fit{tag}"] = (10**u, 10**v)
+    return lines
+
+
+def excess_figure(points: Sequence[dict[str, Any]], analysis: dict[str, Any], out: str | Path, *,
+                  title: str = "") -> str | None:
+    """Write ``excess.png``: the front's excess loss ℓ − ℓ_floor over the known floor (or ℓ − ℓ̂_∞ over the fitted
+    asymptote when the task has no floor) against C, log-log, with its 0/1/2-breakpoint fits; None if neither
+    excess fit exists."""
+    ph = analysis.get("phases", {})
+    target = "excess_floor" if "slopes" in ph.get("excess_floor", {}) else "excess"
+    if "slopes" not in ph.get(target, {}):
+        return None
+    ref = analysis["best"]["floor"] if target == "excess_floor" else analysis["power_law"]["loss_inf"]
+    pts = usable_points(points)
+    C, L = _xy(pts)
+    front = pareto_front(C, L) & (C > 1) & (L > ref)
+    label = "ℓ − ℓ_floor (known floor)" if target == "excess_floor" else "ℓ − ℓ̂_∞ (fitted asymptote)"
+    return scatter_plot(Path(out) / "excess.png", {"front": (C[front], L[front] - ref)}, logx=True, logy=True,
+                        lines=_fit_lines(ph[target], C[front]), xlabel="cost C (compressed bits)",
+                        ylabel=f"excess loss {label}", title=f"{title}: excess loss on the front").name
+
+
 def frontier_figures(points: Sequence[dict[str, Any]], analysis: dict[str, Any], out: str | Path, *,
                      title: str = "") -> list[str]:
-    """Write ``frontier.png``, ``raw_vs_compressed.png``, ``family_fronts.png``, ``mdl.png`` into ``out``.
+    """Write ``frontier.png``, ``raw_vs_compressed.png``, ``family_fronts.png``, ``mdl.png`` (and ``excess.png``,
+    :func:`excess_figure`) into ``out``.
 
     Costs of 0 bits (the last-value predictor) are drawn at 1 bit so that they show on log axes.
     """
@@ -31,15 +63,8 @@ def frontier_figures(points: Sequence[dict[str, Any]], analysis: dict[str, Any],
     pts = usable_points(points)
     C, L = _xy(pts)
     front = pareto_front(C, L)
-    lines, bands = {}, {}
-    ph = analysis.get("phases", {}).get("loss", {})
-    Cf = np.sort(C[front & (C > 1)])
-    if "slopes" in ph and Cf.size:
-        u = np.linspace(np.log10(Cf.min()), np.log10(Cf.max()), 200)
-        for k, m in ph["models"].items():
-            v = piecewise_predict(u, m["intercept"], tuple(m["slopes"]), tuple(m["breakpoints"]))
-            tag = " (BIC choice)" if int(k) == ph["k"] else ""
-            lines[f"{k} breakpoint fit{tag}"] = (10**u, 10**v)
+    bands = {}
+    lines = _fit_lines(analysis.get("phases", {}).get("loss", {}), C[front & (C > 1)])
     bs = analysis.get("bootstrap", {})
     if bs.get("lo") and np.isfinite(bs["lo"].get("tau1", np.nan)):
         for j in (1, 2):
@@ -75,4 +100,5 @@ def frontier_figures(points: Sequence[dict[str, Any]], analysis: dict[str, Any],
     figs.append(line_plot(out / "mdl.png", {"front points": (C[front][o], L2[front][o])}, logx=True,
                           xlabel="cost C (bits)", ylabel="two-part code length L₂ (bits)",
                           title=f"{title}: MDL optimum at C = {analysis['mdl']['cost_bits']:.0f} bits").name)
-    return figs
+    ex = excess_figure(points, analysis, out, title=title)
+    return figs + ([ex] if ex else [])

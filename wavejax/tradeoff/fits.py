@@ -87,14 +87,19 @@ def _fit_k(u: np.ndarray, v: np.ndarray, k: int, min_pts: int, grid: int) -> dic
             g = np.unique(np.concatenate([g, mids[(mids >= lo) & (mids <= hi)]]))
         cands = [c for c in itertools.combinations(g, k)]
 
-    def ok(taus):  # every segment keeps >= min_pts points
-        edges = (-np.inf, *taus, np.inf)
-        return all(np.sum((u > edges[j]) & (u <= edges[j + 1])) >= min_pts for j in range(k + 1))
+    def seg_counts(T):  # (n_cand, k) sorted breakpoints -> (n_cand, k+1) points per segment (t_j, t_{j+1}]
+        le = np.searchsorted(us, T, side="right")
+        edges = np.concatenate([np.zeros((T.shape[0], 1), int), le, np.full((T.shape[0], 1), n)], axis=1)
+        return np.diff(edges, axis=1)
 
-    cands = [t for t in cands if ok(t)]
+    def ok(taus):  # every segment keeps >= min_pts points
+        return bool(np.all(seg_counts(np.asarray(taus, np.float64).reshape(1, k)) >= min_pts))
+
+    T = np.asarray(cands, np.float64).reshape(len(cands), k)  # (n_cand, k): every grid point at once
+    keep = np.all(seg_counts(T) >= min_pts, axis=1)
+    cands, T = [c for c, m in zip(cands, keep, strict=True) if m], T[keep]
     if not cands:
         return None
-    T = np.asarray(cands, np.float64).reshape(len(cands), k)  # (n_cand, k): every grid point at once
     X = np.concatenate([np.broadcast_to(np.stack([np.ones_like(u), u], 1), (len(cands), n, 2)),
                         np.maximum(u[None, :, None] - T[:, None, :], 0.0)], axis=2)  # (n_cand, n, 2+k)
     XtX = np.einsum("cnp,cnq->cpq", X, X) + 1e-12 * np.eye(2 + k)
@@ -174,6 +179,14 @@ class PowerLawFit:
         return self.loss_inf + self.A * np.asarray(C, np.float64) ** (-self.alpha)
 
 
+def _one_blas_thread():
+    """Context: BLAS/OpenMP pools limited to one thread (threadpoolctl, a scikit-learn dependency). The fits are
+    tiny float64 problems; on a busy 2-core machine threaded BLAS made L-BFGS-B ~5x slower."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
 def _huber(r, delta):
     a = np.abs(r)
     return np.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta)), np.clip(r, -delta, delta)
@@ -223,11 +236,12 @@ def fit_power_law(costs: Any, losses: Any, *, delta: float = 1e-3, grid: dict[st
     if init is not None:
         starts = [np.array([np.log(max(init.A, 1e-300)), init.alpha, np.log(max(init.loss_inf, 1e-300))])]
     best = None
-    for p0 in starts:
-        res = optimize.minimize(obj, p0, jac=True, method="L-BFGS-B",
-                                options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-10})
-        if best is None or res.fun < best.fun:
-            best = res
+    with _one_blas_thread():
+        for p0 in starts:
+            res = optimize.minimize(obj, p0, jac=True, method="L-BFGS-B",
+                                    options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-10})
+            if best is None or res.fun < best.fun:
+                best = res
     a, al, e = best.x
     return PowerLawFit(A=float(np.exp(a)), alpha=float(al), loss_inf=float(np.exp(e)), objective=float(best.fun))
 
@@ -246,8 +260,8 @@ def bootstrap_ci(stat: Callable[[np.ndarray], Any], n: int, *, key: Any, n_boot:
       groups: optional group id per point (e.g. seed): whole groups are resampled together.
 
     Returns:
-      ``{"lo", "hi", "median", "n_valid"}``, each with the structure of ``stat``'s output (``n_valid`` counts
-      the finite resamples of each entry).
+      ``{"lo", "hi", "median", "mean", "n_valid"}``, each with the structure of ``stat``'s output (``n_valid``
+      counts the finite resamples of each entry; ``mean`` is over them, e.g. a share for a 0/1 entry).
 
     Examples:
       >>> import jax
@@ -286,10 +300,11 @@ def bootstrap_ci(stat: Callable[[np.ndarray], Any], n: int, *, key: Any, n_boot:
     q = [(1 - level) / 2 * 100, 50, (1 + level) / 2 * 100]
     lo, med, hi = (np.array([np.percentile(arr[ok[:, j], j], qq) if ok[:, j].any() else np.nan
                              for j in range(arr.shape[1])]) for qq in q)
+    mean = np.array([arr[ok[:, j], j].mean() if ok[:, j].any() else np.nan for j in range(arr.shape[1])])
     n_valid = ok.sum(0)
     if keys is not None:
-        lo, med, hi = ({k: float(v) for k, v in zip(keys, a, strict=True)} for a in (lo, med, hi))
+        lo, med, hi, mean = ({k: float(v) for k, v in zip(keys, a, strict=True)} for a in (lo, med, hi, mean))
         n_valid = {k: int(v) for k, v in zip(keys, n_valid, strict=True)}
     else:
-        lo, med, hi, n_valid = lo.tolist(), med.tolist(), hi.tolist(), n_valid.tolist()
-    return {"lo": lo, "hi": hi, "median": med, "n_valid": n_valid}
+        lo, med, hi, mean, n_valid = lo.tolist(), med.tolist(), hi.tolist(), mean.tolist(), n_valid.tolist()
+    return {"lo": lo, "hi": hi, "median": med, "mean": mean, "n_valid": n_valid}
