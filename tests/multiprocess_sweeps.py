@@ -34,11 +34,13 @@ def digest(tree) -> str:
 
 
 def emt(out: str, kill_at: int, ckpt_every: int) -> dict:
-    import wavejax.rnn.train as rtrain
+    import importlib
+
     from wavejax.emt import EMTConfig, train_task
     from wavejax.rnn import TrainConfig
 
     if kill_at and dist.process_index() == 1:  # the fault: die right after the checkpoint at step kill_at
+        rtrain = importlib.import_module("wavejax.rnn.train")  # the module (``wavejax.rnn.train`` is the function)
         real = rtrain.run_chunks
 
         def run_chunks(*a, callback=None, **kw):

@@ -133,7 +133,8 @@ def agreed_time() -> float:
         return now
     from jax.experimental import multihost_utils
 
-    return float(multihost_utils.broadcast_one_to_all(np.asarray(int(now), np.int64)))
+    base = 1_700_000_000  # seconds since it fit int32 (JAX without x64 has no int64)
+    return base + float(multihost_utils.broadcast_one_to_all(np.asarray(int(now) - base, np.int32)))
 
 
 def assert_same(name: str, value: str) -> None:
@@ -144,8 +145,8 @@ def assert_same(name: str, value: str) -> None:
 
     from jax.experimental import multihost_utils
 
-    mine = np.frombuffer(hashlib.sha256(value.encode()).digest()[:8], np.int64)
-    if not np.all(to_host(multihost_utils.process_allgather(mine)) == mine):
+    mine = np.frombuffer(hashlib.sha256(value.encode()).digest()[:16], np.uint8)  # uint8: no x64 needed
+    if not np.all(np.asarray(multihost_utils.process_allgather(mine)) == mine):
         raise ValueError(f"{name} differs between processes (this one: {value!r}); every process must use the "
                          "same one (a folder shared by all processes)")
 
