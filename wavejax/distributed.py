@@ -7,15 +7,18 @@ several devices the axis is laid out over a 1-D :class:`jax.sharding.Mesh` of ev
 vmapped program locally (the sweep members do not communicate), so the results are the same numbers as the
 single-device run.
 
-Multi-host (TPU pod slice, several GPU hosts): call :func:`initialize` once at the top of the script on every
-host, before any other JAX call; ``jax.devices()`` then lists the devices of all hosts and :func:`sweep_mesh`
-spans them. Launch recipes:
+Several processes (TPU pod slice, GPU hosts, or P processes on one machine): call :func:`initialize` once at the
+top of the script in every process, before any other JAX call (the ``wavejax`` command does it when the
+environment asks for it, :func:`initialize_from_env`); ``jax.devices()`` then lists the devices of all processes
+and :func:`sweep_mesh` spans them. Launch recipes (README "Scaling past one machine"):
 
-* TPU pod slice: ``gcloud compute tpus tpu-vm ssh NAME --worker=all --command="python my_sweep.py"``;
-  ``initialize()`` with no arguments discovers the coordinator from the TPU metadata.
-* Several GPU hosts: on host ``i`` of ``n`` run
+* one machine: ``wavejax launch --processes 2 --devices-per-process 2 -- wavejax emt train ...``
+  (:mod:`wavejax.launch`);
+* GPU hosts: on host ``i`` of ``n`` run
   ``WAVEJAX_COORDINATOR=host0:1234 WAVEJAX_NUM_PROCESSES=n WAVEJAX_PROCESS_ID=i python my_sweep.py``
-  (or pass the three values to :func:`initialize`); under SLURM, ``initialize()`` reads them from SLURM.
+  (or pass the three values to :func:`initialize`); under SLURM (``srun``) JAX reads them from SLURM;
+* TPU pod slice: the same command on every worker with ``WAVEJAX_DISTRIBUTED=1``; JAX discovers the coordinator
+  from the TPU metadata.
 
 On CPU the path is tested with ``XLA_FLAGS=--xla_force_host_platform_device_count=4`` (one process) and with
 2 processes x 2 devices on 127.0.0.1 (``wavejax launch``, :mod:`wavejax.launch`). With several processes the

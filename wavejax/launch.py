@@ -107,29 +107,32 @@ def launch(cmd: Sequence[str], cfg: LaunchConfig, *, sink=None, env: dict[str, s
 
 def _wait(procs: list[subprocess.Popen], grace_s: float, sink, stop_at: float | None) -> int:
     first: int | None = None
-    deadline = None
-    while any(p.poll() is None for p in procs):
-        if stop_at is not None and time.monotonic() > stop_at:
-            sink.write("[launch] timeout: killing every process\n")
-            for p in procs:
-                p.kill()
-            first = 124
+    deadline, reported = None, set()
+
+    def report():
+        nonlocal first, deadline
         for i, p in enumerate(procs):
             rc = p.poll()
-            if rc not in (None, 0) and first is None:
-                first = rc if rc > 0 else 1
-                deadline = time.monotonic() + grace_s
-                sink.write(f"[launch] process {i} exited with status {rc}; waiting up to {grace_s:g} s for the "
-                           f"others\n")
-        if deadline is not None and time.monotonic() > deadline:
-            for i, p in enumerate(procs):
+            if rc not in (None, 0) and i not in reported:
+                reported.add(i)
+                sink.write(f"[launch] process {i} exited with status {rc}\n")
+                if first is None:
+                    first = rc if rc > 0 else 1
+                    deadline = time.monotonic() + grace_s
+
+    while any(p.poll() is None for p in procs):
+        report()
+        late = deadline is not None and time.monotonic() > deadline
+        if late or (stop_at is not None and time.monotonic() > stop_at):
+            sink.write("[launch] " + ("timeout" if not late else f"still running {grace_s:g} s after a failure")
+                       + ": killing the remaining processes\n")
+            for p in procs:
                 if p.poll() is None:
-                    sink.write(f"[launch] killing process {i}\n")
                     p.kill()
+            if not late:
+                first = 124
         time.sleep(0.2)
-    for p in procs:
-        if p.returncode != 0 and first is None:
-            first = p.returncode if p.returncode > 0 else 1
+    report()
     return first or 0
 
 
