@@ -67,7 +67,7 @@ def emt(out: str, kill_at: int, ckpt_every: int) -> dict:
 def tradeoff(out: str) -> dict:
     from wavejax.tradeoff import SweepConfig, load_points, run_sweep
 
-    cfg = SweepConfig(task="hmm", length=256, n_programs=8, families=("elman",), widths=(1, 2), seeds=1,
+    cfg = SweepConfig(task="hmm", length=256, n_programs=8, families=("elman",), widths=(2,), seeds=2,
                       bits=(32, 4), sparsities=(0.0,), steps=20, chunk=10, batch=4, window=16, burn=2)
     res = run_sweep(cfg, out)
     pts = [p for p in load_points(out) if p["group"] != "trivial"] if dist.is_main_process() else None
