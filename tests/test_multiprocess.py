@@ -1,8 +1,8 @@
 """Sweeps under several JAX processes (2 processes x 2 CPU devices on 127.0.0.1) vs one process (issue 12).
 
-Every run executes tests/multiprocess_sweeps.py (tiny EMT 4-seed sweep, tradeoff sweep of 4 points (2 seeds x 2 bit widths), GSEMM capacity
-point of 5 pattern sets) and compares SHA-256 digests of the arrays' bytes: equal digests are equal bits. Loopback
-only, free ports, every process bounded by a timeout.
+Every run executes tests/multiprocess_sweeps.py (tiny EMT 4-seed sweep, tradeoff sweep of 4 points: 2 seeds x 2 bit
+widths, GSEMM capacity point of 5 pattern sets) and compares SHA-256 digests of the arrays' bytes: equal digests are
+equal bits. Loopback only, free ports, every process bounded by a timeout.
 """
 
 import io
