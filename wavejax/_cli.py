@@ -30,7 +30,10 @@ Command = tuple[type, Callable[..., Any]]
 
 def default_out(model: str, command: str) -> Path:
     """``runs/<model>-<command>-<timestamp>``: the default output folder of a CLI run."""
-    return Path("runs") / f"{model}-{command}-{time.strftime('%Y%m%d-%H%M%S')}"
+    from wavejax.distributed import agreed_time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(agreed_time()))  # one folder for all processes
+    return Path("runs") / f"{model}-{command}-{stamp}"
 
 
 def _split_preset(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -84,14 +87,18 @@ def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Pat
     from wavejax.report.results import write_results
 
     model, command = (prog.split() + ["", ""])[1:3]
+    from wavejax.distributed import is_main_process
+
     out = Path(out) if out is not None else default_out(model, command)
-    out.mkdir(parents=True, exist_ok=True)
+    main = is_main_process()  # several processes: only process 0 writes and prints
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     if getattr(cls, "X64", False):
         enable_x64()
     started = time.time()
     legacy = _has_out(cls) and len(inspect.signature(fn).parameters) == 1
     res = fn(cfg) if legacy else fn(cfg, out)
-    if isinstance(res, Result):
+    if isinstance(res, Result) and main:
         write_results(out, res, command=prog, config=cfg, started=started)
         for r in res.rows:
             print(f"{r.quantity}: {r.measured} (reference {r.paper}; holds: {r.holds})")

@@ -7,17 +7,23 @@ several devices the axis is laid out over a 1-D :class:`jax.sharding.Mesh` of ev
 vmapped program locally (the sweep members do not communicate), so the results are the same numbers as the
 single-device run.
 
-Multi-host (TPU pod slice, several GPU hosts): call :func:`initialize` once at the top of the script on every
-host, before any other JAX call; ``jax.devices()`` then lists the devices of all hosts and :func:`sweep_mesh`
-spans them. Launch recipes:
+Several processes (TPU pod slice, GPU hosts, or P processes on one machine): call :func:`initialize` once at the
+top of the script in every process, before any other JAX call (the ``wavejax`` command does it when the
+environment asks for it, :func:`initialize_from_env`); ``jax.devices()`` then lists the devices of all processes
+and :func:`sweep_mesh` spans them. Launch recipes (README "Scaling past one machine"):
 
-* TPU pod slice: ``gcloud compute tpus tpu-vm ssh NAME --worker=all --command="python my_sweep.py"``;
-  ``initialize()`` with no arguments discovers the coordinator from the TPU metadata.
-* Several GPU hosts: on host ``i`` of ``n`` run
+* one machine: ``wavejax launch --processes 2 --devices-per-process 2 -- wavejax emt train ...``
+  (:mod:`wavejax.launch`);
+* GPU hosts: on host ``i`` of ``n`` run
   ``WAVEJAX_COORDINATOR=host0:1234 WAVEJAX_NUM_PROCESSES=n WAVEJAX_PROCESS_ID=i python my_sweep.py``
-  (or pass the three values to :func:`initialize`); under SLURM, ``initialize()`` reads them from SLURM.
+  (or pass the three values to :func:`initialize`); under SLURM (``srun``) JAX reads them from SLURM;
+* TPU pod slice: the same command on every worker with ``WAVEJAX_DISTRIBUTED=1``; JAX discovers the coordinator
+  from the TPU metadata.
 
-On CPU the path is tested with ``XLA_FLAGS=--xla_force_host_platform_device_count=4``.
+On CPU the path is tested with ``XLA_FLAGS=--xla_force_host_platform_device_count=4`` (one process) and with
+2 processes x 2 devices on 127.0.0.1 (``wavejax launch``, :mod:`wavejax.launch`). With several processes the
+arrays of a sweep are global (they span devices this process cannot address): read them on the host only through
+:func:`to_host`; only process 0 writes files (:mod:`wavejax.io`) and shows progress bars.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-__all__ = ["AXIS", "initialize", "sweep_mesh", "sweep_sharding", "pad_leading", "shard_leading",
-           "unpad_leading", "n_devices", "sweep_vmap"]
+__all__ = ["AXIS", "initialize", "initialize_from_env", "wanted", "process_index", "process_count",
+           "is_main_process", "barrier", "agreed_time", "assert_same", "to_host", "to_local", "to_global", "sweep_mesh",
+           "sweep_sharding", "pad_leading", "shard_leading", "unpad_leading", "n_devices", "sweep_vmap"]
 
 AXIS = "sweep"  # the mesh axis name of every wavejax sweep
 
@@ -43,12 +50,17 @@ def n_devices() -> int:
 
 
 def initialize(coordinator_address: str | None = None, num_processes: int | None = None,
-               process_id: int | None = None) -> None:
-    """Multi-host start-up: ``jax.distributed.initialize`` with values from the arguments or the environment.
+               process_id: int | None = None, *, heartbeat_s: float | None = None) -> None:
+    """Multi-process start-up: ``jax.distributed.initialize`` with values from the arguments or the environment.
 
-    Reads ``WAVEJAX_COORDINATOR``, ``WAVEJAX_NUM_PROCESSES`` and ``WAVEJAX_PROCESS_ID`` when the arguments are
-    ``None``; with none of them set, JAX auto-detects (TPU pods, SLURM, Open MPI). Call it once per host,
-    before any other JAX call. A single-process run does not need it.
+    Reads ``WAVEJAX_COORDINATOR`` (``host:port`` of process 0), ``WAVEJAX_NUM_PROCESSES`` and
+    ``WAVEJAX_PROCESS_ID`` when the arguments are ``None``; with none of them set, JAX auto-detects (SLURM, TPU
+    pods, Open MPI). Call it once per process, before any other JAX call. A single-process run does not need it.
+
+    It also selects gloo for CPU collectives (``jax_cpu_collectives_implementation``; only the CPU backend reads
+    it) and, with several processes, starts the watchdog of :mod:`wavejax._watchdog`: if a process dies or stops
+    answering for ``heartbeat_s`` seconds (default ``WAVEJAX_HEARTBEAT_S`` or 20), every other process prints
+    which one was lost and exits with status 1 instead of waiting in a collective for ever.
     """
     env = os.environ
     coordinator_address = coordinator_address or env.get("WAVEJAX_COORDINATOR")
@@ -58,8 +70,124 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
         process_id = int(env["WAVEJAX_PROCESS_ID"])
     if num_processes is not None and num_processes < 1:
         raise ValueError(f"num_processes must be >= 1, got {num_processes}")
+    if process_id is not None and num_processes is not None and not 0 <= process_id < num_processes:
+        raise ValueError(f"process_id must be in [0, {num_processes}), got {process_id}")
+    hb = float(heartbeat_s if heartbeat_s is not None else env.get("WAVEJAX_HEARTBEAT_S", 20))
+    if hb <= 0:
+        raise ValueError(f"heartbeat_s must be > 0, got {hb}")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    # JAX's own heartbeat is the backstop (it aborts the process without saying which peer died); the watchdog
+    # fires first and names the lost process.
     jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
-                               process_id=process_id)
+                               process_id=process_id, heartbeat_timeout_seconds=int(3 * hb) + 10,
+                               shutdown_timeout_seconds=int(3 * hb) + 10)
+    if jax.process_count() > 1:
+        from wavejax import _watchdog
+
+        _watchdog.start(stale_s=hb, coordinator=coordinator_address)
+
+
+def wanted() -> bool:
+    """Whether the environment asks for a multi-process run: ``WAVEJAX_COORDINATOR`` or
+    ``WAVEJAX_DISTRIBUTED=1`` (JAX's auto-detection, e.g. a TPU pod slice) or a SLURM step of several tasks."""
+    env = os.environ
+    if env.get("WAVEJAX_COORDINATOR") or env.get("WAVEJAX_DISTRIBUTED", "0") == "1":
+        return True
+    return "SLURM_JOB_ID" in env and int(env.get("SLURM_STEP_NUM_TASKS", env.get("SLURM_NTASKS", "1"))) > 1
+
+
+def initialize_from_env() -> bool:
+    """:func:`initialize` when :func:`wanted` (the ``wavejax`` command calls this first); returns whether it did."""
+    if not wanted() or jax.distributed.is_initialized():
+        return False
+    initialize()
+    return True
+
+
+def process_index() -> int:
+    """This process's index (0 when ``jax.distributed`` is not initialized; starts no backend)."""
+    return jax.process_index() if jax.distributed.is_initialized() else 0
+
+
+def process_count() -> int:
+    """Number of processes (1 when ``jax.distributed`` is not initialized; starts no backend)."""
+    return jax.process_count() if jax.distributed.is_initialized() else 1
+
+
+def is_main_process() -> bool:
+    """True on process 0: the one writer of results, metrics, figures and progress bars."""
+    return process_index() == 0
+
+
+def barrier(name: str) -> None:
+    """Wait until every process reaches ``barrier(name)`` (no-op with one process)."""
+    if process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
+def agreed_time() -> float:
+    """``time.time()`` of process 0 on every process (timestamped default folders must be one folder)."""
+    import time
+
+    now = time.time()
+    if process_count() == 1:
+        return now
+    from jax.experimental import multihost_utils
+
+    base = 1_700_000_000  # seconds since it fit int32 (JAX without x64 has no int64)
+    return base + float(multihost_utils.broadcast_one_to_all(np.asarray(int(now) - base, np.int32)))
+
+
+def assert_same(name: str, value: str) -> None:
+    """Raise ``ValueError`` unless every process passes the same ``value`` (a collective; no-op on one process)."""
+    if process_count() == 1:
+        return
+    import hashlib
+
+    from jax.experimental import multihost_utils
+
+    mine = np.frombuffer(hashlib.sha256(value.encode()).digest()[:16], np.uint8)  # uint8: no x64 needed
+    if not np.all(np.asarray(multihost_utils.process_allgather(mine)) == mine):
+        raise ValueError(f"{name} differs between processes (this one: {value!r}); every process must use the "
+                         "same one (a folder shared by all processes)")
+
+
+def _global(a: Any) -> bool:
+    return isinstance(a, jax.Array) and not a.is_fully_addressable
+
+
+def to_host(tree: Any) -> Any:
+    """The one host read of (possibly sharded) arrays: every leaf as a NumPy array on every process.
+
+    A leaf that spans devices of other processes is gathered with
+    ``jax.experimental.multihost_utils.process_allgather`` (a collective: every process must call this with
+    the same tree); other leaves are copied with ``jax.device_get``. Never ``np.asarray`` a global array.
+    """
+    if any(_global(a) for a in jax.tree_util.tree_leaves(tree)):
+        from jax.experimental import multihost_utils
+
+        return jax.tree_util.tree_map(
+            lambda a: np.asarray(multihost_utils.process_allgather(a, tiled=True)) if _global(a)
+            else np.asarray(jax.device_get(a)), tree)
+    return jax.tree_util.tree_map(lambda a: np.asarray(jax.device_get(a)), tree)
+
+
+def to_local(tree: Any) -> Any:
+    """Leaves that span other processes' devices gathered into process-local arrays (others unchanged)."""
+    if not any(_global(a) for a in jax.tree_util.tree_leaves(tree)):
+        return tree
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(to_host(a)) if _global(a) else a, tree)
+
+
+def to_global(tree: Any, mesh: Mesh | None = None) -> Any:
+    """With several processes: process-local leaves (equal on every process) as arrays replicated over ``mesh``
+    (default all devices), the form orbax saves; already-global leaves and one-process trees are unchanged."""
+    if process_count() == 1:
+        return tree
+    rep = NamedSharding(mesh or sweep_mesh(), PartitionSpec())
+    return jax.tree_util.tree_map(lambda a: a if _global(a) else jax.device_put(jnp.asarray(a), rep), tree)
 
 
 def sweep_mesh(devices: list | None = None) -> Mesh:

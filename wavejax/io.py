@@ -6,6 +6,11 @@
   truncated last line left by a kill is ignored on read.
 * ``config_hash``: a stable short hash of a (frozen dataclass) config, used to cache finished experiments.
 * ``save_checkpoint`` / ``restore_checkpoint`` / ``latest_step``: orbax checkpoints of any pytree.
+
+One writer: with several processes (:mod:`wavejax.distributed`) only process 0 writes files; on the others the
+write functions return without touching the disk. Checkpoints are collective: every process calls
+``save_checkpoint`` / ``restore_checkpoint`` and orbax writes each process's shards of global arrays (the primary
+process writes the metadata and commits).
 """
 
 from __future__ import annotations
@@ -69,6 +74,13 @@ def to_jsonable(x: Any) -> Any:
     return str(x)
 
 
+def _writer() -> bool:
+    """Whether this process writes files (process 0 of a multi-process run, or the only process)."""
+    from wavejax.distributed import is_main_process
+
+    return is_main_process()
+
+
 def _read_umask() -> int:
     mask = os.umask(0o022)  # the only way to read it is to set it: done once, at import
     os.umask(mask)
@@ -82,9 +94,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``).
 
     The file gets the permissions of a plain ``open(path, "w")`` (0666 minus the umask), not the 0600 of the
-    temporary file.
+    temporary file. Only process 0 of a multi-process run writes.
     """
     path = Path(path)
+    if not _writer():
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -128,9 +142,12 @@ def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
     """Append one JSON object as a line, flushed and fsynced (safe to kill at any moment).
 
     If a kill left the file ending in a torn line (no final newline), the record starts on a fresh line so that
-    it is never glued to the torn one (which :func:`read_jsonl` drops).
+    it is never glued to the torn one (which :func:`read_jsonl` drops). Only process 0 of a multi-process run
+    writes.
     """
     path = Path(path)
+    if not _writer():
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     line = jsonl_line(record)
     if path.exists() and path.stat().st_size:
@@ -176,8 +193,12 @@ def config_hash(cfg: Any, *, length: int = 12) -> str:
 def _manager(directory: str | os.PathLike, max_to_keep: int | None = 2):
     import orbax.checkpoint as ocp
 
+    from wavejax.distributed import assert_same
+
     directory = Path(directory).absolute()
-    directory.mkdir(parents=True, exist_ok=True)
+    assert_same("the checkpoint directory", str(directory))  # orbax would wait for ever on split folders
+    if _writer():
+        directory.mkdir(parents=True, exist_ok=True)
     opts = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
     return ocp.CheckpointManager(directory, options=opts)
 
@@ -186,10 +207,14 @@ def save_checkpoint(directory: str | os.PathLike, step: int, tree: Any, *, max_t
     """Save the pytree ``tree`` as checkpoint ``step`` under ``directory`` (orbax; blocks until written).
 
     Orbax writes into a temporary folder and renames it when complete, so a kill mid-save leaves the previous
-    checkpoint intact.
+    checkpoint intact. With several processes every process must call it; process-local leaves are first
+    replicated over all devices (:func:`wavejax.distributed.to_global`), global ones are saved shard by shard.
     """
     import orbax.checkpoint as ocp
 
+    from wavejax.distributed import to_global
+
+    tree = to_global(tree)
     with _manager(directory, max_to_keep) as mngr:
         mngr.save(int(step), args=ocp.args.StandardSave(tree))
         mngr.wait_until_finished()
@@ -204,9 +229,15 @@ def latest_step(directory: str | os.PathLike) -> int | None:
 
 
 def restore_checkpoint(directory: str | os.PathLike, like: Any, step: int | None = None) -> tuple[int, Any] | None:
-    """Restore the newest (or given) checkpoint into the structure of ``like``; ``None`` when there is none."""
+    """Restore the newest (or given) checkpoint into the structure of ``like``; ``None`` when there is none.
+
+    With several processes every process must call it; leaves of ``like`` that are not global arrays are restored
+    replicated over all devices.
+    """
     import jax
     import orbax.checkpoint as ocp
+
+    from wavejax.distributed import to_global
 
     if not Path(directory).exists():
         return None
@@ -214,6 +245,6 @@ def restore_checkpoint(directory: str | os.PathLike, like: Any, step: int | None
         step = mngr.latest_step() if step is None else step
         if step is None:
             return None
-        abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, like)
+        abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, to_global(like))
         tree = mngr.restore(step, args=ocp.args.StandardRestore(abstract))
     return int(step), tree

@@ -13,6 +13,10 @@ owns everything around the steps:
   to whole blocks on every device and laid out with :func:`wavejax.distributed.shard_leading`; padding is
   dropped from metrics, checkpoints and the result;
 * **one history layout**: ``{metric: float32 array (members, total)}``, NaN where a step did not run.
+* **several processes** (:func:`wavejax.distributed.initialize`): the members are laid over the devices of every
+  process; step counts and metrics are read through :func:`wavejax.distributed.to_host` (a collective), every
+  process saves/restores its shards of the checkpoint (orbax), only process 0 writes ``metrics.jsonl`` and shows
+  the bar, and the returned state is gathered into process-local arrays (the same on every process).
 
 A chunk is ``step_chunk(state, aux, start, mesh) -> (state, metrics)``: ``start`` is the current (smallest)
 step, ``mesh`` the ``"sweep"`` mesh or ``None``; ``metrics`` maps names to arrays (members, steps of the chunk),
@@ -159,14 +163,15 @@ def run_chunks(step_chunk: Callable, state: Any, *, total: int, log_every: int, 
     (state, aux), mesh = _place((state, aux), n, shard, block) if stacked else ((state, aux), None)
     hist = {k: np.full((n, total), np.nan, np.float32) for k in history_keys}
     unpad = (lambda t: distributed.unpad_leading(t, n)) if stacked else (lambda t: t)
-    bar = progress(total=total, desc=desc, initial=int(np.min(np.asarray(step_of(state)))))
+    steps = distributed.to_host(step_of(state)).reshape(-1)[:n]
+    bar = progress(total=total, desc=desc, initial=int(np.min(steps)))
     t0 = time.perf_counter()
-    while (start := int(np.min(np.asarray(step_of(state))))) < total:
-        starts = np.asarray(step_of(state)).reshape(-1)[:n]
+    while (start := int(np.min(steps))) < total:
         state, m = step_chunk(state, aux, start, mesh)
-        m = jax.device_get(unpad(m))
-        _record(hist, m, starts, total)
-        now = int(np.min(np.asarray(step_of(state))))
+        m = jax.tree_util.tree_map(lambda a: a[:n], distributed.to_host(m)) if stacked else distributed.to_host(m)
+        _record(hist, m, steps, total)
+        steps = distributed.to_host(step_of(state)).reshape(-1)[:n]
+        now = int(np.min(steps))
         bar.update(now - start)
         if out is not None and _crossed(start, now, log_every, total):
             io.append_jsonl(out / "metrics.jsonl", log_fn(now, hist, log_every, time.perf_counter() - t0))
@@ -177,4 +182,4 @@ def run_chunks(step_chunk: Callable, state: Any, *, total: int, log_every: int, 
         if callback is not None:
             callback(now, m)
     bar.close()
-    return Loop(unpad(state), hist, out)
+    return Loop(distributed.to_local(unpad(state)), hist, out)

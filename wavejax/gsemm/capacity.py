@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavejax import _validate as V
-from wavejax.distributed import shard_leading, unpad_leading
+from wavejax.distributed import shard_leading, to_host, unpad_leading
 from wavejax.gsemm.metrics import cycle_successors, decode, follows_graph
 from wavejax.gsemm.models import MODELS, get_model, make_params
 from wavejax.gsemm.solve import SolverConfig, save_grid, solve
@@ -114,7 +114,7 @@ def cycle_trial(model: str, key: jax.Array, n_features: int, n_memories: int, *,
     m = unpad_leading(_batched_overlaps(model, xi, phi, scal, n_save=n_save, save_every=float(save_every),
                                         dt=float(dt)), n)
     ts = np.arange(n_save) * stride * dt
-    return ts, np.asarray(m)
+    return ts, to_host(m)  # a collective with several processes: every process gets all pattern sets
 
 
 def cycle_pass(ts, m, *, min_run: int = 4) -> bool:

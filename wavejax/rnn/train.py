@@ -52,7 +52,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wavejax import _validate
+from wavejax import _validate, distributed
 from wavejax.loop import run_chunks, window_means
 from wavejax.rnn.evaluation import evaluate
 from wavejax.rnn.metrics import masked_mse, sign_accuracy
@@ -140,7 +140,7 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
     state = jax.tree.map(jnp.copy, state)  # own buffers: the chunk donates its state argument
 
     def chunk(state, aux, start, mesh):
-        level = None if cfg.curriculum == "pad" else int(np.min(np.asarray(state.level)))
+        level = None if cfg.curriculum == "pad" else int(np.min(distributed.to_host(state.level)))
         return _chunk_fn(model, batch_fn, loss_fn, cfg, level, mesh)(state, *aux)
 
     res = run_chunks(chunk, state, aux=(hp, data), total=cfg.steps, log_every=cfg.log_every,
