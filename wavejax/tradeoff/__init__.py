@@ -15,7 +15,9 @@ Program Phases", arXiv:2310.03865; spec tradeoff.md).
 from wavejax.tradeoff.analysis import analyse as analyse  # deprecated alias (not in __all__)
 from wavejax.tradeoff.analysis import analyze as analyze
 from wavejax.tradeoff.analysis import compression_shift as compression_shift
+from wavejax.tradeoff.analysis import cost_span as cost_span
 from wavejax.tradeoff.analysis import phase_summary as phase_summary
+from wavejax.tradeoff.analysis import phase_verdict as phase_verdict
 from wavejax.tradeoff.analysis import usable_points as usable_points
 from wavejax.tradeoff.cache import KERNELS as KERNELS
 from wavejax.tradeoff.cache import CacheConfig as CacheConfig
@@ -36,12 +38,17 @@ from wavejax.tradeoff.cost import quantize as quantize
 from wavejax.tradeoff.cost import raw_bits as raw_bits
 from wavejax.tradeoff.cost import serialise as serialise  # deprecated alias (not in __all__)
 from wavejax.tradeoff.cost import serialize as serialize
+from wavejax.tradeoff.curves import curves_figure as curves_figure
+from wavejax.tradeoff.curves import load_curves as load_curves
+from wavejax.tradeoff.curves import plateau_summary as plateau_summary
+from wavejax.tradeoff.curves import training_rows as training_rows
 from wavejax.tradeoff.data import TASKS as TASKS
 from wavejax.tradeoff.data import TaskData as TaskData
 from wavejax.tradeoff.data import encode as encode
 from wavejax.tradeoff.data import make_batch_fn as make_batch_fn
 from wavejax.tradeoff.data import make_loss_fn as make_loss_fn
 from wavejax.tradeoff.data import make_task as make_task
+from wavejax.tradeoff.figures import excess_figure as excess_figure
 from wavejax.tradeoff.figures import frontier_figures as frontier_figures
 from wavejax.tradeoff.fits import PhaseFit as PhaseFit
 from wavejax.tradeoff.fits import PowerLawFit as PowerLawFit
@@ -92,16 +99,17 @@ from wavejax.tradeoff.tasks import unifilar_hmm as unifilar_hmm
 from wavejax.tradeoff.tasks import windows as windows
 
 __all__ = [
-    "BITS_LADDER", "FAMILIES", "HMM", "KERNELS", "PACKABLE", "TASKS", "CacheConfig", "LatticeAttention",
-    "LatticeLinear", "PhaseFit", "PowerLawFit", "SweepConfig", "SwitchingAR", "TaskData", "analyze", "bootstrap_ci",
-    "compress_sizes", "compressed_bits", "compression_costs", "compression_shift", "dequantize",
-    "empirical_entropy_bits", "encode", "evaluate_stack", "family_fronts", "fit_phases", "fit_power_law",
-    "front_curve", "frontier_figures", "gaussian_nats", "global_mean", "hmm_entropy_rate", "hmm_forward_nll",
-    "hmm_sample", "integer_table_bits", "kernel_addresses", "ladder_points", "last_value", "load_points",
-    "load_traces", "macs_per_step", "make_batch_fn", "make_loss_fn", "make_model", "make_task", "mdl_lengths",
-    "minimal_sufficient", "ngram_real", "ngram_symbols", "nonzeros", "normalize", "pad_params", "param_count",
-    "pareto_front", "phase_summary", "piecewise_predict", "program_addresses", "program_trace", "program_traces",
-    "quantize", "raw_bits", "run_sweep", "serialize", "simulate_cache", "split_programs", "state_bits",
-    "switching_ar", "switching_ar_params", "task_summary", "train_packed", "trivial_points", "unifilar_hmm",
-    "unpad_params", "usable_points", "windows",
+    "BITS_LADDER", "CacheConfig", "FAMILIES", "HMM", "KERNELS", "LatticeAttention", "LatticeLinear", "PACKABLE",
+    "PhaseFit", "PowerLawFit", "SweepConfig", "SwitchingAR", "TASKS", "TaskData", "analyze", "bootstrap_ci",
+    "compress_sizes", "compressed_bits", "compression_costs", "compression_shift", "cost_span", "curves_figure",
+    "dequantize", "empirical_entropy_bits", "encode", "evaluate_stack", "excess_figure", "family_fronts",
+    "fit_phases", "fit_power_law", "front_curve", "frontier_figures", "gaussian_nats", "global_mean",
+    "hmm_entropy_rate", "hmm_forward_nll", "hmm_sample", "integer_table_bits", "kernel_addresses", "ladder_points",
+    "last_value", "load_curves", "load_points", "load_traces", "macs_per_step", "make_batch_fn", "make_loss_fn",
+    "make_model", "make_task", "mdl_lengths", "minimal_sufficient", "ngram_real", "ngram_symbols", "nonzeros",
+    "normalize", "pad_params", "param_count", "pareto_front", "phase_summary", "phase_verdict", "piecewise_predict",
+    "plateau_summary", "program_addresses", "program_trace", "program_traces", "quantize", "raw_bits", "run_sweep",
+    "serialize", "simulate_cache", "split_programs", "state_bits", "switching_ar", "switching_ar_params",
+    "task_summary", "train_packed", "training_rows", "trivial_points", "unifilar_hmm", "unpad_params",
+    "usable_points", "windows",
 ]
