@@ -93,8 +93,11 @@ def table_command(cfg: TableConfig, out: Path) -> Result:
     attached when the sweep runs the recipe's step count."""
     from wavejax.emt.experiments import table_result
 
+    from wavejax.distributed import is_main_process
+
     res = table_result(cfg, out, claims=cfg.train.steps >= TableConfig.full().train.steps)
-    print((out / "table1.md").read_text())
+    if is_main_process():  # only process 0 wrote table1.md (other hosts may not see out/ at all)
+        print((out / "table1.md").read_text())
     return res
 
 
