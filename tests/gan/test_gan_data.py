@@ -164,3 +164,10 @@ def test_shipped_mnist_5k():
     split = {r.tobytes() for r in (np.concatenate([xtr, xte]) * 255).round().astype(np.uint8).reshape(5000, -1)}
     assert split == keys
     assert mnist_5k_path().name == "mnist_5k.csv.gz"
+
+
+def test_read_mnist_csv_non_numeric(tmp_path):
+    row = ",".join(["0"] * 784 + ["3"])
+    (tmp_path / "nan.csv").write_text(row + "\n" + row.replace("0,", "x,", 1) + "\n")
+    with pytest.raises(ValueError, match=r"nan\.csv (holds a non-numeric entry|is corrupt)"):
+        read_mnist_csv(tmp_path / "nan.csv")

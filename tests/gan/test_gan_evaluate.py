@@ -14,6 +14,7 @@ from wavejax.gan import (
     mean_ci,
     predictive_entropy,
     random_probability_entropy,
+    random_shift,
 )
 
 
@@ -58,3 +59,20 @@ def test_classifier_config_validation():
         ClassifierConfig(dropout=1.0)
     with pytest.raises(ValueError, match="conv"):
         ClassifierConfig(conv=(8,))
+
+
+def test_random_shift_is_a_zero_filled_translation():
+    rng = np.random.default_rng(0)
+    x = rng.random((6, 7, 5, 1)).astype(np.float32)
+    key = jax.random.key(3)
+    out = np.asarray(random_shift(key, jnp.asarray(x), 2))
+    # the offsets are those drawn from the same key; compare with a loop that moves every pixel by (dy, dx)
+    off = np.asarray(jax.random.randint(key, (6, 2), -2, 3))
+    ref = np.zeros_like(x)
+    for b, (dy, dx) in enumerate(off):
+        for i in range(7):
+            for j in range(5):
+                if 0 <= i - dy < 7 and 0 <= j - dx < 5:
+                    ref[b, i, j] = x[b, i - dy, j - dx]
+    np.testing.assert_array_equal(out, ref)
+    assert np.abs(off).max() <= 2 and len({tuple(o) for o in off}) > 1

@@ -14,7 +14,9 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import os
+import warnings
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +173,12 @@ def read_mnist_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         if len(lines) == 0 or ncols != {785}:
             raise ValueError(f"MNIST CSV file {path} has {len(lines)} rows with {sorted(ncols)} columns; expected "
                              "785 columns (784 pixels then the label)")
-        a = np.array(",".join(lines).split(","), dtype=np.float64).reshape(len(lines), 785)
+        with warnings.catch_warnings():  # a non-numeric entry ends the parse early: caught by the size check
+            warnings.simplefilter("ignore", DeprecationWarning)
+            a = np.fromstring(",".join(lines), dtype=np.float64, sep=",")
+        if a.size != 785 * len(lines):
+            raise ValueError(f"MNIST CSV file {path} holds a non-numeric entry")
+        a = a.reshape(len(lines), 785)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
         raise ValueError(f"MNIST CSV file {path} is corrupt or not CSV: {e}") from e
     except ValueError as e:
@@ -184,6 +191,12 @@ def read_mnist_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"MNIST CSV file {path}: labels (last column) must be integers in 0..9")
     x = (a[:, :784].astype(np.float32) / np.float32(255.0)).reshape(-1, 28, 28, 1)
     return x, a[:, 784].astype(np.int32)
+
+
+@lru_cache(maxsize=2)
+def _read_mnist_csv_cached(path: str, mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`read_mnist_csv` parsed once per (file, modification time); callers copy the arrays."""
+    return read_mnist_csv(path)
 
 
 def mnist_5k_path() -> Path:
@@ -232,7 +245,9 @@ def load_mnist_5k(split: str = "train", *, path: str | os.PathLike | None = None
       ``(images, labels)``: float32 (N, 28, 28, 1) in [0, 1] and int32 (N,).
     """
     _validate.one_of("split", split, ("train", "test", "all"))
-    x, y = read_mnist_csv(mnist_5k_path() if path is None else path)
+    p = Path(mnist_5k_path() if path is None else path)
+    x, y = _read_mnist_csv_cached(str(p.resolve()), p.stat().st_mtime_ns if p.exists() else 0)
+    x, y = x.copy(), y.copy()
     if split == "all":
         return x, y
     xtr, ytr, xte, yte = stratified_split(x, y, test_per_class=test_per_class, seed=seed)
