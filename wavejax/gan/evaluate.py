@@ -29,7 +29,7 @@ from wavejax.loop import run_chunks
 
 __all__ = ["ClassifierConfig", "MNISTClassifier", "TrainedClassifier", "train_classifier", "classifier_logits",
            "classifier_features", "predictive_entropy", "classifier_entropy", "feature_fid",
-           "random_probability_entropy", "classifier_entropy_from_probs", "mean_ci", "diff_ci"]
+           "random_probability_entropy", "classifier_entropy_from_probs", "mean_ci", "diff_ci", "random_shift"]
 
 _tn = nn.initializers.truncated_normal(0.1)
 _b = nn.initializers.constant(0.1)
@@ -45,11 +45,13 @@ class ClassifierConfig:
     steps: int = 20_000  # training steps
     batch: int = 50  # batch size
     dropout: float = 0.5  # drop probability of the hidden layer in training
+    shift: int = 0  # augmentation: translate each training image by up to +-shift pixels (0: none, the original)
     seed: int = 0  # init / batch / dropout seed
 
     def __post_init__(self):
         for n in ("fc", "steps", "batch"):
             _validate.positive_int(n, getattr(self, n))
+        _validate.nonneg_int("shift", self.shift)
         if len(self.conv) != 2:
             raise ValueError(f"conv must hold two channel counts; got conv={self.conv}")
         for c in self.conv:
@@ -130,10 +132,12 @@ def _fit_chunk(state, x, y, key, *, module, cfg, n):
     def step(carry, t):
         p, s = carry
         kb, kd = jax.random.split(jax.random.fold_in(key, t))
+        kb, ks = jax.random.split(kb)
         idx = jax.random.randint(kb, (cfg.batch,), 0, x.shape[0])
+        xb = random_shift(ks, x[idx], cfg.shift) if cfg.shift else x[idx]
 
         def loss_fn(p):
-            logits, _ = module.apply({"params": p}, x[idx], train=True, rngs={"dropout": kd})
+            logits, _ = module.apply({"params": p}, xb, train=True, rngs={"dropout": kd})
             return optax.softmax_cross_entropy_with_integer_labels(logits, y[idx]).mean()
 
         g = jax.grad(loss_fn)(p)
@@ -143,6 +147,19 @@ def _fit_chunk(state, x, y, key, *, module, cfg, n):
     ts = state["step"] + jnp.arange(n, dtype=jnp.int32)
     (params, opt), _ = jax.lax.scan(step, (state["params"], state["opt"]), ts)
     return {"step": state["step"] + n, "params": params, "opt": opt}
+
+
+def random_shift(key: jax.Array, images: Float[Array, "B s s C"], shift: int) -> Float[Array, "B s s C"]:
+    """Translate each image by an independent integer offset (dy, dx) ~ U{-shift..shift}^2, filling with zeros:
+    out[b, i, j] = images[b, i - dy_b, j - dx_b] (0 outside the image)."""
+    b, s1, s2, _ = images.shape
+    off = jax.random.randint(key, (b, 2), -shift, shift + 1)
+    pad = jnp.pad(images, ((0, 0), (shift, shift), (shift, shift), (0, 0)))
+
+    def one(img, o):
+        return jax.lax.dynamic_slice(img, (shift - o[0], shift - o[1], 0), (s1, s2, img.shape[-1]))
+
+    return jax.vmap(one)(pad, off)
 
 
 def classifier_logits(clf: TrainedClassifier, images: Float[Array, "B s s 1"]) -> Float[Array, "B 10"]:

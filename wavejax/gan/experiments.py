@@ -103,6 +103,11 @@ def run_checks(cfg: ChecksConfig, out: Path) -> Result:
     ], metrics={"params_g": ng, "params_d": nd, "rmsprop_rel_err": rms_err})
 
 
+def _acc_bar(study: StudyConfig) -> float:
+    """Required classifier test accuracy: 0.99 at paper scale, 0.97 on real 28x28 digits, 0.95 on 8x8 digits."""
+    return 0.99 if study.paper_claims else (0.97 if study.gan.data != "digits" else 0.95)
+
+
 def run_gan_study(study: StudyConfig, out: Path) -> Result:
     """Baseline vs shared entropy and the weight-similarity study (gan.md §6, §7.8-10)."""
     cfg, n_eval, paper = study.gan, study.n_eval, study.paper_claims
@@ -117,8 +122,8 @@ def run_gan_study(study: StudyConfig, out: Path) -> Result:
              f"clip {cfg.clip}, lr {cfg.lr}; {n_eval} samples per seed")
     ci_txt = f"{dbs['diff']:+.4f} [{dbs['lo']:+.4f}, {dbs['hi']:+.4f}]"
     rows = [
-        row("evaluation classifier test accuracy", "≈ 0.992 (UNCONFIRMED); ≥ 0.99 required at full scale",
-            res["classifier_test_accuracy"], res["classifier_test_accuracy"] >= (0.99 if paper else 0.95)),
+        row("evaluation classifier test accuracy", "≈ 0.992 (UNCONFIRMED); ≥ 0.99 at paper scale, ≥ 0.97 on the "
+            "28x28 CPU subset", res["classifier_test_accuracy"], res["classifier_test_accuracy"] >= _acc_bar(study)),
         row("entropy: real test data (nats)", "0.0062 ± 0.048", f"{e['real']['mean']:.4f} ± {e['real']['sd']:.4f}",
             e["real"]["mean"] < (0.02 if paper else 0.1), note=setup),
         row("entropy: untrained G", "0.4819 ± 0.1601", f"{e['untrained']['mean']:.4f} ± {e['untrained']['sd']:.4f}"),
@@ -165,6 +170,6 @@ EXPERIMENTS = [
                run=run_checks, config=ChecksConfig, x64=True, version=2),
     Experiment(name="gan.study", section=SECTION,
                title="Baseline vs shared GAN: sample entropy and the weight-similarity study with null baselines",
-               run=run_gan_study, config=StudyConfig, version=2),
+               run=run_gan_study, config=StudyConfig, version=3),
 ]
 

