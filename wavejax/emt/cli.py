@@ -91,9 +91,8 @@ def analyze_command(cfg: AnalyzeConfig, out: Path) -> Result:
 def table_command(cfg: TableConfig, out: Path) -> Result:
     """The Table-1 sweep of ``cfg`` (``table1.md`` / ``table1.json`` in ``out``); the L2 = 0.1 chance claim is
     attached when the sweep runs the recipe's step count."""
-    from wavejax.emt.experiments import table_result
-
     from wavejax.distributed import is_main_process
+    from wavejax.emt.experiments import table_result
 
     res = table_result(cfg, out, claims=cfg.train.steps >= TableConfig.full().train.steps)
     if is_main_process():  # only process 0 wrote table1.md (other hosts may not see out/ at all)
