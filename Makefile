@@ -30,7 +30,7 @@ reproduce: $(STAMP)
 	$(BIN)/wavejax reproduce   # writes runs/<timestamp>/report.md (+ .html); runs/latest points to it
 
 bench: $(BENCH_STAMP)
-	$(BIN)/wavejax bench
+	$(BIN)/wavejax bench --update-readme   # full run recorded in benchmarks/results/ and README.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check wavejax tests benchmarks

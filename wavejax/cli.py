@@ -1,7 +1,7 @@
 """The ``wavejax`` console command.
 
     wavejax reproduce [--quick | --full] [--out DIR] [--only PREFIX ...]
-    wavejax bench [--only NAME ...] [--quick]
+    wavejax bench [--only NAME ...] [--quick] [--out DIR] [--update-readme]
     wavejax launch [--processes P] [--devices-per-process D] -- COMMAND ...   (P processes on 127.0.0.1)
     wavejax wave|emt|gsemm|tradeoff|gan SUBCOMMAND [--flags]   (``wavejax MODEL --help`` lists them)
 
@@ -54,7 +54,8 @@ class BenchConfig:
 
     only: tuple[str, ...] = ()  # benchmark names (e.g. wave gsemm); default all
     quick: bool = False  # smaller sizes (smoke run)
-    update_readme: bool = True  # rewrite the benchmark table in README.md
+    out: Path | None = None  # output folder (default runs/bench-<timestamp> in the working directory)
+    update_readme: bool = False  # record a full run in benchmarks/results/ and README.md (from the repository root)
     root: Path = Path(".")  # repository root (holds benchmarks/ and README.md)
 
 
@@ -87,7 +88,10 @@ def _bench(argv: list[str]) -> None:
     cfg = tyro.cli(BenchConfig, args=argv, prog="wavejax bench")
     from wavejax._bench import run_benchmarks
 
-    run_benchmarks(cfg.root, only=cfg.only, quick=cfg.quick, update_readme=cfg.update_readme)
+    try:
+        run_benchmarks(cfg.root, only=cfg.only, quick=cfg.quick, out=cfg.out, update_readme=cfg.update_readme)
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f"wavejax bench: {e}") from None
 
 
 def main(argv: list[str] | None = None) -> None:
