@@ -76,6 +76,7 @@ def test_cli_train_quick_writes_schema_and_kernels(tmp_path):
     res = json.loads((out / "results.json").read_text())
     validate_results(res)
     assert res["metrics"]["steps"] == 2
+    assert res["figures"] == ["samples/step_0000002.png"] and (out / res["figures"][0]).stat().st_size > 1000
     assert np.load(out / "g_kernel.npy").shape[:3] == (2, 5, 5)  # (seeds, 5, 5, C_in, C_out), 2 quick seeds
     assert len(res["metrics"]["last_metrics"]["g_loss"]) == 2  # one value per seed
     # issue 14 item 7: `gan similarity` reads what `gan train` wrote (it failed on the seeds axis naming `a`)

@@ -66,8 +66,9 @@ def train_command(cfg: GANConfig, out: Path) -> Result:
     last = {k: v[:, -1].tolist() for k, v in run.history.items()}  # history: (seeds, steps)
     rows = [row(f"{k} at step {steps}, per seed", "finite", " / ".join(f"{x:.4g}" for x in v),
                 bool(np.all(np.isfinite(v)))) for k, v in last.items()]
-    return Result(rows=rows, metrics={"steps": steps, "last_metrics": last,
-                                      "kernels": ["g_kernel.npy", "d_kernel.npy"]},
+    grids = sorted((out / "samples").glob("step_*.png"))  # the newest 5x5 sample grid of seed 0
+    return Result(rows=rows, figures=[str(grids[-1].relative_to(out))] if grids else [],
+                  metrics={"steps": steps, "last_metrics": last, "kernels": ["g_kernel.npy", "d_kernel.npy"]},
                   notes=f"{cfg.seeds} seed(s) of sharing={cfg.sharing}; samples in samples/, checkpoints in ckpt/")
 
 
