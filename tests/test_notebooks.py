@@ -19,6 +19,7 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     monkeypatch.setenv("WAVEJAX_NOTEBOOK_SCALE", "small")
     monkeypatch.setenv("WAVEJAX_PROGRESS", "0")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    committed = path.read_bytes()
     nb = nbformat.read(path, as_version=4)
     first = "".join(nb.cells[0].source) if nb.cells else ""
     assert "pip install" in first, "the first cell must install wavejax (Colab-ready)"
@@ -30,6 +31,7 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     unrun = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()
              and c.get("execution_count") is None]
     assert not unrun, f"code cells {unrun} did not execute"
+    assert path.read_bytes() == committed  # executed in memory: the committed outputs are not rewritten
 
 
 TRAINERS = {"train_task", "train_sweep", "run_sweep", "run_study", "train"}  # the calls that run long trainings
