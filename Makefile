@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
 
-.PHONY: test reproduce bench lint notebooks venv clean
+.PHONY: test reproduce bench lint notebooks notebook-outputs venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -37,6 +37,9 @@ lint: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_notebooks.py
+
+notebook-outputs: $(STAMP)   # re-execute the notebooks (small CPU scale) and store their outputs in the .ipynb files
+	$(BIN)/python notebooks/store_outputs.py
 
 clean:
 	rm -rf $(VENV) runs
