@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
 
-.PHONY: test reproduce bench lint notebooks venv clean
+.PHONY: test reproduce bench lint notebooks notebook-outputs venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -30,13 +30,16 @@ reproduce: $(STAMP)
 	$(BIN)/wavejax reproduce   # writes runs/<timestamp>/report.md (+ .html); runs/latest points to it
 
 bench: $(BENCH_STAMP)
-	$(BIN)/wavejax bench
+	$(BIN)/wavejax bench --update-readme   # full run recorded in benchmarks/results/ and README.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check wavejax tests benchmarks
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_notebooks.py
+
+notebook-outputs: $(STAMP)   # re-execute the notebooks (small CPU scale) and store their outputs in the .ipynb files
+	$(BIN)/python notebooks/store_outputs.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -2,7 +2,11 @@
 
 Every benchmark times wavejax against a baseline we wrote (NumPy or PyTorch) in the same process, on the same
 shapes, dtype and number of steps, checks the outputs agree, keeps compile time apart from run time, reports the
-median and spread of repeated runs and writes ``benchmarks/results/<bench>.json``.
+median and spread of repeated runs and writes ``<out>/<bench>.json``.
+
+``<out>`` is the ``--out`` folder (default ``runs/bench-<timestamp>`` in the working directory). The committed
+``benchmarks/results/`` folder is written only when named explicitly (``wavejax bench --update-readme`` does so) and
+never by a ``--quick`` run.
 """
 
 from __future__ import annotations
@@ -18,14 +22,44 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+COMMITTED = Path(__file__).resolve().parent / "results"  #: the committed full-scale results (README table)
+RESULTS = COMMITTED  #: where this process writes; set from ``--out`` by :func:`set_results_dir`
+
+
+def set_results_dir(out: str | Path | None, *, quick: bool = False) -> Path:
+    """Make ``out`` (default ``runs/bench-<timestamp>`` in the working directory) this process's results folder.
+
+    Raises ``SystemExit`` naming the folder when a ``--quick`` run would write into the committed
+    ``benchmarks/results/`` (smoke numbers must never replace the full ones). The folder is created on first write.
+    """
+    global RESULTS
+    path = Path(out) if out is not None else Path("runs") / time.strftime("bench-%Y%m%d-%H%M%S")
+    path = path.resolve()
+    if quick and path == COMMITTED:
+        raise SystemExit(f"--out {path}: --quick results never go into the committed benchmarks/results/ folder "
+                         "(it holds the full-scale numbers of the README table); pass another --out")
+    RESULTS = path
+    return path
+
+
+class _BenchParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose ``parse_args`` also sets the results folder from ``--out``."""
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        a = super().parse_args(args, namespace)
+        a.out = set_results_dir(a.out, quick=a.quick)
+        return a
 
 
 def bench_parser(name: str, doc: str, quick_help: str) -> argparse.ArgumentParser:
-    """The flags every benchmark takes: ``--quick`` (the runner passes it for ``wavejax bench --quick``) and
-    ``--scaling-only`` (run only the scaling sweep; update only the ``scaling`` key of ``results/<name>.json``)."""
-    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """The flags every benchmark takes: ``--quick`` (the runner passes it for ``wavejax bench --quick``),
+    ``--out DIR`` (results folder, default ``runs/bench-<timestamp>``; the runner passes it) and ``--scaling-only``
+    (run only the scaling sweep; update only the ``scaling`` key of ``<out>/<name>.json``)."""
+    p = _BenchParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help=quick_help)
+    p.add_argument("--out", type=Path, default=None,
+                   help="results folder (default runs/bench-<timestamp> in the working directory); the committed "
+                        "benchmarks/results/ only when named explicitly, and never with --quick")
     p.add_argument("--scaling-only", action="store_true",
                    help=f"run only the scaling sweep; update only the 'scaling' key of results/{name}.json (rows and "
                         "other keys kept) and the scaling PNG")
@@ -147,7 +181,7 @@ def machine_info() -> dict[str, Any]:
 
 
 def write_result(name: str, rows: list[dict[str, Any]], **extra: Any) -> Path:
-    """Write ``benchmarks/results/<name>.json`` atomically and print the ratio table."""
+    """Write ``<out>/<name>.json`` atomically and print the ratio table."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": name, "machine": machine_info(), "rows": rows, **extra}
     path = RESULTS / f"{name}.json"
@@ -199,7 +233,7 @@ def scaling_plot(name: str, sizes: list[float], series: dict[str, list[float]], 
                  ylabel: str = "time (s)", title: str = "") -> dict[str, Any]:
     """Log-log plot of time vs work size for each series, with the fitted exponent in the legend.
 
-    Writes ``benchmarks/results/<name>_scaling.png`` and returns the record to store in the benchmark's JSON
+    Writes ``<out>/<name>_scaling.png`` and returns the record to store in the benchmark's JSON
     (``write_result(name, rows, scaling=scaling_plot(...))``): ``{"x", "sizes", "times", "exponents", "figure"}``.
 
     Args:
@@ -241,7 +275,7 @@ def scaling_plot(name: str, sizes: list[float], series: dict[str, list[float]], 
 
 
 def update_scaling(name: str, scaling: dict[str, Any], **extra: Any) -> Path:
-    """``--scaling-only``: store ``scaling`` as the ``scaling`` key of ``benchmarks/results/<name>.json``, nothing else.
+    """``--scaling-only``: store ``scaling`` as the ``scaling`` key of ``<out>/<name>.json``, nothing else.
 
     Every other key of an existing file (rows, machine, settings) is kept as it is; the file is rewritten atomically
     (temp file + ``os.replace``). The record gets its own ``date``, ``load_average`` and ``machine`` (node name)

@@ -3,7 +3,6 @@
 import json
 import math
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -70,35 +69,43 @@ def test_update_readme_between_markers(tmp_path, capsys):
     assert readme.read_text() == f"intro\n{_bench.START}\n| new |\n{_bench.END}\noutro\n"
 
 
+FAKE_SCRIPT = """
+import json, pathlib, sys
+quick = "--quick" in sys.argv
+out = pathlib.Path(sys.argv[sys.argv.index("--out") + 1])
+row = {row!r}
+row["quick"] = quick
+out.mkdir(parents=True, exist_ok=True)
+(out / "bench_fake.json").write_text(json.dumps({{"benchmark": "bench_fake", "rows": [row]}}))
+print("fake: 30.0x")
+"""
+
+
+def _fake_repo(root):
+    (root / "benchmarks" / "results").mkdir(parents=True)
+    (root / "benchmarks" / "bench_fake.py").write_text(FAKE_SCRIPT.format(row=_row("B=1", 0.001, 0.03, target=15.0)))
+    (root / "benchmarks" / "bench_broken.py").write_text("raise SystemExit(3)\n")
+    (root / "benchmarks" / "bench_silent.py").write_text("print('no json')\n")
+    (root / "README.md").write_text(f"# x\n{_bench.START}\n{_bench.END}\n")
+
+
 def test_run_benchmarks_end_to_end_with_fake_scripts(tmp_path, monkeypatch):
-    """Runs fake bench scripts (no timing): merged JSON per machine, failures recorded, README rewritten."""
-    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
-    row = _row("B=1", 0.001, 0.03, target=15.0)
-    (tmp_path / "benchmarks" / "bench_fake.py").write_text(textwrap.dedent(f"""
-        import json, pathlib, sys
-        quick = "--quick" in sys.argv
-        row = {row!r}
-        row["quick"] = quick
-        p = pathlib.Path("benchmarks/results/bench_fake.json")
-        p.write_text(json.dumps({{"benchmark": "bench_fake", "rows": [row]}}))
-        print("fake: 30.0x")
-    """))
-    (tmp_path / "benchmarks" / "bench_broken.py").write_text("raise SystemExit(3)\n")
-    (tmp_path / "benchmarks" / "bench_silent.py").write_text("print('no json')\n")
-    (tmp_path / "README.md").write_text(f"# x\n{_bench.START}\n{_bench.END}\n")
+    """Runs fake bench scripts (no timing): merged JSON per machine, failures recorded, README rewritten only by a
+    full --update-readme run from the repository root."""
+    _fake_repo(tmp_path)
+    res = tmp_path / "benchmarks" / "results"
     # results written earlier by running a script directly: merged when measured on this machine
     here = _bench.machine_info()
     same = {k: here[k] for k in ("cpu_count", "platform", "device")}
-    res = tmp_path / "benchmarks" / "results"
     (res / "bench_direct.json").write_text(json.dumps({"machine": same, "rows": [_row("d", 1.0, 2.0)]}))
     (res / "bench_elsewhere.json").write_text(json.dumps({"machine": {**same, "cpu_count": 999}, "rows": []}))
     monkeypatch.setenv("WAVEJAX_MACHINE", "Test Box")
-    merged = _bench.run_benchmarks(tmp_path, quick=True)
+    monkeypatch.chdir(tmp_path)
+    merged = _bench.run_benchmarks(tmp_path, update_readme=True)
     assert set(merged["benchmarks"]) == {"bench_fake", "bench_direct"}
-    assert merged["benchmarks"]["bench_fake"]["rows"][0]["quick"] is True
-    assert merged["failures"] == {"bench_broken": "exit code 3",
-                                  "bench_silent": "wrote no benchmarks/results/bench_silent.json"}
-    stored = json.loads((tmp_path / "benchmarks" / "results" / "test-box.json").read_text())
+    assert merged["benchmarks"]["bench_fake"]["rows"][0]["quick"] is False
+    assert merged["failures"] == {"bench_broken": "exit code 3", "bench_silent": "wrote no bench_silent.json"}
+    stored = json.loads((res / "test-box.json").read_text())
     assert stored["machine"]["cpu_count"] >= 1 and stored["machine"]["jax"] and stored["machine"]["device"]
     readme = (tmp_path / "README.md").read_text()
     assert "| fake | B=1 |" in readme and "30.0x" in readme and ">= 15x ✓" in readme
@@ -108,6 +115,53 @@ def test_run_benchmarks_end_to_end_with_fake_scripts(tmp_path, monkeypatch):
     assert "| fake | B=1 |" in table and "| fake | B=1 |" in (tmp_path / "README.md").read_text()
     with pytest.raises(ValueError, match="only"):
         _bench.run_benchmarks(tmp_path, only=("nothing",))
+
+
+def _snapshot(root):
+    return {p: p.read_bytes() for p in [root / "README.md", *sorted((root / "benchmarks" / "results").iterdir())]}
+
+
+def test_bench_quick_or_elsewhere_never_touches_readme_or_committed_results(tmp_path, monkeypatch, capsys):
+    """Issue 14 item 3: `cd $(mktemp -d) && wavejax bench --only wave --quick` rewrote README.md and
+    benchmarks/results/ of the checkout. Now it writes runs/bench-<timestamp>/ in the working directory; only a full
+    --update-readme run from the repository root records numbers there."""
+    from wavejax.cli import main
+
+    repo, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
+    _fake_repo(repo)
+    (repo / "benchmarks" / "results" / "bench_fake.json").write_text('{"committed": true}')
+    elsewhere.mkdir()
+    before = _snapshot(repo)
+    monkeypatch.setenv("WAVEJAX_MACHINE", "Test Box")
+    monkeypatch.chdir(elsewhere)
+    main(["bench", "--only", "fake", "--quick", "--root", str(repo)])
+    assert _snapshot(repo) == before  # the checkout is untouched
+    (out,) = (elsewhere / "runs").glob("bench-*")
+    assert json.loads((out / "bench_fake.json").read_text())["rows"][0]["quick"] is True
+    assert "| fake | B=1 |" in (out / "table.md").read_text() and (out / "test-box.json").exists()
+    assert "README.md and benchmarks/results/ untouched" in capsys.readouterr().out
+    for argv, match in [(["--quick", "--update-readme"], "cannot be combined with quick"),
+                        (["--update-readme"], "must run from the repository root"),
+                        (["--out", str(repo / "benchmarks" / "results")], "committed")]:
+        with pytest.raises(SystemExit, match=match):
+            main(["bench", "--only", "fake", "--root", str(repo), *argv])
+    monkeypatch.chdir(repo)
+    with pytest.raises(SystemExit, match="cannot be combined with quick"):
+        main(["bench", "--only", "fake", "--quick", "--update-readme"])
+    assert _snapshot(repo) == before
+    # the benchmark scripts themselves refuse --quick into the committed folder and default to runs/bench-*
+    sys.path.insert(0, str(BENCH_DIR))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(BENCH_DIR))
+    monkeypatch.setattr(_common, "RESULTS", _common.RESULTS)  # restored after the test
+    p = _common.bench_parser("bench_x", "", "")
+    with pytest.raises(SystemExit, match="never go into the committed"):
+        p.parse_args(["--quick", "--out", str(_common.COMMITTED)])
+    a = p.parse_args(["--quick"])
+    assert a.out.parent == repo / "runs" and a.out.name.startswith("bench-") and _common.RESULTS == a.out
+    assert not a.out.exists()  # created on first write only (worker subprocesses parse too)
 
 
 def test_fit_exponent_and_scaling_plot(tmp_path, monkeypatch):

@@ -66,3 +66,23 @@ def test_the_counter_counts_code_not_docstrings():
 
 if __name__ == "__main__":
     print("\n".join(offenders()) or "all within limits")
+
+
+def test_dependency_lower_bounds_are_tested_versions():
+    """Issue 14 item 11: pyproject allowed jax>=0.4.30 while the code needs jax.shard_map(check_vma=...). Every
+    dependency has a lower bound, the installed (tested) versions satisfy it, and jax/jaxlib start at 0.10."""
+    import importlib.metadata as md
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    proj = tomllib.loads((ROOT.parent / "pyproject.toml").read_text())["project"]
+    reqs = [Requirement(r) for r in proj["dependencies"] + proj["optional-dependencies"]["dev"]]
+    for r in reqs:
+        lower = [Version(s.version) for s in r.specifier if s.operator == ">="]
+        assert lower, f"{r.name} has no lower bound"
+        installed = md.version(r.name)
+        assert r.specifier.contains(installed, prereleases=True), f"{r.name} {installed} is outside {r.specifier}"
+    bounds = {r.name: min(Version(s.version) for s in r.specifier if s.operator == ">=") for r in reqs}
+    assert bounds["jax"] >= Version("0.10") and bounds["jaxlib"] >= Version("0.10")

@@ -75,7 +75,7 @@ def _check(out: Path, command: str) -> dict:
     validate_results(d)
     assert d["schema"] == SCHEMA and d["command"] == command
     for fig in d["figures"]:
-        assert (out / fig).exists(), fig
+        assert (out / fig).stat().st_size > 1000, fig  # a real PNG, not an empty file
     return d
 
 
@@ -91,13 +91,14 @@ def test_five_clis_write_the_one_schema(tmp_path):
           "--test-batches", "1", "--out", str(tmp_path / "emt")])
     d = _check(tmp_path / "emt", "wavejax emt train")
     assert d["config"]["train"]["steps"] == 20 and len(d["metrics"]["test_accuracy"]) == 1
+    assert d["figures"] == ["training.png"]  # issue 14 item 10: emt train wrote no figure
     main(["tradeoff", "sweep", "--task", "hmm", "--families", "elman", "--widths", "2", "--seeds", "1", "--bits",
           "32", "--sparsities", "0.0", "--steps", "20", "--length", "200", "--out", str(tmp_path / "tradeoff")])
     d = _check(tmp_path / "tradeoff", "wavejax tradeoff sweep")
-    assert d["config"]["widths"] == [2]
+    assert d["config"]["widths"] == [2] and d["figures"] == ["points.png"]  # issue 14 item 10: no figure before
     k = jax.random.split(jax.random.key(0), 3)
     for nm, kk in zip(("g", "d", "i"), k, strict=True):
         np.save(tmp_path / f"{nm}.npy", np.asarray(0.02 * jax.random.normal(kk, (5, 5, 4, 4))))
     main(["gan", "similarity", "--g-kernel", str(tmp_path / "g.npy"), "--d-kernel", str(tmp_path / "d.npy"),
           "--d-independent", str(tmp_path / "i.npy"), "--out", str(tmp_path / "gan")])
-    _check(tmp_path / "gan", "wavejax gan similarity")
+    assert _check(tmp_path / "gan", "wavejax gan similarity")["figures"] == ["best_match_hist.png"]

@@ -1,10 +1,14 @@
 """``wavejax bench``: run every ``benchmarks/bench_*.py``, merge the results, write the README table.
 
 Each benchmark is a script with ``main()`` that times wavejax against its same-process baseline(s), prints the ratio
-and writes ``benchmarks/results/<bench>.json`` (``benchmarks/_common.py: write_result``). This runner executes them
-one by one (a crash of one is recorded, the rest run), merges the files into ``benchmarks/results/<machine>.json``
-(together with the jax/jaxlib versions, device kind and core count) and rewrites the table between the markers
-``<!-- bench:start -->`` and ``<!-- bench:end -->`` of README.md (printing it when there is no README or no markers).
+and writes ``<out>/<bench>.json`` (``benchmarks/_common.py: write_result``; ``--out``). This runner executes them
+one by one (a crash of one is recorded, the rest run) with ``--out`` = its output folder (default
+``runs/bench-<timestamp>`` in the working directory), merges the files into ``<out>/<machine>.json`` (together with
+the jax/jaxlib versions, device kind and core count) and writes the table to ``<out>/table.md``.
+
+Only ``wavejax bench --update-readme`` (full scale, from the repository root; ``make bench``) writes the committed
+``benchmarks/results/`` and rewrites the table between the markers ``<!-- bench:start -->`` and
+``<!-- bench:end -->`` of README.md (printing it when there is no README or no markers).
 
 Regenerate the table from stored results without running anything::
 
@@ -27,8 +31,8 @@ from typing import Any
 
 from wavejax.io import atomic_write_json, atomic_write_text
 
-__all__ = ["run_benchmarks", "bench_table", "merge_results", "update_readme_table", "regenerate_table", "machine_info",
-           "machine_id", "START", "END"]
+__all__ = ["run_benchmarks", "default_out", "bench_table", "merge_results", "update_readme_table", "regenerate_table",
+           "machine_info", "machine_id", "START", "END"]
 
 START = "<!-- bench:start -->"  #: README marker before the benchmark table
 END = "<!-- bench:end -->"  #: README marker after the benchmark table
@@ -120,11 +124,12 @@ def _fmt_time(s: float) -> str:
     return f"{s * 1e3:.3g} ms" if s < 1 else f"{s:.3g} s"
 
 
-def bench_table(merged: dict[str, Any]) -> str:
+def bench_table(merged: dict[str, Any], *, figures: str = "benchmarks/results/") -> str:
     """Markdown summary: one line per benchmark row (times, ratio median/median and best-of, target, verdict).
 
     Rows with ``"table": False`` (details such as a reference implementation) stay in the JSON only.
-    Below the table: the machine, each benchmark's scaling exponents and plot, and failed benchmarks.
+    Below the table: the machine, each benchmark's scaling exponents and plot (linked as ``figures + name``), and
+    failed benchmarks.
     """
     lines = ["| benchmark | case | wavejax | baseline | baseline time | ratio (median) | ratio (best-of) | target |",
              "|---|---|---|---|---|---|---|---|"]
@@ -143,7 +148,7 @@ def bench_table(merged: dict[str, Any]) -> str:
         sc = b.get("scaling")
         if sc:
             exps = ", ".join(f"{k} {v:.2f}" for k, v in sc.get("exponents", {}).items())
-            fig = f" ([plot](benchmarks/results/{sc['figure']}))" if sc.get("figure") else ""
+            fig = f" ([plot]({figures}{sc['figure']}))" if sc.get("figure") else ""
             notes.append(f"- {short}: time ~ ({sc.get('x')})^exponent: {exps}{fig}")
     m = merged.get("machine") or next(iter(merged.get("benchmarks", {}).values()), {}).get("machine", {})
     out = "\n".join(lines)
@@ -190,11 +195,71 @@ def _load(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def default_out() -> Path:
+    """``runs/bench-<timestamp>`` in the working directory: where ``wavejax bench`` writes by default."""
+    return Path("runs") / time.strftime("bench-%Y%m%d-%H%M%S")
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def _output_dir(root: Path, out: Path | None, *, quick: bool, update_readme: bool) -> Path:
+    """The folder the benchmarks write to; ``ValueError`` for a run that must not touch the committed results.
+
+    Only ``update_readme`` at full scale, run from the repository root, writes ``benchmarks/results/`` (and then
+    README.md); every other run writes ``out`` (default :func:`default_out`), which must lie outside it.
+    """
+    committed = root / "benchmarks" / "results"
+    if not update_readme:
+        out = default_out() if out is None else Path(out)
+        if _is_within(out, committed):
+            raise ValueError(f"out={str(out)!r} lies in the committed {committed}; only `wavejax bench "
+                             "--update-readme` (full scale, from the repository root) writes there")
+        return out
+    if quick:
+        raise ValueError("update_readme (--update-readme) records the committed full-scale numbers in README.md and "
+                         "benchmarks/results/; it cannot be combined with quick (--quick)")
+    if Path.cwd().resolve() != root.resolve() or not (root / "README.md").is_file():
+        raise ValueError(f"update_readme (--update-readme) must run from the repository root (the folder holding "
+                         f"README.md and benchmarks/; {root.resolve()} here), not from {Path.cwd().resolve()}")
+    if out is not None and Path(out).resolve() != committed.resolve():
+        raise ValueError(f"update_readme (--update-readme) writes {committed}; it cannot be combined with "
+                         f"out={str(out)!r}")
+    return committed
+
+
+def _run_scripts(root: Path, scripts: list[Path], out: Path, quick: bool) -> tuple[dict, dict]:
+    """Run each script with ``--out out`` (and ``--quick``); returns ``(results by name, failures by name)``."""
+    env = dict(os.environ)
+    env.setdefault("OPENBLAS_NUM_THREADS", str(os.cpu_count() or 1))
+    new, failures = {}, {}
+    for s in scripts:
+        print(f"=== {s.name}", flush=True)
+        res = out / f"{s.stem}.json"
+        before = res.stat().st_mtime_ns if res.exists() else None
+        cmd = [sys.executable, str(s), "--out", str(out.resolve())] + (["--quick"] if quick else [])
+        rc = subprocess.call(cmd, cwd=root, env=env)
+        data = _load(res) if res.exists() and res.stat().st_mtime_ns != before else None
+        if rc != 0:
+            failures[s.stem] = f"exit code {rc}"
+        elif data is None:
+            failures[s.stem] = f"wrote no {res.name}"
+        else:
+            data.setdefault("quick", quick)
+            new[s.stem] = data
+    return new, failures
+
+
 def run_benchmarks(root: Path = Path("."), *, only: tuple[str, ...] = (), quick: bool = False,
-                   update_readme: bool = True) -> dict[str, Any]:
+                   out: Path | None = None, update_readme: bool = False) -> dict[str, Any]:
     """Run the benchmark scripts (all, or ``only`` these names) and merge their results; returns the merged dict.
 
-    Writes ``benchmarks/results/<machine>.json`` and, with ``update_readme``, the README table.
+    Every script writes ``<out>/<bench>.json`` (and its scaling PNG); the merged ``<out>/<machine>.json`` and the
+    table ``<out>/table.md`` follow. ``out`` defaults to ``runs/bench-<timestamp>`` in the working directory.
+    Only ``update_readme=True`` -- full scale (not ``quick``), run from the repository root -- writes the committed
+    ``benchmarks/results/`` and the README table; any other combination that would touch them raises ValueError.
     """
     root = _find_root(Path(root))
     scripts = sorted((root / "benchmarks").glob("bench_*.py"))
@@ -202,25 +267,11 @@ def run_benchmarks(root: Path = Path("."), *, only: tuple[str, ...] = (), quick:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in only or s.stem in only]
         if not scripts:
             raise ValueError(f"only={only} matches no benchmarks/bench_*.py")
-    results_dir = root / "benchmarks" / "results"
-    env = dict(os.environ)
-    env.setdefault("OPENBLAS_NUM_THREADS", str(os.cpu_count() or 1))
-    new, failures = {}, {}
-    for s in scripts:
-        print(f"=== {s.name}", flush=True)
-        out = results_dir / f"{s.stem}.json"
-        before = out.stat().st_mtime_ns if out.exists() else None
-        rc = subprocess.call([sys.executable, str(s)] + (["--quick"] if quick else []), cwd=root, env=env)
-        data = _load(out) if out.exists() and out.stat().st_mtime_ns != before else None
-        if rc != 0:
-            failures[s.stem] = f"exit code {rc}"
-        elif data is None:
-            failures[s.stem] = f"wrote no {out.relative_to(root)}"
-        else:
-            data.setdefault("quick", quick)
-            new[s.stem] = data
+    results_dir = _output_dir(root, out, quick=quick, update_readme=update_readme)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    new, failures = _run_scripts(root, scripts, results_dir, quick)
     info = machine_info()
-    # results of benchmarks run directly (python benchmarks/bench_x.py) on this machine are merged as well
+    # results of benchmarks run directly (python benchmarks/bench_x.py --out <same>) on this machine are merged too
     for p in sorted(results_dir.glob("bench_*.json")):
         if p.stem not in new and p.stem not in failures and (d := _load(p)) is not None and _same_machine(d, info):
             new[p.stem] = d
@@ -228,11 +279,13 @@ def run_benchmarks(root: Path = Path("."), *, only: tuple[str, ...] = (), quick:
     merged = merge_results(_load(path), new, failures, info)
     atomic_write_json(path, merged)
     print(f"merged results written to {path}")
-    table = bench_table(merged)
     if update_readme:
-        update_readme_table(root / "README.md", table)
+        update_readme_table(root / "README.md", bench_table(merged))
     else:
-        print(table)
+        table = bench_table(merged, figures="")
+        atomic_write_text(results_dir / "table.md", table + "\n")
+        print(f"{table}\n\ntable written to {results_dir / 'table.md'} (README.md and benchmarks/results/ untouched:"
+              " `wavejax bench --update-readme` from the repository root records a full run there)")
     if failures:
         print(f"benchmarks that failed: {failures}")
     return merged

@@ -225,6 +225,11 @@ def test_emt_cli_train_resume_analyse(tmp_path, capsys):
     assert {"spectral_error", "count", "input_off_on"} <= set(rec["metrics"]["0"])
     assert any("spectral error" in c["quantity"] for c in rec["claims"])
     assert (tmp_path / "an" / "phi_emp_0.png").exists()
+    # issue 14 item 10: train and analyse each write a readable PNG listed in results.json
+    assert rec["figures"][0] == "training.png" and "phi_emp_0.png" in rec["figures"]
+    assert json.loads((out / "results.json").read_text())["figures"] == ["training.png"]
+    for f in (out / "training.png", tmp_path / "an" / "training.png"):
+        assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f.stat().st_size > 5000
     with pytest.raises(SystemExit):
         main(["analyse", "--run", str(out), "--member", "3", "--out", str(tmp_path / "bad")])
 
@@ -244,6 +249,7 @@ def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
     rec = json.loads((tmp_path / "an" / "results.json").read_text())
     validate_results(rec)
     assert "H >= s*d = 64" in rec["metrics"]["0"]["error"] and "H=32" in rec["notes"]
+    assert rec["figures"] == ["training.png"] and (tmp_path / "an" / "training.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize("cmd", ["train", "analyze", "analyse", "table"])

@@ -76,8 +76,36 @@ def test_cli_train_quick_writes_schema_and_kernels(tmp_path):
     res = json.loads((out / "results.json").read_text())
     validate_results(res)
     assert res["metrics"]["steps"] == 2
+    assert res["figures"] == ["samples/step_0000002.png"] and (out / res["figures"][0]).stat().st_size > 1000
     assert np.load(out / "g_kernel.npy").shape[:3] == (2, 5, 5)  # (seeds, 5, 5, C_in, C_out), 2 quick seeds
     assert len(res["metrics"]["last_metrics"]["g_loss"]) == 2  # one value per seed
+    # issue 14 item 7: `gan similarity` reads what `gan train` wrote (it failed on the seeds axis naming `a`)
+    g, d = np.load(out / "g_kernel.npy"), np.load(out / "d_kernel.npy")
+    n = g.shape[3] * g.shape[4]  # C_in * C_out slices per seed
+    main(["gan", "similarity", "--run", str(out), "--out", str(tmp_path / "sim")])
+    sim = json.loads((tmp_path / "sim" / "results.json").read_text())
+    validate_results(sim)
+    assert sim["metrics"]["seeds"] == [0, 1] and sim["metrics"]["report"]["summary"]["observed"]["n"] == 2 * n
+    assert sim["figures"] == ["best_match_hist.png"]
+    assert (tmp_path / "sim" / "best_match_hist.png").stat().st_size > 1000
+    main(["gan", "similarity", "--g-kernel", str(out / "g_kernel.npy"), "--d-kernel", str(out / "d_kernel.npy"),
+          "--member", "1", "--out", str(tmp_path / "sim1")])
+    one = json.loads((tmp_path / "sim1" / "results.json").read_text())["metrics"]
+    assert one["seeds"] == [1] and one["report"]["summary"]["observed"]["n"] == n
+    # the pooled observed cosines are seed 0's then seed 1's (same G/D pairs, independent of the null draws)
+    assert one["values"]["observed"] == sim["metrics"]["values"]["observed"][n:]
+    np.save(tmp_path / "flat.npy", g[0, :, :, 0])  # 3-D: not a kernel
+    np.save(tmp_path / "d0.npy", d[0])  # one seed only: the seed counts differ
+    (tmp_path / "junk.npy").write_bytes(b"not numpy")
+    bad = tmp_path / "flat.npy", tmp_path / "d0.npy"
+    for argv, match in [(["--g-kernel", str(bad[0])], r"g_kernel=.*flat\.npy.*got shape \(5, 5, \d+\)"),
+                        (["--d-kernel", str(bad[1])], r"g_kernel\.npy has shape \(2, .*d0\.npy has shape \(1,"),
+                        (["--d-kernel", str(tmp_path / "junk.npy")], r"d_kernel=.*junk\.npy.*not a readable"),
+                        (["--run", str(tmp_path / "nowhere")], r"run=.*nowhere.*g_kernel\.npy.*no such file"),
+                        (["--member", "2"], "member=2 is out of range.*2 seed")]:
+        with pytest.raises(ValueError, match=match):
+            main(["gan", "similarity", "--g-kernel", str(out / "g_kernel.npy"), "--d-kernel", str(out / "d_kernel.npy"),
+                  *argv, "--out", str(tmp_path / "bad")])
 
 
 @pytest.mark.parametrize("name", sorted(commands()))

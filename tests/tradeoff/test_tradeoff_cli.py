@@ -42,6 +42,7 @@ def test_cli_sweep_then_frontier(all_families_sweep, tmp_path):
     validate_results(rec)
     assert rec["metrics"]["n_points"] == len(pts) and rec["config"]["widths"] == [2]
     assert (out / "curves.jsonl").exists()
+    assert rec["figures"] == ["points.png"] and (out / "points.png").stat().st_size > 1000  # issue 14 item 10
     fr = tmp_path / "fr"
     main(["tradeoff", "frontier", "--sweep", str(out), "--n-boot", "10", "--out", str(fr)])
     res = json.loads((fr / "analysis.json").read_text())

@@ -21,6 +21,7 @@ from wavejax.emt.figures import plot_gradients as plot_gradients
 from wavejax.emt.figures import plot_memories as plot_memories
 from wavejax.emt.figures import plot_phi_emp as plot_phi_emp
 from wavejax.emt.figures import plot_spectrum as plot_spectrum
+from wavejax.emt.figures import plot_training as plot_training
 from wavejax.emt.privileged import PrivilegedBasis as PrivilegedBasis
 from wavejax.emt.privileged import block_tracking as block_tracking
 from wavejax.emt.privileged import dual_error as dual_error
@@ -67,7 +68,8 @@ __all__ = [
     "binary_vb_task", "block_tracking", "circuit_error", "circuit_matrix", "circuit_rnn", "circuit_rollout",
     "curriculum_batch_fn", "decode_task", "dominant_eigenvalues", "dual_error", "evaluate_members", "format_table",
     "gradient_profile", "lag_matrices", "load_run", "parse_task_id", "phi_emp", "plot_gradients", "plot_memories",
-    "plot_phi_emp", "plot_spectrum", "predicted_block", "privileged_basis", "probe_inputs", "readout_fraction",
+    "plot_phi_emp", "plot_spectrum", "plot_training", "predicted_block", "privileged_basis", "probe_inputs",
+    "readout_fraction",
     "recurrent_positions", "save_run", "spectral_error", "structure_metrics", "task_batch", "task_of", "task_table",
     "train_sweep", "train_task", "unit_count", "variable_memories",
 ]

@@ -52,12 +52,24 @@ def train_command(cfg: EMTConfig, out: Path) -> Result:
     from wavejax.emt.training import train_task
 
     run = train_task(cfg, out)
+    fig = _training_figure(run, out, f"emt {cfg.task}, H = {cfg.hidden}: training curves")
     rows = [row(f"seed {m['seed']}: test sign accuracy at horizon {cfg.test_horizon}", "≥ 0.99 (full recipe)",
                 float(acc)) for m, acc in zip(run.members, run.test_accuracy, strict=True)]
     metrics = {"test_accuracy": run.test_accuracy, "final_level": run.history["level"][:, -1],
                "final_train_accuracy": np.nanmean(run.history["accuracy"][:, -100:], axis=1)}
-    return Result(rows=rows, metrics=metrics, notes=f"run written to {out} (analyse with: wavejax emt analyze "
-                                                    f"--run {out})")
+    return Result(rows=rows, metrics=metrics, figures=[fig], notes=f"run written to {out} (analyse with: wavejax "
+                                                                   f"emt analyze --run {out})")
+
+
+def _training_figure(run, out: Path, title: str) -> str:
+    """Write ``training.png`` (loss, accuracy, curriculum level of every member) into ``out``; return its name."""
+    from wavejax.distributed import is_main_process
+    from wavejax.emt.figures import plot_training
+
+    if is_main_process():  # only process 0 writes files
+        plot_training(Path(out) / "training.png", run.history, [f"seed {m['seed']}" for m in run.members],
+                      title=title)
+    return "training.png"
 
 
 def analyze_command(cfg: AnalyzeConfig, out: Path) -> Result:
@@ -75,7 +87,7 @@ def analyze_command(cfg: AnalyzeConfig, out: Path) -> Result:
     if cfg.member != -1 and not 0 <= cfg.member < len(run.members):
         raise SystemExit(f"--member {cfg.member} out of range: the run has {len(run.members)} members")
     members = range(len(run.members)) if cfg.member == -1 else [cfg.member]
-    rows, figs, metrics, notes = [], [], {}, []
+    rows, figs, metrics, notes = [], [_training_figure(run, out, f"{cfg.run}: training curves")], {}, []
     for m in members:
         try:
             r, f, mt = trained_rows(run, m, Path(out), full=cfg.claims)

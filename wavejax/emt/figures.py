@@ -5,6 +5,7 @@
 * :func:`plot_phi_emp`: Phi_emp with the s x s block grid. :func:`plot_memories`: the variable memories over time.
 * :func:`plot_gradients`: gradient norm vs lag before / after training.
 * :func:`analysis_figures`: all of them for one analysed member.
+* :func:`plot_training`: loss, training accuracy and curriculum level vs step of every member of a run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from wavejax import _validate
 from wavejax.report import eigen_plot, heatmap, line_plot
 
-__all__ = ["plot_spectrum", "plot_phi_emp", "plot_memories", "plot_gradients", "analysis_figures"]
+__all__ = ["plot_spectrum", "plot_phi_emp", "plot_memories", "plot_gradients", "analysis_figures", "plot_training"]
 
 PROBE_TIMES = (1, 2, 3, 4, 5, 14, 15, 16, 17, 18)  # time steps of the memories figure (emt.md §5.1 step 7)
 
@@ -76,3 +77,37 @@ def analysis_figures(a: Mapping[str, Any], out: str | Path, stem: str, *, seed: 
             plot_gradients(out / f"gradients_{stem}.png", a["gradients"]["init"], a["gradients"]["trained"], s=a["s"])
             figs.append(f"gradients_{stem}.png")
     return figs
+
+
+def plot_training(path: str | Path, history: Mapping[str, Any], labels: Sequence[str] | None = None, *,
+                  title: str = "") -> Path:
+    """Training curves of a run: loss (log scale), training sign accuracy and curriculum level vs step.
+
+    Args:
+      path: the PNG to write.
+      history: ``{"loss", "accuracy", "level", ...}`` each of shape (M, steps) (:class:`~wavejax.emt.EMTRun`);
+        panels for missing keys are left out, NaN steps (not logged) are gaps.
+      labels: one legend label per member (default ``member m``); no legend above 10 members.
+    """
+    import matplotlib.pyplot as plt
+
+    from wavejax.report.plots import save_figure
+
+    keys = [k for k in ("loss", "accuracy", "level") if k in history]
+    if not keys:
+        raise ValueError(f"history must hold loss, accuracy or level curves; got keys {sorted(history)}")
+    curves = {k: np.atleast_2d(np.asarray(history[k], np.float64)) for k in keys}
+    m = curves[keys[0]].shape[0]
+    labels = list(labels) if labels is not None else [f"member {i}" for i in range(m)]
+    fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2.4 * len(keys)), sharex=True, squeeze=False)
+    ylabel = {"loss": "training loss", "accuracy": "training sign accuracy", "level": "curriculum level"}
+    for ax, k in zip(axes[:, 0], keys, strict=True):
+        for i, y in enumerate(curves[k]):
+            ax.plot(np.arange(1, y.size + 1), y, lw=1, label=labels[i] if i < len(labels) else None)
+        ax.set(ylabel=ylabel[k], yscale="log" if k == "loss" and np.nanmin(curves[k], initial=1.0) > 0 else "linear")
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("step")
+    if 1 < m <= 10:
+        axes[0, 0].legend(fontsize=7)
+    axes[0, 0].set_title(title or "Training curves")
+    return save_figure(fig, path)

@@ -50,6 +50,7 @@ from wavejax.tradeoff.data import make_loss_fn as make_loss_fn
 from wavejax.tradeoff.data import make_task as make_task
 from wavejax.tradeoff.figures import excess_figure as excess_figure
 from wavejax.tradeoff.figures import frontier_figures as frontier_figures
+from wavejax.tradeoff.figures import sweep_figure as sweep_figure
 from wavejax.tradeoff.fits import PhaseFit as PhaseFit
 from wavejax.tradeoff.fits import PowerLawFit as PowerLawFit
 from wavejax.tradeoff.fits import bootstrap_ci as bootstrap_ci
@@ -110,6 +111,7 @@ __all__ = [
     "normalize", "pad_params", "param_count", "pareto_front", "phase_summary", "phase_verdict", "piecewise_predict",
     "plateau_summary", "program_addresses", "program_trace", "program_traces", "quantize", "raw_bits", "run_sweep",
     "serialize", "simulate_cache", "split_programs", "state_bits", "switching_ar", "switching_ar_params",
+    "sweep_figure",
     "task_summary", "train_packed", "training_rows", "trivial_points", "unifilar_hmm", "unpad_params",
     "usable_points", "windows",
 ]

@@ -33,13 +33,17 @@ __all__ = ["main", "FrontierConfig", "ReportConfig"]
 
 
 def _sweep(cfg: SweepConfig, out: Path) -> Result:
-    from wavejax.tradeoff.sweep import run_sweep
+    from wavejax.distributed import is_main_process
+    from wavejax.tradeoff.figures import sweep_figure
+    from wavejax.tradeoff.sweep import load_points, run_sweep
 
     res = run_sweep(cfg, out)
     atomic_write_json(out / "config.json", cfg)
+    fig = sweep_figure(load_points(out), out, title=cfg.task) if is_main_process() else None
     n_trained = len(res["trained"])
     return Result(rows=[row(f"{cfg.task}: points recorded in points.jsonl", "—", res["n_points"], None,
                             note=f"{n_trained} groups trained, {len(res['skipped'])} skipped")],
+                  figures=[fig] if fig else [],
                   metrics={"n_points": res["n_points"], "trained": res["trained"], "skipped": res["skipped"],
                            "seconds": res["seconds"], "points": str(out / "points.jsonl")})
 

@@ -14,7 +14,7 @@ from wavejax.tradeoff.analysis import usable_points
 from wavejax.tradeoff.fits import piecewise_predict
 from wavejax.tradeoff.frontier import gaussian_nats, mdl_lengths, pareto_front
 
-__all__ = ["frontier_figures", "excess_figure"]
+__all__ = ["frontier_figures", "excess_figure", "sweep_figure"]
 
 
 def _xy(pts, cost="cost_bits"):
@@ -102,3 +102,16 @@ def frontier_figures(points: Sequence[dict[str, Any]], analysis: dict[str, Any],
                           title=f"{title}: MDL optimum at C = {analysis['mdl']['cost_bits']:.0f} bits").name)
     ex = excess_figure(points, analysis, out, title=title)
     return figs + ([ex] if ex else [])
+
+
+def sweep_figure(points: Sequence[dict[str, Any]], out: str | Path, *, title: str = "") -> str | None:
+    """Write ``points.png``: test loss vs compressed cost of every recorded point, one colour per family (log-log;
+    0-bit costs drawn at 1 bit). Returns the file name, or None when no point has a finite loss."""
+    pts = usable_points(points)
+    if not pts:
+        return None
+    groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for fam in sorted({str(p.get("family", "?")) for p in pts}):
+        groups[fam] = _xy([p for p in pts if str(p.get("family", "?")) == fam])
+    return scatter_plot(Path(out) / "points.png", groups, logx=True, logy=True, xlabel="cost C (compressed bits)",
+                        ylabel="test loss ℓ", title=f"{title}: every recorded point").name
