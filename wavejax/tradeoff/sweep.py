@@ -25,7 +25,7 @@ import numpy as np
 from wavejax import _validate, io
 from wavejax.tradeoff import cost as _cost
 from wavejax.tradeoff.data import TASKS, TaskData, make_batch_fn, make_loss_fn, make_task
-from wavejax.tradeoff.ladder import _point_key, evaluate_stack, ladder_points
+from wavejax.tradeoff.ladder import _point_key, evaluate_stack, ladder_points, member_diverged
 from wavejax.tradeoff.models import FAMILIES, make_model
 from wavejax.tradeoff.pack import _packs, _train_pack, train_packed
 from wavejax.tradeoff.predictors import trivial_points
@@ -225,9 +225,12 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
         for width, gkey, params, loss_hist in _train_pack(cfg, family, pack, task, batch_fn, tcfg, root, out):
             _write_curve(out / "curves.jsonl", gkey, family, width, loss_hist, cfg.engine_chunk)
             model = make_model(family, width, task.d_in, slots=cfg.slots)
-            for rec in ladder_points(model, params, task, cfg, family=family, width=width, gkey=gkey):
+            diverged = member_diverged(params, loss_hist)  # checked BEFORE compressing: divergence is data
+            for rec in ladder_points(model, params, task, cfg, family=family, width=width, gkey=gkey,
+                                     diverged=diverged):
                 if rec["key"] not in done:
-                    rec["train_loss_end"] = float(np.nanmean(loss_hist[rec["seed"], -10:]))
+                    end = np.asarray(loss_hist[rec["seed"], -10:], np.float64)
+                    rec["train_loss_end"] = float(np.nanmean(end)) if np.isfinite(end).any() else None
                     io.append_jsonl(path, rec)
                     done.add(rec["key"])
             trained.append(gkey)
