@@ -230,7 +230,8 @@ def test_emt_cli_train_resume_analyse(tmp_path, capsys):
 
 
 def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
-    # H = 32 < s*d = 64: the analysis says so in results.json instead of crashing
+    # issue 14 item 8: H = 32 < s*d = 64 (a legitimate small net): the circuit comparison is skipped with a note
+    # in results.json and the rest (curriculum, accuracy, spectrum) is still analysed
     from wavejax.emt.cli import main
 
     rng = np.random.default_rng(0)
@@ -243,7 +244,12 @@ def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
     main(["analyze", "--run", str(tmp_path / "narrow"), "--out", str(tmp_path / "an")])
     rec = json.loads((tmp_path / "an" / "results.json").read_text())
     validate_results(rec)
-    assert "H >= s*d = 64" in rec["metrics"]["0"]["error"] and "H=32" in rec["notes"]
+    msg = "circuit comparison skipped: needs H >= s*d = 64, got H=32"
+    mt = rec["metrics"]["0"]
+    assert mt["circuit_skipped"] == msg and msg in rec["notes"] and "error" not in mt
+    assert mt["count_theory"] == 64 and {"count", "spectral_error", "test_accuracy", "level100_step"} <= set(mt)
+    assert not any(k.startswith("input_") for k in mt)
+    assert (tmp_path / "an" / "spectrum_0.png").exists() and not (tmp_path / "an" / "phi_emp_0.png").exists()
 
 
 @pytest.mark.parametrize("cmd", ["train", "analyze", "analyse", "table"])
