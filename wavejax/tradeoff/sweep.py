@@ -37,6 +37,16 @@ __all__ = ["SweepConfig", "run_sweep", "load_points", "task_summary"]
 _MOVED = (make_batch_fn, make_loss_fn, evaluate_stack, ladder_points, train_packed)
 
 
+def _check_trace_folder(task: str) -> None:
+    """``traces:<folder>`` must name an existing folder holding ``*.npy`` traces (checked before any work)."""
+    folder = Path(task.split(":", 1)[1])
+    if not folder.is_dir():
+        raise ValueError(f"task={task!r}: trace folder {str(folder)!r} does not exist; expected one of {TASKS} "
+                         "or 'traces:<folder of .npy files, one 1-D trace each>'")
+    if not any(folder.glob("*.npy")):
+        raise ValueError(f"task={task!r}: trace folder {str(folder)!r} holds no .npy traces")
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SweepConfig:
     """A sweep: task, family × width ladder × seeds, compression ladder, training budget."""
@@ -70,6 +80,8 @@ class SweepConfig:
     def __post_init__(self):
         if self.task not in TASKS and not self.task.startswith("traces:"):
             raise ValueError(f"unknown task={self.task!r}; expected one of {TASKS} or 'traces:<folder>'")
+        if self.task.startswith("traces:"):
+            _check_trace_folder(self.task)
         if not self.families or not self.widths or not self.bits or not self.sparsities:
             raise ValueError("families, widths, bits and sparsities must each hold at least one value")
         for f in self.families:

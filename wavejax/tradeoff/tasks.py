@@ -193,6 +193,8 @@ def load_traces(folder: str | Path) -> dict[str, np.ndarray]:
         if a.ndim != 1:
             raise ValueError(f"trace {f.name} must be 1-D; got shape {a.shape}")
         out[f.stem] = a.astype(np.float32)
+    if not out:
+        raise ValueError(f"folder {folder} holds no .npy traces (one 1-D array per program)")
     return out
 
 
