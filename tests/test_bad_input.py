@@ -33,10 +33,6 @@ K = jax.random.key(0)
 NOPE = "/nonexistent-wavejax-dir/x"
 
 
-def L(f):
-    return f
-
-
 def _rnn_train(model=None, batch=None, sweep=None, loss_fn=None, n=1, cfg=None):
     from wavejax.rnn import Elman, TrainConfig, masked_mse, train
 
@@ -57,10 +53,8 @@ def _b(x=(3, 5, 2), y=(3, 5, 2), m=(5,)):
     return f
 
 
-def _cases():
-    C = []
-    add = lambda i, f, e, p: C.append((i, f, e, p))
-    # ---- rnn
+def _cases_rnn(add):
+    """rnn cases."""
     add("rnn-train-mask-3d", lambda: _rnn_train(batch=_b(m=(3, 5, 2))), ValueError, r"mask.*\(3, 5, 2\)")
     add(
         "rnn-train-y-wide",
@@ -126,7 +120,10 @@ def _cases():
         ValueError,
         r"n_members",
     )
-    # ---- tradeoff
+
+
+def _cases_tradeoff(add):
+    """tradeoff cases."""
     add(
         "tradeoff-compressed-bits-nan",
         lambda: tradeoff.compressed_bits({"w": np.array([1, np.nan], np.float32)}, 8),
@@ -215,7 +212,30 @@ def _cases():
         ValueError,
         r"to=2",
     )
-    # ---- distributed
+    add(
+        "tradeoff-integer-table-bits-nan",
+        lambda: tradeoff.integer_table_bits(np.array([1.0, np.nan])),
+        ValueError,
+        r"table must hold non-negative int32",
+    )
+    add("tradeoff-raw-bits-neg", lambda: tradeoff.raw_bits({"w": np.ones(3)}, bits=-1), ValueError, r"bits=-1")
+    add(
+        "tradeoff-ngram-real-nan-data",
+        lambda: tradeoff.ngram_real([np.array([1.0, np.nan])], [np.array([1.0, 2.0])]),
+        ValueError,
+        r"train\[0\] must be finite",
+    )
+    add(
+        "tradeoff-ngram-symbols-range",
+        lambda: tradeoff.ngram_symbols([np.array([0, 5])], [np.array([0, 1])], 3),
+        ValueError,
+        r"train\[0\] must hold integer symbols in \[0, 3\)",
+    )
+    add("tradeoff-load-traces-nan", lambda: _nan_trace(), ValueError, r"trace .*bad\.npy must hold finite")
+
+
+def _cases_distributed(add):
+    """distributed cases."""
     add("distributed-unpad-neg", lambda: distributed.unpad_leading({"a": np.zeros(4)}, -1), ValueError, r"\bn\b.*-1")
     add("distributed-unpad-too-long", lambda: distributed.unpad_leading({"a": np.zeros(4)}, 5), ValueError, r"n=5")
     add("distributed-unpad-float", lambda: distributed.unpad_leading({"a": np.zeros(4)}, 2.0), TypeError, r"\bn\b")
@@ -256,11 +276,17 @@ def _cases():
         "distributed-num-processes-0", lambda: distributed.initialize("localhost:1", 0, 0), ValueError, r"num_processes"
     )
     add("distributed-process-id-range", lambda: distributed.initialize("localhost:1", 2, 5), ValueError, r"process_id")
-    # ---- io
+
+
+def _cases_io(add):
+    """io cases."""
     add("io-read-json-missing", lambda: io.read_json(NOPE + ".json"), FileNotFoundError, r"nonexistent-wavejax-dir")
     add("io-append-jsonl-record", lambda: io.append_jsonl("x.jsonl", [1, 2]), TypeError, r"record")
     add("io-save-checkpoint-step", lambda: io.save_checkpoint("ck", -1, {"a": np.zeros(1)}), ValueError, r"step")
-    # ---- loop
+
+
+def _cases_loop(add):
+    """loop cases."""
     add(
         "loop-total-0",
         lambda: loop.run_chunks(lambda *a: None, {"a": jnp.zeros(1)}, total=0, log_every=1),
@@ -279,7 +305,10 @@ def _cases():
         TypeError,
         r"step_chunk",
     )
-    # ---- tasks
+
+
+def _cases_tasks(add):
+    """tasks cases."""
     add("tasks-parse-bogus", lambda: tasks.parse_task_id("bogus"), ValueError, r"bogus")
     add("tasks-parse-s0", lambda: tasks.decode_task("repeat_copy", s=0), ValueError, r"\bs\b")
     add("tasks-lag-matrices-shape", lambda: tasks.lag_matrices(np.zeros((3, 4))), ValueError, r"\bF\b")
@@ -295,7 +324,10 @@ def _cases():
         ValueError,
         r"batch",
     )
-    # ---- wave
+
+
+def _cases_wave(add):
+    """wave cases."""
     add("wave-shift-matrix-s0", lambda: wave.shift_matrix(0, 2), ValueError, r"\bs\b")
     add("wave-linear-boundary-shape", lambda: wave.linear_boundary(np.zeros((2, 3))), ValueError, r"phi")
     add(
@@ -330,7 +362,10 @@ def _cases():
         ValueError,
         r"scale",
     )
-    # ---- gsemm
+
+
+def _cases_gsemm(add):
+    """gsemm cases."""
     add(
         "gsemm-energy-model",
         lambda: gsemm.energy("bogus", np.ones((2, 4)), np.eye(2), np.zeros(4), np.zeros(4), alpha_s=1.0, alpha_c=0.0),
@@ -341,7 +376,10 @@ def _cases():
     add("gsemm-capacity-features", lambda: gsemm.capacity_search("lisem", K, 0), ValueError, r"n_features")
     add("gsemm-cycle-trial-memories", lambda: gsemm.cycle_trial("lisem", K, 4, 0), ValueError, r"n_memories")
     add("gsemm-solverconfig", lambda: gsemm.SolverConfig(solver="bogus"), ValueError, r"solver")
-    # ---- emt
+
+
+def _cases_emt(add):
+    """emt cases."""
     add("emt-config-hidden", lambda: _emt_cfg(hidden=0), ValueError, r"hidden")
     add("emt-config-task", lambda: _emt_cfg(task="bogus"), ValueError, r"task")
     add("emt-probe-inputs-s", lambda: emt.probe_inputs(s=3), ValueError, r"\bs >= 7|s=3")
@@ -363,7 +401,10 @@ def _cases():
         ValueError,
         r"bogus",
     )
-    # ---- gan
+
+
+def _cases_gan(add):
+    """gan cases."""
     add("gan-init-params-hidden", lambda: gan.init_params(K, hidden=6), ValueError, r"hidden")
     add("gan-generator-hidden", lambda: gan.Generator(hidden=0), ValueError, r"Generator\.hidden")
     add(
@@ -399,11 +440,17 @@ def _cases():
     add("gan-seed-slice-m", lambda: gan.seed_slice({"w": jnp.ones((2, 3))}, 5), ValueError, r"\bm\b")
     add("gan-load-digits-size", lambda: gan.load_digits(image_size=0), ValueError, r"image_size")
     add("gan-feature-fid-shape", lambda: gan.feature_fid(np.zeros((4, 3)), np.zeros((4, 2))), ValueError, r"feats")
-    # ---- report
+
+
+def _cases_report(add):
+    """report cases."""
     add("report-row-holds", lambda: _report_row(), TypeError, r"holds")
     add("report-reproduce-scale", lambda: _reproduce(scale="huge"), ValueError, r"scale")
     add("report-reproduce-only", lambda: _reproduce(only=("bogus.exp",)), ValueError, r"bogus")
-    # ---- CLI parse (in process)
+
+
+def _cases_cli(add):
+    """CLI parse (in process) cases."""
     for argv, pat in [
         (["bogus-model"], r"bogus-model|invalid choice|unrecognized"),
         (["emt", "train", "--hidden", "0"], r"hidden"),
@@ -438,6 +485,26 @@ def _cases():
         ValueError,
         r"sweep='/nonexistent-wavejax-dir/x' holds no points",
     )
+
+
+def _cases():
+    C = []
+
+    def add(i, f, e, p):
+        C.append((i, f, e, p))
+
+    _cases_rnn(add)
+    _cases_tradeoff(add)
+    _cases_distributed(add)
+    _cases_io(add)
+    _cases_loop(add)
+    _cases_tasks(add)
+    _cases_wave(add)
+    _cases_gsemm(add)
+    _cases_emt(add)
+    _cases_gan(add)
+    _cases_report(add)
+    _cases_cli(add)
     return C
 
 
@@ -446,6 +513,14 @@ def _env_init(env):
 
     with mock.patch.dict("os.environ", env, clear=False):
         return distributed.initialize_from_env() if "SLURM_JOB_ID" not in env else distributed.wanted()
+
+
+def _nan_trace():
+    import pathlib
+
+    pathlib.Path("tr").mkdir()
+    np.save("tr/bad.npy", np.array([1.0, np.nan]))
+    return tradeoff.load_traces("tr")
 
 
 def _emt_cfg(**kw):

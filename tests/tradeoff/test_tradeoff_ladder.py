@@ -22,9 +22,9 @@ from wavejax.tradeoff import (
     make_task,
     pad_params,
     unpad_params,
+    usable_points,
 )
 from wavejax.tradeoff import ladder as _ladder
-from wavejax.tradeoff import usable_points
 from wavejax.tradeoff._rans import rans_bits
 
 CFG = SweepConfig(task="hmm", length=300, n_programs=5, families=("elman",), widths=(3,), seeds=2, bits=(4, 32),

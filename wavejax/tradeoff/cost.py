@@ -228,6 +228,7 @@ def nonzeros(params: Any) -> int:
 
 def raw_bits(params: Any, bits: int = 32) -> int:
     """N·b: the uncompressed cost at b bits per parameter."""
+    _validate.positive_int("bits", bits)
     return param_count(params) * int(bits)
 
 
