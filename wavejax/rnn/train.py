@@ -98,7 +98,8 @@ def _hparams(cfg, n, sweep):
 def _check_batch(model, batch_fn, loss_fn, cfg, keys, data, init_params) -> None:
     """Shapes of ONE traced batch against the model (``jax.eval_shape``: traced, nothing compiled or run).
 
-    x must be (B, T, d_in); y the model output's shape (B, T, d_out); mask (T,) or (B, T); ``loss_fn`` a scalar.
+    x must be (B, T, d_in); y the model output's shape (B, T, d_out) (or broadcast to it); mask (T,) or (B, T);
+    ``loss_fn`` a scalar.
     """
     d0 = None if data is None else jax.tree.map(lambda a: a[0], data)
     if cfg.curriculum == "pad":
@@ -116,9 +117,13 @@ def _check_batch(model, batch_fn, loss_fn, cfg, keys, data, init_params) -> None
     else:
         p0 = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype), init_params)
         pred = jax.eval_shape(lambda p, x: model.apply({"params": p}, x), p0, x)
-    if tuple(y.shape) != tuple(pred.shape):
+    try:
+        fits = np.broadcast_shapes(tuple(y.shape), tuple(pred.shape)) == tuple(pred.shape)
+    except ValueError:
+        fits = False
+    if not fits:  # the losses and sign_accuracy compare y with the prediction elementwise
         raise ValueError(f"batch_fn's y (targets) must have the model output's shape (B, T, d_out) = "
-                         f"{tuple(pred.shape)}; got shape {tuple(y.shape)}")
+                         f"{tuple(pred.shape)} (or broadcast to it); got shape {tuple(y.shape)}")
     if tuple(mask.shape) not in ((T,), (B, T)):
         raise ValueError(f"batch_fn's mask must have shape (T,) = ({T},) or (B, T) = ({B}, {T}); got shape "
                          f"{tuple(mask.shape)}")
@@ -135,12 +140,15 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
 
     Args:
       model: Flax module (B, T, d_in) -> (B, T, d_out).
-      batch_fn: ``batch_fn(key, level[, data]) -> (x, y, mask)``, see the module docstring.
+      batch_fn: ``batch_fn(key, level[, data]) -> (x, y, mask)``, see the module docstring. One traced batch is
+        checked against the model before anything compiles (``jax.eval_shape``): x (B, T, d_in), y the
+        prediction's shape (B, T, d_out), mask (T,) or (B, T); a ValueError names the array and both shapes.
       cfg: :class:`TrainConfig`.
       key: PRNG key; member m uses ``split(key, n_members)[m]`` (params from its first split, batches from
         ``fold_in(member_key, step)``). An array of ``n_members`` keys is used as the member keys directly.
       n_members: size of the leading sweep axis (seeds x hyperparameters).
-      sweep: optional ``{"lr"|"l2"|"threshold": array (n_members,)}`` per-member hyperparameters.
+      sweep: optional ``{"lr"|"l2"|"threshold": array (n_members,)}`` per-member hyperparameters; every value
+        passes the check of the TrainConfig field (lr > 0 finite, l2 >= 0, threshold in [0, 1]).
       data: optional pytree with leading axis n_members passed to ``batch_fn`` (e.g. per-member task operators).
       loss_fn: ``loss_fn(pred, y, mask) -> scalar``.
       out: folder for ``metrics.jsonl`` and ``ckpt/`` (orbax); rerunning with the same ``out`` resumes from
