@@ -82,7 +82,7 @@ def row(quantity: str, paper: str, measured: Any, holds: bool | None = None, not
     """Shorthand for :class:`Row`; NaN measurements never "hold". ``holds`` is a bool (NumPy bools converted) or
     None."""
     if holds is not None:
-        if not isinstance(holds, bool | np.bool_):
+        if not (isinstance(holds, bool | np.bool_) or (isinstance(holds, int | np.integer) and holds in (0, 1))):
             raise TypeError(f"holds must be a bool or None; got {holds!r} of type {type(holds).__name__}")
         holds = bool(holds)
     if isinstance(measured, float) and math.isnan(measured) and holds:
