@@ -77,7 +77,10 @@ def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path |
     if name is not None and name not in presets(cls):
         raise SystemExit(f"{prog}: --preset must be one of {', '.join(presets(cls)) or '(none)'}; got {name!r}")
     default = preset(cls, name) if name is not None else None
-    parsed = tyro.cli(_wrapper(cls, default), args=rest, prog=prog)
+    try:
+        parsed = tyro.cli(_wrapper(cls, default), args=rest, prog=prog)
+    except (ValueError, TypeError) as e:  # a config's own check (its __post_init__): one line, no traceback
+        raise SystemExit(f"{prog}: error: {e}") from e
     return parsed.config, getattr(parsed, "out", None) or getattr(parsed.config, "out", None)
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "ndim",
     "array",
     "callable_",
+    "positive_int_fields",
 ]
 
 
@@ -42,6 +43,13 @@ def positive_int(name: str, x: Any) -> int:
     if x < 1:
         raise ValueError(f"{name} must be an integer >= 1; got {name}={x}")
     return int(x)
+
+
+def positive_int_fields(obj: Any, *names: str) -> None:
+    """Check that each field ``names`` of ``obj`` (e.g. a Flax module's sizes) is an integer >= 1; the error
+    names ``<Class>.<field>`` (a zero width used to fail later as ZeroDivisionError or an MLIR error)."""
+    for name in names:
+        positive_int(f"{type(obj).__name__}.{name}", getattr(obj, name))
 
 
 def nonneg_int(name: str, x: Any) -> int:

@@ -37,6 +37,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from wavejax import _validate
+
 __all__ = ["AXIS", "initialize", "initialize_from_env", "wanted", "process_index", "process_count",
            "is_main_process", "barrier", "agreed_time", "assert_same", "to_host", "to_local", "to_global", "sweep_mesh",
            "sweep_sharding", "pad_leading", "shard_leading", "unpad_leading", "n_devices", "sweep_vmap"]
@@ -65,14 +67,14 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
     env = os.environ
     coordinator_address = coordinator_address or env.get("WAVEJAX_COORDINATOR")
     if num_processes is None and "WAVEJAX_NUM_PROCESSES" in env:
-        num_processes = int(env["WAVEJAX_NUM_PROCESSES"])
+        num_processes = _env_number("WAVEJAX_NUM_PROCESSES", int)
     if process_id is None and "WAVEJAX_PROCESS_ID" in env:
-        process_id = int(env["WAVEJAX_PROCESS_ID"])
+        process_id = _env_number("WAVEJAX_PROCESS_ID", int)
     if num_processes is not None and num_processes < 1:
         raise ValueError(f"num_processes must be >= 1, got {num_processes}")
     if process_id is not None and num_processes is not None and not 0 <= process_id < num_processes:
         raise ValueError(f"process_id must be in [0, {num_processes}), got {process_id}")
-    hb = float(heartbeat_s if heartbeat_s is not None else env.get("WAVEJAX_HEARTBEAT_S", 20))
+    hb = float(heartbeat_s if heartbeat_s is not None else _env_number("WAVEJAX_HEARTBEAT_S", float, 20))
     if hb <= 0:
         raise ValueError(f"heartbeat_s must be > 0, got {hb}")
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
@@ -93,7 +95,21 @@ def wanted() -> bool:
     env = os.environ
     if env.get("WAVEJAX_COORDINATOR") or env.get("WAVEJAX_DISTRIBUTED", "0") == "1":
         return True
-    return "SLURM_JOB_ID" in env and int(env.get("SLURM_STEP_NUM_TASKS", env.get("SLURM_NTASKS", "1"))) > 1
+    tasks = "SLURM_STEP_NUM_TASKS" if "SLURM_STEP_NUM_TASKS" in env else "SLURM_NTASKS"
+    return "SLURM_JOB_ID" in env and _env_number(tasks, int, 1) > 1
+
+
+def _env_number(name: str, kind: type, default: Any = None) -> Any:
+    """``kind(os.environ[name])`` (``default`` when unset); a ValueError naming the variable when it does not
+    parse (``int("abc")``'s own message does not say where "abc" came from)."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {name}={raw!r} must be {'an integer' if kind is int else 'a number'}"
+                         ) from None
 
 
 def initialize_from_env() -> bool:
@@ -229,7 +245,12 @@ def pad_leading(tree: Any, multiple: int) -> tuple[Any, int]:
 
 
 def unpad_leading(tree: Any, n: int) -> Any:
-    """Drop padding members: keep the first ``n`` entries of the leading axis of every leaf."""
+    """Drop padding members: keep the first ``n`` entries of the leading axis of every leaf (0 <= n <= length;
+    a negative ``n`` would silently drop real members, a larger one would keep nothing it promised)."""
+    _validate.nonneg_int("n", n)
+    length = _leading(tree)
+    if n > length:
+        raise ValueError(f"n must be <= the leading axis length {length}; got n={n}")
     return jax.tree_util.tree_map(lambda a: a[:n], tree)
 
 

@@ -145,6 +145,8 @@ def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
     it is never glued to the torn one (which :func:`read_jsonl` drops). Only process 0 of a multi-process run
     writes.
     """
+    if not isinstance(record, Mapping):
+        raise TypeError(f"record must be a mapping (one JSON object per line); got {type(record).__name__}")
     path = Path(path)
     if not _writer():
         return
@@ -210,6 +212,8 @@ def save_checkpoint(directory: str | os.PathLike, step: int, tree: Any, *, max_t
     checkpoint intact. With several processes every process must call it; process-local leaves are first
     replicated over all devices (:func:`wavejax.distributed.to_global`), global ones are saved shard by shard.
     """
+    if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 0:
+        raise ValueError(f"step must be an integer >= 0; got step={step!r}")
     import orbax.checkpoint as ocp
 
     from wavejax.distributed import to_global

@@ -153,6 +153,7 @@ def run_chunks(step_chunk: Callable, state: Any, *, total: int, log_every: int, 
       callback: ``callback(step, metrics)`` after every chunk; raising stops the run (checkpoints stay valid).
       desc: progress-bar label.
     """
+    _validate.callable_("step_chunk", step_chunk)
     total = _validate.positive_int("total", total)
     _validate.positive_int("log_every", log_every)
     _validate.nonneg_int("ckpt_every", ckpt_every)

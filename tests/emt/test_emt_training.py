@@ -183,8 +183,12 @@ def test_emt_analyse_rnn_on_the_analytic_circuit(tmp_path):
     figs = analysis_figures(a, tmp_path, "c", seed=0)
     assert figs == ["spectrum_c.png", "phi_emp_c.png", "memories_c.png", "gradients_c.png"]
     assert all((tmp_path / f).exists() for f in figs)
-    with pytest.raises(ValueError, match="H >= s\\*d"):
-        analyze_rnn({"W_uh": p["W_uh"][:32], "W_hh": p["W_hh"][:32, :32], "W_hy": p["W_hy"][:, :32]}, "repeat_copy")
+    # H = 32 < s*d: the circuit comparison is skipped with a note, the spectrum is still analysed (issue 14 item 8)
+    small = analyze_rnn({"W_uh": p["W_uh"][:32], "W_hh": p["W_hh"][:32, :32], "W_hy": p["W_hy"][:, :32]},
+                        "repeat_copy")
+    assert small["circuit_skipped"] == "circuit comparison skipped: needs H >= s*d = 64, got H=32"
+    assert small["hidden"] == 32 and small["count_theory"] == 64 and "output" not in small
+    assert analysis_figures(small, tmp_path, "small", seed=0, memories=False) == ["spectrum_small.png"]
     with jax.enable_x64(False), pytest.raises(ValueError, match="dtype"):
         analyze_rnn(p, "repeat_copy")
 
@@ -235,7 +239,8 @@ def test_emt_cli_train_resume_analyse(tmp_path, capsys):
 
 
 def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
-    # H = 32 < s*d = 64: the analysis says so in results.json instead of crashing
+    # issue 14 item 8: H = 32 < s*d = 64 (a legitimate small net): the circuit comparison is skipped with a note
+    # in results.json and the rest (curriculum, accuracy, spectrum) is still analysed
     from wavejax.emt.cli import main
 
     rng = np.random.default_rng(0)
@@ -248,8 +253,13 @@ def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
     main(["analyze", "--run", str(tmp_path / "narrow"), "--out", str(tmp_path / "an")])
     rec = json.loads((tmp_path / "an" / "results.json").read_text())
     validate_results(rec)
-    assert "H >= s*d = 64" in rec["metrics"]["0"]["error"] and "H=32" in rec["notes"]
-    assert rec["figures"] == ["training.png"] and (tmp_path / "an" / "training.png").stat().st_size > 1000
+    msg = "circuit comparison skipped: needs H >= s*d = 64, got H=32"
+    mt = rec["metrics"]["0"]
+    assert mt["circuit_skipped"] == msg and msg in rec["notes"] and "error" not in mt
+    assert mt["count_theory"] == 64 and {"count", "spectral_error", "test_accuracy", "level100_step"} <= set(mt)
+    assert not any(k.startswith("input_") for k in mt)
+    assert (tmp_path / "an" / "spectrum_0.png").exists() and not (tmp_path / "an" / "phi_emp_0.png").exists()
+    assert rec["figures"][0] == "training.png" and (tmp_path / "an" / "training.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize("cmd", ["train", "analyze", "analyse", "table"])

@@ -22,8 +22,10 @@ from wavejax.tradeoff import (
     make_task,
     pad_params,
     unpad_params,
+    usable_points,
 )
 from wavejax.tradeoff import ladder as _ladder
+from wavejax.tradeoff._rans import rans_bits
 
 CFG = SweepConfig(task="hmm", length=300, n_programs=5, families=("elman",), widths=(3,), seeds=2, bits=(4, 32),
                   sparsities=(0.0,), steps=100, batch=8, window=16, burn=2)
@@ -136,8 +138,51 @@ def test_float32_smoke_without_64_bit_mode(task):
 
 
 def test_nan_parameter_is_a_clear_error_not_an_allocation():
-    """issue 14 item 2: a NaN weight used to allocate 16 GiB in the rANS table; now a ValueError naming params."""
-    with pytest.raises(ValueError, match="params must be finite"):
-        compressed_bits({"w": np.array([1, np.nan], np.float32)}, 8)
-    c, deq = compressed_bits({"w": np.array([1, np.nan], np.float32)}, 32)  # stored floats: still a cost
-    assert c == 64 and np.isnan(deq["w"][1])
+    """issue 14 item 2: a NaN weight used to allocate 16 GiB in the rANS table; now a ValueError naming the leaf,
+    at every bits value (b = 32 too: a diverged model has no cost), raised before any allocation."""
+    bad = {"w": np.array([1, np.nan], np.float32)}
+    for b in (1, 8, 32):
+        with pytest.raises(ValueError, match=r"params leaf \['w'\] has 1 non-finite"):
+            compressed_bits(bad, b)
+    with pytest.raises(ValueError, match="q must be finite"):
+        rans_bits(np.array([0.0, np.inf]))
+    with pytest.raises(ValueError, match="q spans symbols"):  # the int32 cast of NaN: once a 16 GiB table
+        rans_bits(np.array([0, -(2 ** 31)], np.int64))
+
+
+def test_diverged_member_is_data_not_a_crash(task):
+    """issue 14 item 2: a member with a NaN weight (or a non-finite final training loss) gets points marked
+    diverged with no cost; the other member is compressed and evaluated as before (same points as alone)."""
+    model = make_model("elman", 3, task.d_in)
+    params = _stack(model, task, 2)
+    poisoned = jax.tree.map(lambda a: a.at[0, 0].set(jnp.nan) if a.ndim == 3 else a, params)
+    assert list(_ladder.member_diverged(poisoned)) == [True, False]
+    assert list(_ladder.member_diverged(params, np.array([[1.0, 1.0], [1.0, np.inf]]))) == [False, True]
+    pts = ladder_points(model, poisoned, task, CFG, family="elman", width=3, gkey="g")
+    dead = [p for p in pts if p["seed"] == 0]
+    assert len(dead) == 2 and all(p["diverged"] and p["loss"] is None and p["cost_bits"] is None for p in dead)
+    assert usable_points(pts) == [p for p in pts if p["seed"] == 1]
+    one = jax.tree.map(lambda a: a[1:], params)
+    ref = ladder_points(model, one, task, CFG, family="elman", width=3, gkey="g")
+    assert [(p["cost_bits"], p["loss"]) for p in pts if p["seed"] == 1] == [(p["cost_bits"], p["loss"]) for p in ref]
+
+
+def test_sweep_goes_on_past_a_diverged_member(tmp_path, monkeypatch):
+    """issue 14 item 2: the sweep checks each member for divergence BEFORE compressing; a member whose params
+    went NaN (injected after training) is recorded diverged, the sweep finishes, and a rerun skips the group."""
+    from wavejax.tradeoff import run_sweep, sweep
+
+    real = sweep._train_pack
+
+    def poisoned(*a, **k):
+        for width, gkey, params, loss in real(*a, **k):
+            params = jax.tree.map(lambda x: x.at[0].set(jnp.nan), params)  # member 0 diverged
+            yield width, gkey, params, np.asarray(loss).copy()
+
+    monkeypatch.setattr(sweep, "_train_pack", poisoned)
+    res = run_sweep(CFG, tmp_path)
+    pts = [p for p in sweep.load_points(tmp_path) if p["group"] != "trivial"]
+    assert len(pts) == CFG.seeds * len(CFG.bits) and len(res["trained"]) == 1
+    assert all(p.get("diverged") is True and p["cost_bits"] is None for p in pts if p["seed"] == 0)
+    assert all(not p.get("diverged") and np.isfinite(p["loss"]) for p in pts if p["seed"] == 1)
+    assert run_sweep(CFG, tmp_path)["trained"] == []

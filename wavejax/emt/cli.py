@@ -75,7 +75,8 @@ def _training_figure(run, out: Path, title: str) -> str:
 def analyze_command(cfg: AnalyzeConfig, out: Path) -> Result:
     """Rows, metrics and figures of each member of ``cfg.run`` (figures into ``out``).
 
-    A member the analysis cannot handle (e.g. H < s*d: no room for the circuit) is reported in the metrics and
+    With H < s*d (no room for the circuit) the circuit comparison is skipped with a note and the rest (curriculum,
+    accuracy, spectrum) is reported; a member the analysis cannot handle otherwise is reported in the metrics and
     notes instead of crashing.
     """
     from wavejax.emt.experiments import trained_rows
@@ -97,6 +98,8 @@ def analyze_command(cfg: AnalyzeConfig, out: Path) -> Result:
             rows.append(row(f"member {m}: analysis", "a trained run with H >= s*d", "not analysed", note=str(e)))
             continue
         rows, figs, metrics[str(m)] = rows + r, figs + f, mt
+        if "circuit_skipped" in mt:
+            notes.append(f"member {m}: {mt['circuit_skipped']}")
     return Result(rows=rows, figures=figs, metrics=metrics, notes="; ".join(notes))
 
 

@@ -161,7 +161,10 @@ def _metrics(run: EMTRun, member: int, a: dict) -> dict[str, Any]:
     """Flat scalar metrics of one member (output grounding unprefixed, input grounding ``input_*``)."""
     lvl = np.flatnonzero(run.history["level"][member] >= len(CURRICULUM) - 1)  # first step at the last level
     mt = {k: a[k] for k in ("count", "count_theory", "mod_min", "mod_max", "spectral_error")}
-    mt |= {k: a["output"][k] for k in _BASIS_KEYS} | {f"input_{k}": a["input"][k] for k in _BASIS_KEYS}
+    if "circuit_skipped" in a:
+        mt["circuit_skipped"] = a["circuit_skipped"]
+    else:
+        mt |= {k: a["output"][k] for k in _BASIS_KEYS} | {f"input_{k}": a["input"][k] for k in _BASIS_KEYS}
     mt |= {"test_accuracy": float(run.test_accuracy[member]), "level100_step": int(lvl[0]) if len(lvl) else -1,
            "train_accuracy": float(np.nanmean(run.history["accuracy"][member, -100:]))}
     if "gradients" in a:
@@ -223,13 +226,17 @@ def trained_rows(run: EMTRun, member: int, out: Path, *, full: bool, prefix: str
         row(f"{tag}spectral error vs Φ (rad)", "≤ 2e-3 (authors 4.8e-4)" if copy else "≤ 1e-2 (Table 1)",
             a["spectral_error"], c(holds_le(a["spectral_error"], 2e-3 if copy else 1e-2))),
     ]
-    if copy:
+    if "circuit_skipped" in a:
+        rows.append(row(f"{tag}circuit comparison (privileged basis, Φ_emp)", "needs H >= s*d", "skipped",
+                        note=a["circuit_skipped"]))
+    elif copy:
         rows += _copy_rows(tag, a, mt, c)
     else:
         rows.append(row(f"{tag}Φ_emp off/on ratio, sign agreement (output grounding)", "re-sim 0.21–0.37, 100 %",
                         f"{a['output']['off_on']:.3g}, {a['output']['sign_agreement']:.0%}"))
     stem = f"{prefix.strip(': ').replace(' ', '_')}_{m['seed']}".strip("_")
-    figs = analysis_figures(a, out, stem, seed=m["seed"], memories=copy) if figures else []
+    figs = analysis_figures(a, out, stem, seed=m["seed"], memories=copy and "circuit_skipped" not in a) \
+        if figures else []
     return rows, figs, mt
 
 

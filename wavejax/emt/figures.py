@@ -67,8 +67,10 @@ def analysis_figures(a: Mapping[str, Any], out: str | Path, stem: str, *, seed: 
     tid = tuple(a["task"])
     plot_spectrum(out / f"spectrum_{stem}.png", a["eig"], a["eig_theory"],
                   title=f"eig(W_hh) vs eig(Φ), task {tid[1:]}, seed {seed}")
-    plot_phi_emp(out / f"phi_emp_{stem}.png", a["output"]["phi_emp"], a["s"], a["d"])
-    figs = [f"spectrum_{stem}.png", f"phi_emp_{stem}.png"]
+    figs = [f"spectrum_{stem}.png"]
+    if "output" in a:  # absent when the circuit comparison was skipped (H < s*d)
+        plot_phi_emp(out / f"phi_emp_{stem}.png", a["output"]["phi_emp"], a["s"], a["d"])
+        figs.append(f"phi_emp_{stem}.png")
     if memories:
         plot_memories(out / f"memories_{stem}.png", a["memories"], PROBE_TIMES,
                       title="'315' probe in the privileged basis (t = 1–5, 14–18)")

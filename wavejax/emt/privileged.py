@@ -212,6 +212,9 @@ def variable_memories(basis: PrivilegedBasis, hs: np.ndarray, *, zscore: bool = 
 def predicted_block(mu: int, t: int, s: int) -> int:
     """Block (0 = oldest) holding variable mu at time index t >= s-1 in the repeat-copy circuit (emt.md §7.11):
     at t = s-1 variable mu is in block mu, then it moves one block toward 0 per step, cyclically."""
+    s = _validate.positive_int("s", s)
+    _validate.nonneg_int("mu", mu)
+    _validate.nonneg_int("t", t)
     return (mu - (t - (s - 1))) % s
 
 

@@ -143,6 +143,8 @@ def split_train_test(x: np.ndarray, y: np.ndarray, *, test_fraction: float = 0.2
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle with ``seed`` and split into ``(x_train, y_train, x_test, y_test)``."""
     _validate.probability("test_fraction", test_fraction)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length; got len(x)={len(x)}, len(y)={len(y)}")
     perm = np.random.default_rng(seed).permutation(len(x))
     n_test = int(round(test_fraction * len(x)))
     te, tr = perm[:n_test], perm[n_test:]

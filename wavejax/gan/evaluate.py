@@ -152,6 +152,8 @@ def _fit_chunk(state, x, y, key, *, module, cfg, n):
 def random_shift(key: jax.Array, images: Float[Array, "B s s C"], shift: int) -> Float[Array, "B s s C"]:
     """Translate each image by an independent integer offset (dy, dx) ~ U{-shift..shift}^2, filling with zeros:
     out[b, i, j] = images[b, i - dy_b, j - dx_b] (0 outside the image)."""
+    _validate.nonneg_int("shift", shift)
+    _validate.ndim("images", images, 4)
     b, s1, s2, _ = images.shape
     off = jax.random.randint(key, (b, 2), -shift, shift + 1)
     pad = jnp.pad(images, ((0, 0), (shift, shift), (shift, shift), (0, 0)))
@@ -214,6 +216,8 @@ def feature_fid(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
 def mean_ci(x: np.ndarray, *, z: float = 1.96) -> tuple[float, float, float]:
     """(mean, lower, upper) of a normal-approximation 95% confidence interval for the mean of ``x``."""
     x = np.asarray(x, np.float64).ravel()
+    if x.size < 2:
+        raise ValueError(f"x needs at least 2 values for a confidence interval; got x.size={x.size}")
     m, se = float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x)))
     return m, m - z * se, m + z * se
 

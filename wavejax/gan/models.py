@@ -63,6 +63,10 @@ class Generator(nn.Module):
     hidden: int = 64  # width h of every hidden conv
     image_size: int = 28  # side s of the square output image
 
+    def __post_init__(self):
+        _validate.positive_int_fields(self, "hidden", "image_size")
+        super().__post_init__()
+
     @nn.compact
     def __call__(self, z: Float[Array, "B 100"]) -> Float[Array, "B s s 1"]:
         s, h = self.image_size, self.hidden
@@ -79,6 +83,10 @@ class Critic(nn.Module):
     hidden: int = 64  # width h; later layers have h/2 and h/4 channels
     norm: bool = True  # BatchNorm after each conv (False: WGAN-GP critic)
     bounded: bool = True  # tanh output (False: WGAN-GP critic)
+
+    def __post_init__(self):
+        _validate.positive_int_fields(self, "hidden")
+        super().__post_init__()
 
     @nn.compact
     def __call__(self, x: Float[Array, "B s s 1"]) -> Float[Array, "B 1"]:

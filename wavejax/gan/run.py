@@ -68,7 +68,12 @@ def _init_states(keys: jax.Array, *, cfg: GANConfig) -> tuple[GANTrainState, GAN
 
 
 def seed_slice(tree: Any, m: int) -> Any:
-    """Member ``m`` of a seed-stacked pytree (e.g. ``seed_slice(run.state_g.params, 0)``)."""
+    """Member ``m`` of a seed-stacked pytree (e.g. ``seed_slice(run.state_g.params, 0)``); 0 <= m < seeds
+    (JAX clamps an out-of-range index, which would silently return the last seed)."""
+    m = _validate.nonneg_int("m", m)
+    sizes = {int(np.shape(a)[0]) if np.ndim(a) else 0 for a in jax.tree_util.tree_leaves(tree)}
+    if sizes and m >= min(sizes):
+        raise ValueError(f"m must be < the number of seeds {min(sizes)}; got m={m}")
     return jax.tree_util.tree_map(lambda a: a[m], tree)
 
 

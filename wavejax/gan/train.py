@@ -168,7 +168,8 @@ def _apply(state: GANTrainState, params: Any, x: Array) -> tuple[Array, Any]:
 
 
 def clip_params(params: Any, c: float) -> Any:
-    """Clip every leaf (kernels, biases, BN scale and offset) to [-c, c] (§4)."""
+    """Clip every leaf (kernels, biases, BN scale and offset) to [-c, c] (§4); ``c`` > 0."""
+    _validate.positive("c", c)
     return jax.tree_util.tree_map(lambda p: jnp.clip(p, -c, c), params)
 
 

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 Scale = Literal["quick", "full"]
 
 __all__ = ["Scale", "Row", "Result", "Experiment", "row", "holds_le", "holds_ge", "holds_close", "presets", "preset"]
@@ -77,7 +79,12 @@ def preset(cls: type, name: str) -> Any:
 
 
 def row(quantity: str, paper: str, measured: Any, holds: bool | None = None, note: str = "") -> Row:
-    """Shorthand for :class:`Row`; NaN measurements never "hold"."""
+    """Shorthand for :class:`Row`; NaN measurements never "hold". ``holds`` is a bool (NumPy bools converted) or
+    None."""
+    if holds is not None:
+        if not (isinstance(holds, bool | np.bool_) or (isinstance(holds, int | np.integer) and holds in (0, 1))):
+            raise TypeError(f"holds must be a bool or None; got {holds!r} of type {type(holds).__name__}")
+        holds = bool(holds)
     if isinstance(measured, float) and math.isnan(measured) and holds:
         holds = False
     return Row(quantity=quantity, paper=paper, measured=measured, holds=holds, note=note)

@@ -21,7 +21,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from wavejax import __version__
+from wavejax import __version__, _validate
 from wavejax.io import atomic_write_text, config_hash
 from wavejax.precision import x64_scope
 from wavejax.report.experiment import Experiment, Result, Scale
@@ -121,6 +121,7 @@ def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | No
     """
     from wavejax.progress import progress
 
+    _validate.one_of("scale", scale, ("quick", "full"))
     started = time.time()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

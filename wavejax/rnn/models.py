@@ -27,11 +27,14 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from wavejax import _validate
+
 __all__ = ["sym_uniform", "elman_recurrence", "Elman", "LinearRNN", "LSTM", "WaveRNN"]
 
 
 def sym_uniform(scale: float):
-    """Initializer U(-scale, scale) (PyTorch's RNN / Linear default with scale = 1/sqrt(fan))."""
+    """Initializer U(-scale, scale) (PyTorch's RNN / Linear default with scale = 1/sqrt(fan)); ``scale`` > 0."""
+    _validate.positive("scale", scale)
 
     def init(key, shape, dtype=jnp.float32):
         return jax.random.uniform(key, shape, dtype, -scale, scale)
@@ -129,7 +132,8 @@ def _recur_vjp_bwd(linear, unroll, res, dhs):
 
     da = jax.lax.fori_loop(0, T, body, (jnp.zeros((B, H), hs.dtype), jnp.zeros_like(hs)), unroll=unroll)[1]
     dW = jnp.einsum("bti,btj->ij", da[:, 1:], hs[:, :-1])  # h(-1) = 0: the t = 0 term vanishes
-    return dW, da
+    # cotangents carry their primals' dtypes (float32 weights driven by float64 inputs under 64-bit mode)
+    return dW.astype(W_hh.dtype), da
 
 
 elman_recurrence.defvjp(_recur_vjp_fwd, _recur_vjp_bwd)
@@ -155,6 +159,10 @@ class Elman(nn.Module):
     linear: bool = False  # True: identity activation (linear RNN)
     fused_grad: bool = True  # custom VJP of the time loop (reverse mode only); False: autodiff of the scan
     unroll: int = 1  # lax.scan unroll factor of the time loop
+
+    def __post_init__(self):
+        _validate.positive_int_fields(self, "hidden", "d_out")
+        super().__post_init__()
 
     @nn.compact
     def __call__(self, x: Float[Array, "B T d_in"], return_hidden: bool = False):
@@ -186,6 +194,10 @@ class LSTM(nn.Module):
 
     hidden: int  # H
     d_out: int  # readout dimension
+
+    def __post_init__(self):
+        _validate.positive_int_fields(self, "hidden", "d_out")
+        super().__post_init__()
 
     @nn.compact
     def __call__(self, x: Float[Array, "B T d_in"], return_hidden: bool = False):
@@ -233,6 +245,10 @@ class WaveRNN(nn.Module):
     channels: int  # c
     units: int  # n, units per channel (the substrate length)
     d_out: int  # readout dimension
+
+    def __post_init__(self):
+        _validate.positive_int_fields(self, "channels", "units", "d_out")
+        super().__post_init__()
 
     @nn.compact
     def __call__(self, x: Float[Array, "B T d_in"], return_hidden: bool = False):

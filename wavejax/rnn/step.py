@@ -117,6 +117,9 @@ def train_step(state: TrainState, hp: Mapping[str, Any], data: Any = None, *, mo
             return loss_fn(pred, y, mask), pred
 
         (loss, pred), grads = jax.value_and_grad(loss_of, has_aux=True)(state.params)
+        # each gradient in its parameter's dtype: the optimizer state then keeps its dtypes and both lax.cond
+        # branches agree (float64 batches of a float32 model under 64-bit mode gave an opaque cond dtype error)
+        grads = jax.tree.map(lambda g, p: g.astype(p.dtype), grads, state.params)
         if "grad_mask" in hp:  # per-member 0/1 multipliers (train(grad_mask=...)): frozen entries get 0
             grads = jax.tree.map(lambda g, m: g * m.astype(g.dtype), grads, hp["grad_mask"])
         opt = make_optimizer(hp["lr"], hp["l2"], cfg.clip)

@@ -73,11 +73,18 @@ class TrainResult(NamedTuple):
     out: Path | None
 
 
+_HP_CHECKS = {"lr": _validate.positive, "l2": _validate.nonneg, "threshold": _validate.probability}  # TrainConfig's
+
+
 def _hparams(cfg, n, sweep):
+    """Per-member hyperparameters (n,) float32; every swept value passes TrainConfig's check of that field."""
     hp = {"lr": cfg.lr, "l2": cfg.l2, "threshold": cfg.threshold}
     for k, v in (sweep or {}).items():
         if k not in hp:
             raise ValueError(f"sweep key {k!r} unknown; sweepable: {tuple(hp)}")
+        if not isinstance(v, jax.core.Tracer):
+            for i, val in enumerate(np.asarray(v, np.float64).reshape(-1)):
+                _HP_CHECKS[k](f"sweep[{k!r}][{i}]", float(val))
         hp[k] = v
     out = {}
     for k, v in hp.items():
@@ -88,6 +95,43 @@ def _hparams(cfg, n, sweep):
     return out
 
 
+def _check_batch(model, batch_fn, loss_fn, cfg, keys, data, init_params) -> None:
+    """Shapes of ONE traced batch against the model (``jax.eval_shape``: traced, nothing compiled or run).
+
+    x must be (B, T, d_in); y the model output's shape (B, T, d_out) (or broadcast to it); mask (T,) or (B, T);
+    ``loss_fn`` a scalar.
+    """
+    d0 = None if data is None else jax.tree.map(lambda a: a[0], data)
+    if cfg.curriculum == "pad":
+        batch = jax.eval_shape(lambda k, lv: _call_batch(batch_fn, k, lv, d0), keys[0], jnp.int32(0))
+    else:
+        batch = jax.eval_shape(lambda k: _call_batch(batch_fn, k, 0, d0), keys[0])
+    if not isinstance(batch, tuple | list) or len(batch) != 3:
+        raise TypeError(f"batch_fn must return a tuple (x, y, mask); got {type(batch).__name__}")
+    x, y, mask = batch
+    if len(x.shape) != 3:
+        raise ValueError(f"batch_fn's x (inputs) must have shape (B, T, d_in); got shape {x.shape}")
+    B, T = x.shape[:2]
+    if init_params is None:
+        pred = jax.eval_shape(lambda k, x: model.init_with_output(jax.random.split(k)[0], x)[0], keys[0], x)
+    else:
+        p0 = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype), init_params)
+        pred = jax.eval_shape(lambda p, x: model.apply({"params": p}, x), p0, x)
+    try:
+        fits = np.broadcast_shapes(tuple(y.shape), tuple(pred.shape)) == tuple(pred.shape)
+    except ValueError:
+        fits = False
+    if not fits:  # the losses and sign_accuracy compare y with the prediction elementwise
+        raise ValueError(f"batch_fn's y (targets) must have the model output's shape (B, T, d_out) = "
+                         f"{tuple(pred.shape)} (or broadcast to it); got shape {tuple(y.shape)}")
+    if tuple(mask.shape) not in ((T,), (B, T)):
+        raise ValueError(f"batch_fn's mask must have shape (T,) = ({T},) or (B, T) = ({B}, {T}); got shape "
+                         f"{tuple(mask.shape)}")
+    loss = jax.eval_shape(loss_fn, pred, y, mask)
+    if getattr(loss, "shape", None) != ():
+        raise ValueError(f"loss_fn must return a scalar; got shape {getattr(loss, 'shape', type(loss).__name__)}")
+
+
 def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 1, sweep=None, data=None,
           loss_fn: Callable = masked_mse, out: str | Path | None = None, shard: bool = True,
           desc: str = "train", callback: Callable[[int, dict], None] | None = None, init_params: Any = None,
@@ -96,12 +140,15 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
 
     Args:
       model: Flax module (B, T, d_in) -> (B, T, d_out).
-      batch_fn: ``batch_fn(key, level[, data]) -> (x, y, mask)``, see the module docstring.
+      batch_fn: ``batch_fn(key, level[, data]) -> (x, y, mask)``, see the module docstring. One traced batch is
+        checked against the model before anything compiles (``jax.eval_shape``): x (B, T, d_in), y the
+        prediction's shape (B, T, d_out), mask (T,) or (B, T); a ValueError names the array and both shapes.
       cfg: :class:`TrainConfig`.
       key: PRNG key; member m uses ``split(key, n_members)[m]`` (params from its first split, batches from
         ``fold_in(member_key, step)``). An array of ``n_members`` keys is used as the member keys directly.
       n_members: size of the leading sweep axis (seeds x hyperparameters).
-      sweep: optional ``{"lr"|"l2"|"threshold": array (n_members,)}`` per-member hyperparameters.
+      sweep: optional ``{"lr"|"l2"|"threshold": array (n_members,)}`` per-member hyperparameters; every value
+        passes the check of the TrainConfig field (lr > 0 finite, l2 >= 0, threshold in [0, 1]).
       data: optional pytree with leading axis n_members passed to ``batch_fn`` (e.g. per-member task operators).
       loss_fn: ``loss_fn(pred, y, mask) -> scalar``.
       out: folder for ``metrics.jsonl`` and ``ckpt/`` (orbax); rerunning with the same ``out`` resumes from
@@ -127,10 +174,14 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
     if cfg.curriculum == "compile" and n > 1:
         raise ValueError("curriculum='compile' needs n_members=1 (members may sit at different levels); "
                          "use curriculum='pad' for sweeps")
+    _validate.callable_("loss_fn", loss_fn)
     hp = _hparams(cfg, n, sweep)
     keys = key if key.ndim == 1 else jax.random.split(key, n)
     if keys.shape != (n,):
         raise ValueError(f"key must be one key or an array of n_members={n} keys; got shape {keys.shape}")
+    if init_params is not None:
+        _check_stacked("init_params", init_params, n)
+    _check_batch(model, batch_fn, loss_fn, cfg, keys, data, init_params)
     state = _initial_state(model, batch_fn, cfg, keys, data, init_params)
     if grad_mask is not None:
         _check_stacked("grad_mask", grad_mask, n)

@@ -45,6 +45,27 @@ def _gamma_bits(v: np.ndarray) -> int:
     return int((2 * np.floor(np.log2(v)) + 1).sum())
 
 
+MAX_RANGE = 1 << 20  # largest symbol range (max - min + 1) of a table; 16-bit codes span at most 2^16 - 1
+
+
+def _symbols(q) -> np.ndarray:
+    """``q`` as a flat int64 array; ValueError (before any table is allocated) when it holds NaN/inf or
+    non-integers, or spans more than :data:`MAX_RANGE` values (the table has one entry per value in the range)."""
+    a = np.asarray(q)
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.bool_)):
+        if not np.issubdtype(a.dtype, np.floating):
+            raise TypeError(f"q must hold integer symbols; got dtype {a.dtype}")
+        if not np.isfinite(a).all():
+            raise ValueError(f"q must be finite integer symbols; {int((~np.isfinite(a)).sum())} entries are NaN/inf")
+        if np.any(a != np.round(a)):
+            raise ValueError("q must hold integer symbols; got non-integer values")
+    a = a.astype(np.int64).reshape(-1)
+    if a.size and int(a.max()) - int(a.min()) >= MAX_RANGE:
+        raise ValueError(f"q spans symbols {int(a.min())}..{int(a.max())}, more than {MAX_RANGE} values "
+                         "(a table that large is not a code of quantised weights)")
+    return a
+
+
 def _table(q: np.ndarray) -> tuple[int, np.ndarray]:
     lo = int(q.min())
     counts = np.bincount(q - lo)
@@ -53,7 +74,7 @@ def _table(q: np.ndarray) -> tuple[int, np.ndarray]:
 
 def rans_encode(q: np.ndarray) -> tuple[int, np.ndarray, bytes]:
     """Encode integer symbols ``q`` (shape (N,)); returns ``(min symbol, frequencies, stream bytes)``."""
-    q = np.asarray(q, np.int64).reshape(-1)
+    q = _symbols(q)
     if q.size == 0:
         return 0, np.zeros(0, np.int64), b""
     lo, f = _table(q)
@@ -95,7 +116,7 @@ def rans_decode(lo: int, f: np.ndarray, stream: bytes, n: int) -> np.ndarray:
 
 def rans_bits(q: np.ndarray) -> int:
     """Bits of the full rANS message: 64-bit header (min symbol, range), gamma-coded table, stream."""
-    q = np.asarray(q, np.int64).reshape(-1)
+    q = _symbols(q)
     if q.size == 0:
         return 64
     _, f, stream = rans_encode(q)

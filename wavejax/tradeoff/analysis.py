@@ -37,8 +37,10 @@ __all__ = ["usable_points", "compression_shift", "phase_summary", "phase_verdict
 
 
 def usable_points(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Points with a finite loss (diverged dequantised models carry ``loss: None`` and are left out)."""
-    return [p for p in points if p.get("loss") is not None and math.isfinite(p["loss"])]
+    """Points with a finite loss and a cost (diverged models carry ``"diverged": True``, ``loss: None`` and
+    ``cost_bits: None``; diverged dequantised models ``loss: None``; all are left out)."""
+    return [p for p in points if not p.get("diverged") and p.get("loss") is not None and math.isfinite(p["loss"])
+            and p.get("cost_bits") is not None]
 
 
 def compression_shift(points: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -51,6 +51,40 @@ def _check_bits(bits: Any) -> int:
     return bits
 
 
+def _leaf_name(path: Any) -> str:
+    return jax.tree_util.keystr(path) or "[]"
+
+
+def check_finite_params(name: str, params: Any) -> None:
+    """Raise ``ValueError`` naming ``name`` and the leaf when a leaf of ``params`` is not a finite numeric array.
+
+    Runs on the host before any quantisation or allocation: NaN/inf have no integer code (cast to int they become
+    ±2^31, whose rANS table once took 16 GiB), so a diverged model has no compression cost.
+    """
+    for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
+        where = f"{name} leaf {_leaf_name(path)}"
+        _validate.array(where, leaf)
+        a = np.asarray(leaf)
+        bad = int(a.size - np.count_nonzero(np.isfinite(a))) if np.issubdtype(a.dtype, np.inexact) else 0
+        if bad:
+            raise ValueError(f"{where} has {bad} non-finite (NaN/inf) entries; a diverged model has no "
+                             "compression cost (mark it diverged instead of compressing it)")
+
+
+def _check_codes(codes: Any, bits: int) -> None:
+    """Codes must be finite and, below 32 bits, integers within the b-bit range (else the serialisation and the
+    rANS table are garbage or huge)."""
+    check_finite_params("codes", codes)
+    if bits == 32:
+        return
+    lim = 1 if bits == 1 else 2 ** (bits - 1) - 1
+    for path, q in jax.tree_util.tree_flatten_with_path(codes)[0]:
+        a = np.asarray(q)
+        if a.size and (np.any(a != np.round(a)) or np.abs(a).max() > lim):
+            raise ValueError(f"codes leaf {_leaf_name(path)} must hold integers in [-{lim}, {lim}] at bits={bits}; "
+                             f"got values in [{a.min()}, {a.max()}]")
+
+
 def _prune(w: np.ndarray, sparsity: float) -> np.ndarray:
     """Zero the floor(s·n) smallest-magnitude entries of one tensor (ties broken by position)."""
     k = int(np.floor(sparsity * w.size))
@@ -89,17 +123,12 @@ def quantize(params: Any, bits: int, sparsity: float = 0.0) -> tuple[Any, Any]:
       when b = 32), scales float32 scalars Δ per leaf. Runs on the host in float32 (deterministic).
 
     Raises:
-      ValueError: naming ``params`` when a leaf holds NaN/inf and ``bits`` < 32.
+      ValueError: naming ``params`` and the leaf when a leaf holds NaN/inf (a diverged model has no cost).
     """
     bits = _check_bits(bits)
     _validate.probability("sparsity", sparsity, closed_right=False)
     leaves, treedef = jax.tree_util.tree_flatten(params)
-    for i, leaf in enumerate(leaves):
-        _validate.array(f"params leaf {i}", leaf)
-        bad = int(np.size(leaf) - np.count_nonzero(np.isfinite(np.asarray(leaf))))
-        if bits != 32 and bad:  # the integer codes of NaN/inf are undefined (and blew up the rANS table)
-            raise ValueError(f"params must be finite to quantise at bits={bits}; leaf {i} has {bad} non-finite "
-                             "entries (a diverged model: evaluate it at bits=32 or drop it)")
+    check_finite_params("params", params)
     out = [_quantize_leaf(np.asarray(leaf), bits=bits, sparsity=float(sparsity)) for leaf in leaves]
     return (jax.tree_util.tree_unflatten(treedef, [c for c, _ in out]),
             jax.tree_util.tree_unflatten(treedef, [s for _, s in out]))
@@ -107,6 +136,8 @@ def quantize(params: Any, bits: int, sparsity: float = 0.0) -> tuple[Any, Any]:
 
 def dequantize(codes: Any, scales: Any) -> Any:
     """θ̃ = Δ·q leaf by leaf (float32 NumPy arrays); for b = 32 the codes are already the values."""
+    check_finite_params("codes", codes)
+    check_finite_params("scales", scales)
     return jax.tree_util.tree_map(lambda q, s: (np.asarray(q, np.float32) * np.float32(s)).astype(np.float32),
                                   codes, scales)
 
@@ -123,6 +154,8 @@ def serialize(codes: Any, scales: Any, bits: int) -> bytes:
     tree structure are the architecture description (c₀), known to the decoder and not serialised.
     """
     bits = _check_bits(bits)
+    _check_codes(codes, bits)
+    check_finite_params("scales", scales)
     chunks = []
     for q, s in zip(jax.tree_util.tree_leaves(codes), jax.tree_util.tree_leaves(scales), strict=True):
         if bits != 32:
@@ -188,17 +221,20 @@ def param_count(params: Any) -> int:
 
 
 def nonzeros(params: Any) -> int:
-    """The number of nonzero scalar parameters."""
+    """The number of nonzero scalar parameters (``params`` must be finite)."""
+    check_finite_params("params", params)
     return int(sum(np.count_nonzero(np.asarray(x)) for x in jax.tree_util.tree_leaves(params)))
 
 
 def raw_bits(params: Any, bits: int = 32) -> int:
     """N·b: the uncompressed cost at b bits per parameter."""
+    _validate.positive_int("bits", bits)
     return param_count(params) * int(bits)
 
 
 def empirical_entropy_bits(codes: Any) -> float:
     """N·Ĥ(q): the empirical (zeroth-order) entropy bound of all integer codes together, in bits."""
+    check_finite_params("codes", codes)
     q = np.concatenate([np.asarray(c).reshape(-1) for c in jax.tree_util.tree_leaves(codes)])
     _, counts = np.unique(q, return_counts=True)
     p = counts / q.size

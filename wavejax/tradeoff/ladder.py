@@ -25,7 +25,7 @@ from wavejax.tradeoff.models import macs_per_step, state_bits
 if TYPE_CHECKING:
     from wavejax.tradeoff.sweep import SweepConfig
 
-__all__ = ["evaluate_stack", "ladder_points"]
+__all__ = ["evaluate_stack", "ladder_points", "member_diverged"]
 
 
 def _point_key(gkey: str, seed: int, bits: int, sparsity: float) -> str:
@@ -81,26 +81,49 @@ def evaluate_stack(model: Any, params: Any, task: TaskData, *, burn: int, split:
     return np.concatenate(out)[:M]
 
 
+def member_diverged(params: Any, loss_hist: Any = None) -> np.ndarray:
+    """Per member of a stacked params pytree (leading axis M): True where a parameter is NaN/inf or the last
+    training loss in ``loss_hist`` (M, steps) is non-finite. Host side, no compile; checked before compressing."""
+    leaves = jax.tree_util.tree_leaves(params)
+    M = int(leaves[0].shape[0])
+    bad = np.zeros(M, bool)
+    for a in leaves:
+        bad |= ~np.isfinite(np.asarray(a, np.float64).reshape(M, -1)).all(axis=1)
+    if loss_hist is not None:
+        bad |= ~np.isfinite(np.asarray(loss_hist, np.float64).reshape(M, -1)[:, -1])
+    return bad
+
+
 def ladder_points(model: Any, params: Any, task: TaskData, cfg: SweepConfig, *, family: str, width: int,
-                  gkey: str) -> list[dict[str, Any]]:
-    """Quantise + compress every member of a stacked group at every (b, s) and evaluate them all at once."""
+                  gkey: str, diverged: Any = None) -> list[dict[str, Any]]:
+    """Quantise + compress every member of a stacked group at every (b, s) and evaluate them all at once.
+
+    A member with a non-finite parameter, or flagged in ``diverged`` (bool (M,), e.g. from
+    :func:`member_diverged` of the training loss), is not compressed: its points carry ``"diverged": True``,
+    ``"loss": None`` and ``"cost_bits": None`` (kept off the frontier) and the other members go on.
+    """
     M = int(jax.tree_util.tree_leaves(params)[0].shape[0])
+    div = member_diverged(params) | (np.zeros(M, bool) if diverged is None else np.asarray(diverged, bool))
     meta, deqs = [], []
     for m in range(M):
         p_m = jax.tree_util.tree_map(lambda a, m=m: np.asarray(a[m], np.float32), params)
         N = _cost.param_count(p_m)
         for b in cfg.bits:
             for s in cfg.sparsities:
+                rec = {"key": _point_key(gkey, m, b, s), "group": gkey, "task": cfg.task, "family": family,
+                       "width": width, "seed": m, "bits": b, "sparsity": s, "n_params": N, "raw_bits": 32 * N,
+                       "raw_bits_b": b * N, "macs": macs_per_step(family, width, task.d_in, task.d_in, slots=cfg.slots),
+                       "state_bits": state_bits(family, width, slots=cfg.slots)}
+                if div[m]:
+                    meta.append({**rec, "diverged": True, "cost_bits": None, "loss": None})
+                    continue
                 sizes, deq = _cost.compression_costs(p_m, b, s)
                 deqs.append(deq)
-                meta.append({"key": _point_key(gkey, m, b, s), "group": gkey, "task": cfg.task, "family": family,
-                             "width": width, "seed": m, "bits": b, "sparsity": s, "cost_bits": sizes["best"],
-                             "sizes": sizes, "n_params": N, "raw_bits": 32 * N, "raw_bits_b": b * N,
-                             "nonzeros": _cost.nonzeros(deq),
-                             "macs": macs_per_step(family, width, task.d_in, task.d_in, slots=cfg.slots),
-                             "state_bits": state_bits(family, width, slots=cfg.slots)})
-    stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *deqs)
-    losses = evaluate_stack(model, stacked, task, burn=cfg.burn)
-    for rec, loss in zip(meta, losses, strict=True):
-        rec["loss"] = float(loss) if math.isfinite(float(loss)) else None  # None: diverged, kept off the frontier
+                meta.append({**rec, "cost_bits": sizes["best"], "sizes": sizes, "nonzeros": _cost.nonzeros(deq)})
+    live = [rec for rec in meta if not rec.get("diverged")]
+    if live:
+        stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *deqs)
+        losses = evaluate_stack(model, stacked, task, burn=cfg.burn)
+        for rec, loss in zip(live, losses, strict=True):
+            rec["loss"] = float(loss) if math.isfinite(float(loss)) else None  # None: diverged, off the frontier
     return meta

@@ -46,6 +46,10 @@ class _LatticeBase(nn.Module):
     d_out: int  # readout dimension
     slots: int = 8  # s, substrate length (history window)
 
+    def __post_init__(self):
+        _validate.positive_int_fields(self, "width", "d_out", "slots")
+        super().__post_init__()
+
     def boundary(self, d: int):  # pragma: no cover - abstract
         raise NotImplementedError
 

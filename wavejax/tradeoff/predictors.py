@@ -26,7 +26,12 @@ __all__ = ["last_value", "global_mean", "ngram_real", "ngram_symbols", "integer_
 
 def integer_table_bits(table: Any) -> int:
     """Lossless cost of a non-negative integer table: min(LZMA of the int32 bytes, rANS, stored int32) bits."""
-    t = np.asarray(table, np.int64).reshape(-1)
+    a = np.asarray(table)
+    _validate.array("table", a)
+    if a.size and (not np.isfinite(a).all() or np.any(a != np.round(a)) or a.min() < 0 or a.max() >= 2**31):
+        raise ValueError("table must hold non-negative int32 integers (finite); got values in "
+                         f"[{a.min()}, {a.max()}]")
+    t = a.astype(np.int64).reshape(-1)
     lz = 8 * len(lzma.compress(t.astype("<i4").tobytes(), format=lzma.FORMAT_RAW,
                                filters=[{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]))
     return min(lz, rans_bits(t), 32 * t.size)
@@ -37,14 +42,28 @@ def _point(name: str, loss: float, cost: int, n_params: int, **extra: Any) -> di
             "loss": float(loss), "cost_bits": int(cost), "n_params": int(n_params), **extra}
 
 
+def _check_sequences(name: str, seqs: Any, n_symbols: int | None = None) -> None:
+    """Every sequence of ``seqs`` finite (and, with ``n_symbols``, integers in [0, n_symbols)); a ValueError naming
+    ``name`` and the sequence (a NaN in the data once surfaced as a non-finite compressed "params leaf")."""
+    for i, x in enumerate(seqs):
+        _validate.finite(f"{name}[{i}]", x)
+        a = np.asarray(x)
+        if n_symbols is not None and a.size and (np.any(a != np.round(a)) or a.min() < 0 or a.max() >= n_symbols):
+            raise ValueError(f"{name}[{i}] must hold integer symbols in [0, {n_symbols}); got values in "
+                             f"[{a.min()}, {a.max()}]")
+
+
 def last_value(test: Any) -> dict[str, Any]:
     """MSE of x̂_{t+1} = x_t on the test sequences (list of 1-D arrays)."""
+    _check_sequences("test", test)
     err = np.concatenate([np.diff(np.asarray(x, np.float64)) for x in test])
     return _point("last", float(np.mean(err**2)), 0, 0)
 
 
 def global_mean(train: Any, test: Any) -> dict[str, Any]:
     """MSE of the training mean (one float32 parameter, compressed as a model would be)."""
+    _check_sequences("train", train)
+    _check_sequences("test", test)
     mu = np.float32(np.mean(np.concatenate([np.asarray(x) for x in train])))
     cost, deq = compressed_bits({"mu": np.asarray([mu])}, 32)
     mu_t = float(np.asarray(deq["mu"])[0])
@@ -63,6 +82,8 @@ def ngram_real(train: Any, test: Any, *, n: int = 2, n_bins: int = 8, bits: int 
     """MSE of the n-gram conditional-mean predictor over ``n_bins`` quantile bins of the training data."""
     _validate.positive_int("n", n)
     _validate.positive_int("n_bins", n_bins)
+    _check_sequences("train", train)
+    _check_sequences("test", test)
     allx = np.concatenate([np.asarray(x, np.float64) for x in train])
     edges = np.quantile(allx, np.linspace(0, 1, n_bins + 1)[1:-1])
     sums, cnt = np.zeros(n_bins**n), np.zeros(n_bins**n)
@@ -87,6 +108,8 @@ def ngram_symbols(train: Any, test: Any, n_symbols: int, *, n: int = 2, alpha: f
     A = _validate.positive_int("n_symbols", n_symbols)
     _validate.nonneg_int("n", n)
     _validate.positive("alpha", alpha)
+    _check_sequences("train", train, A)
+    _check_sequences("test", test, A)
     counts = np.zeros((A**n, A), np.int64)
     for x in train:
         x = np.asarray(x, np.int64)

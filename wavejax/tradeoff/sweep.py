@@ -25,7 +25,7 @@ import numpy as np
 from wavejax import _validate, io
 from wavejax.tradeoff import cost as _cost
 from wavejax.tradeoff.data import TASKS, TaskData, make_batch_fn, make_loss_fn, make_task
-from wavejax.tradeoff.ladder import _point_key, evaluate_stack, ladder_points
+from wavejax.tradeoff.ladder import _point_key, evaluate_stack, ladder_points, member_diverged
 from wavejax.tradeoff.models import FAMILIES, make_model
 from wavejax.tradeoff.pack import _packs, _train_pack, train_packed
 from wavejax.tradeoff.predictors import trivial_points
@@ -35,6 +35,16 @@ __all__ = ["SweepConfig", "run_sweep", "load_points", "task_summary"]
 # moved names kept importable from here (one release): make_batch_fn, make_loss_fn (data), evaluate_stack,
 # ladder_points (ladder), train_packed (pack)
 _MOVED = (make_batch_fn, make_loss_fn, evaluate_stack, ladder_points, train_packed)
+
+
+def _check_trace_folder(task: str) -> None:
+    """``traces:<folder>`` must name an existing folder holding ``*.npy`` traces (checked before any work)."""
+    folder = Path(task.split(":", 1)[1])
+    if not folder.is_dir():
+        raise ValueError(f"task={task!r}: trace folder {str(folder)!r} does not exist; expected one of {TASKS} "
+                         "or 'traces:<folder of .npy files, one 1-D trace each>'")
+    if not any(folder.glob("*.npy")):
+        raise ValueError(f"task={task!r}: trace folder {str(folder)!r} holds no .npy traces")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -70,6 +80,8 @@ class SweepConfig:
     def __post_init__(self):
         if self.task not in TASKS and not self.task.startswith("traces:"):
             raise ValueError(f"unknown task={self.task!r}; expected one of {TASKS} or 'traces:<folder>'")
+        if self.task.startswith("traces:"):
+            _check_trace_folder(self.task)
         if not self.families or not self.widths or not self.bits or not self.sparsities:
             raise ValueError("families, widths, bits and sparsities must each hold at least one value")
         for f in self.families:
@@ -225,9 +237,12 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
         for width, gkey, params, loss_hist in _train_pack(cfg, family, pack, task, batch_fn, tcfg, root, out):
             _write_curve(out / "curves.jsonl", gkey, family, width, loss_hist, cfg.engine_chunk)
             model = make_model(family, width, task.d_in, slots=cfg.slots)
-            for rec in ladder_points(model, params, task, cfg, family=family, width=width, gkey=gkey):
+            diverged = member_diverged(params, loss_hist)  # checked BEFORE compressing: divergence is data
+            for rec in ladder_points(model, params, task, cfg, family=family, width=width, gkey=gkey,
+                                     diverged=diverged):
                 if rec["key"] not in done:
-                    rec["train_loss_end"] = float(np.nanmean(loss_hist[rec["seed"], -10:]))
+                    end = np.asarray(loss_hist[rec["seed"], -10:], np.float64)
+                    rec["train_loss_end"] = float(np.nanmean(end)) if np.isfinite(end).any() else None
                     io.append_jsonl(path, rec)
                     done.add(rec["key"])
             trained.append(gkey)

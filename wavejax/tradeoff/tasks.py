@@ -192,7 +192,13 @@ def load_traces(folder: str | Path) -> dict[str, np.ndarray]:
         a = np.load(f)
         if a.ndim != 1:
             raise ValueError(f"trace {f.name} must be 1-D; got shape {a.shape}")
+        if not np.issubdtype(a.dtype, np.number) or not np.isfinite(a).all():
+            raise ValueError(f"trace {f} must hold finite numbers; got dtype {a.dtype}"
+                             + (f" with {int((~np.isfinite(a)).sum())} NaN/inf" if np.issubdtype(a.dtype, np.number)
+                                else ""))
         out[f.stem] = a.astype(np.float32)
+    if not out:
+        raise ValueError(f"folder {folder} holds no .npy traces (one 1-D array per program)")
     return out
 
 

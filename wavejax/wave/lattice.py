@@ -154,7 +154,13 @@ def rollout(
     H0 = jnp.asarray(H0)
     if not jnp.issubdtype(H0.dtype, jnp.floating) and not jnp.issubdtype(H0.dtype, jnp.integer):
         raise TypeError(f"H0 must be numeric; got dtype {H0.dtype}")
-    out = jax.eval_shape(f, jax.ShapeDtypeStruct((s, d), H0.dtype))
+    if isinstance(f, LinearBoundary) and tuple(f.A.shape) != (s, d, d):
+        raise ValueError(f"H0 must have shape (s, d) = {tuple(f.A.shape[:2])} to match the LinearBoundary f "
+                         f"(lag matrices of shape {tuple(f.A.shape)}); got H0 shape {(s, d)}")
+    try:
+        out = jax.eval_shape(f, jax.ShapeDtypeStruct((s, d), H0.dtype))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"boundary f cannot take H0 of shape {(s, d)}: {e}") from e
     if getattr(out, "shape", None) != (d,):
         raise ValueError(f"boundary f must map H of shape {(s, d)} to shape ({d},); got {getattr(out, 'shape', out)}")
     if T == 0:
