@@ -35,8 +35,7 @@ __all__ = ["main", "FrontierConfig", "ReportConfig"]
 def _sweep(cfg: SweepConfig, out: Path) -> Result:
     from wavejax.tradeoff.sweep import run_sweep
 
-    res = run_sweep(cfg, out)
-    atomic_write_json(out / "config.json", cfg)
+    res = run_sweep(cfg, out)  # the runner recorded cfg in out/config.json, run_sweep in sweep_config.json
     n_trained = len(res["trained"])
     return Result(rows=[row(f"{cfg.task}: points recorded in points.jsonl", "—", res["n_points"], None,
                             note=f"{n_trained} groups trained, {len(res['skipped'])} skipped")],
