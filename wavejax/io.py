@@ -22,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -224,9 +225,13 @@ def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def _torn(line: str, err: json.JSONDecodeError) -> bool:
-    """Whether ``line`` is a prefix of a JSON object cut short (the error is at its end or in an open string)."""
+    """Whether ``line`` is a JSON object cut short: the parse fails in an open string, or at a point followed only
+    by the start of a number or literal (``0.``, ``tr``), or at the end."""
     s = line.strip()
-    return s.startswith("{") and (err.pos >= len(s) or err.msg.startswith("Unterminated string"))
+    if not s.startswith("{"):
+        return False
+    return err.msg.startswith("Unterminated string") or re.fullmatch(
+        r"[\d.eE+\-]*|t(r(u)?)?|f(a(l(s)?)?)?|n(u(l)?)?", s[err.pos:].strip()) is not None
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
