@@ -19,7 +19,7 @@ from wavejax import _cli, io, loop, runs
 from wavejax.report import Result, row
 
 
-class Stop(Exception):
+class Stop(KeyboardInterrupt):  # what Ctrl-C raises: also stops `reproduce` (which records Exceptions)
     pass
 
 
@@ -264,3 +264,80 @@ def test_code_version_names_package_and_sources():
     v = runs.code_version()
     assert v.startswith(__version__ + "+") and len(v.split("+")[1]) == 12 and v == runs.code_version()
     json.dumps(v)
+
+
+# ------------------------------------------------------------------ acceptance 2: kill-and-rerun, end to end
+def _strip(rec):
+    """A results.json record without what legitimately differs between runs (timings, cache flags, versions)."""
+    if isinstance(rec, dict):
+        return {k: _strip(v) for k, v in rec.items() if k not in ("timings", "seconds", "cached", "elapsed_s")}
+    return [_strip(v) for v in rec] if isinstance(rec, list) else rec
+
+
+def test_emt_cli_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
+    import importlib
+
+    from wavejax.emt.cli import main
+
+    rtrain = importlib.import_module("wavejax.rnn.train")  # the module (wavejax.rnn.train is the function)
+    real = rtrain.run_chunks
+    args = ["train", "--hidden", "16", "--batch", "8", "--curriculum", "3", "5", "--test-horizon", "8",
+            "--test-batches", "1", "--train.steps", "40", "--train.chunk", "10", "--train.log-every", "10",
+            "--train.ckpt-every", "20"]
+    main([*args, "--out", str(tmp_path / "ref")])
+
+    def killed(*a, callback=None, **kw):
+        def die(step, _):
+            if step == 30:  # after the step-20 checkpoint and the step-30 log line
+                raise KeyboardInterrupt
+        return real(*a, callback=die, **kw)
+
+    monkeypatch.setattr(rtrain, "run_chunks", killed)
+    with pytest.raises(KeyboardInterrupt):
+        main([*args, "--out", str(tmp_path / "run")])
+    monkeypatch.setattr(rtrain, "run_chunks", real)
+    main([*args, "--out", str(tmp_path / "run")])  # the same command again: resumes at step 20
+    ref, run = io.load_npz(tmp_path / "ref" / "run.npz"), io.load_npz(tmp_path / "run" / "run.npz")
+    assert ref.keys() == run.keys() and "history/level" in run
+    for k in ref:  # history included: before issue 14 it was NaN before step 20
+        np.testing.assert_array_equal(run[k], ref[k], err_msg=k)
+    logs = [_strip(io.read_jsonl(tmp_path / d / "metrics.jsonl")) for d in ("ref", "run")]
+    assert logs[0] == logs[1] and [r["step"] for r in logs[1]] == [10, 20, 30, 40]
+    res = [json.dumps(_strip(io.read_json(tmp_path / d / "results.json"))) for d in ("ref", "run")]
+    assert res[0].replace(str(tmp_path / "ref"), str(tmp_path / "run")) == res[1]  # the notes name the folder
+
+
+def test_reproduce_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
+    import importlib
+
+    from wavejax.report.experiment import Experiment
+
+    rep = importlib.import_module("wavejax.report.reproduce")  # the module (the package exports the function)
+
+    state, calls = {"stop": None}, []
+
+    def train(scale, out):  # checkpoints in its cache folder, as the real trainers
+        calls.append(scale)
+        res = _run(out, stop_at=state["stop"])
+        return Result(rows=[row("sum", "-", float(res.history["x"].sum()))], metrics={"history": res.history})
+
+    monkeypatch.setattr(rep, "discover", lambda: ([Experiment(name="k.t", section="S", title="t", run=train)], {}))
+    rep.reproduce(tmp_path / "ref")
+    assert (tmp_path / "ref" / "cache").is_dir()  # the default cache is inside out (before: ./runs/cache)
+    state["stop"] = 9
+    with pytest.raises(Stop):
+        rep.reproduce(tmp_path / "run")
+    state["stop"] = None
+    rep.reproduce(tmp_path / "run")
+    for f in ("results.json", "k.t/results.json"):
+        assert _strip(io.read_json(tmp_path / "run" / f)) == _strip(io.read_json(tmp_path / "ref" / f)), f
+    assert (tmp_path / "run" / "k.t" / "metrics.jsonl").read_text() == \
+        (tmp_path / "ref" / "k.t" / "metrics.jsonl").read_text()
+    n = len(calls)
+    rep.reproduce(tmp_path / "run")
+    assert len(calls) == n  # cached
+    monkeypatch.setattr(rep, "code_version", lambda: "0.0.0+edited")
+    rep.reproduce(tmp_path / "run")
+    assert len(calls) == n + 1  # an edit of the sources invalidates the cache entry
+    with pytest.raises(runs.ConfigMismatch, match='scale: "quick" -> "full"'):
+        rep.reproduce(tmp_path / "run", scale="full")
