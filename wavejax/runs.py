@@ -9,9 +9,10 @@ metrics, results: the names in ``clear``). **No field may differ on resume**: no
 checkpoint period, since they change what the folder's files claim (extend a run in a fresh folder instead).
 A folder that holds run state but no record (an older wavejax, or files of another tool) is refused too.
 
-Records in use: ``config.json`` (``{"command", "config"}`` of a CLI command, :func:`wavejax._cli.run_command`,
-and of ``wavejax reproduce``), ``ckpt_config.json`` (what the checkpoints of :func:`wavejax.loop.run_chunks`
-were trained with), ``sweep_config.json`` (:func:`wavejax.tradeoff.run_sweep`).
+Records in use: ``config.json`` (``{"command", "config"}`` of a CLI command, :func:`wavejax._cli.run_command`),
+``report_config.json`` (``{"command", "scale", "only"}`` of :func:`wavejax.report.reproduce`),
+``ckpt_config.json`` (what the checkpoints of :func:`wavejax.loop.run_chunks` were trained with),
+``sweep_config.json`` (:func:`wavejax.tradeoff.run_sweep`).
 
 :func:`describe` turns models, functions and arrays into such a record (functions by ``module.qualname``, large
 arrays by a digest of their bytes), and :func:`code_version` is the package version plus a hash of the wavejax
@@ -38,7 +39,8 @@ __all__ = ["ConfigMismatch", "claim", "config_diff", "describe", "code_version",
 # what a CLI run may leave in its folder (deleted by --overwrite): checkpoints and their history, metrics, points,
 # results, samples, the engine's and the sweep's records
 CLI_STATE = ("ckpt", "ckpt_config.json", "history", "metrics.jsonl", "points.jsonl", "curves.jsonl", "groups",
-             "sweep_config.json", "task.json", "run.npz", "members.json", "samples", "results.json")
+             "sweep_config.json", "task.json", "run.npz", "members.json", "samples", "results.json",
+             "report_config.json", "report.md", "report.html")
 
 
 class ConfigMismatch(ValueError):
@@ -71,7 +73,7 @@ def config_diff(old: Any, new: Any) -> list[str]:
 
 
 def claim(out: str | Path, config: Any, *, record: str = "config.json", overwrite: bool = False,
-          clear: Sequence[str] = CLI_STATE) -> dict[str, Any]:
+          clear: Sequence[str] = CLI_STATE, markers: Sequence[str] | None = None) -> dict[str, Any]:
     """Record ``config`` in ``out/record`` or check it against the record there (see the module docstring).
 
     Args:
@@ -80,6 +82,7 @@ def claim(out: str | Path, config: Any, *, record: str = "config.json", overwrit
       record: the record's file name inside ``out``.
       overwrite: delete ``clear`` (names inside ``out``) and the old record, then record ``config``.
       clear: the run state of this kind of folder.
+      markers: the names whose presence without a record means "a run of unknown config" (default ``clear``).
 
     Returns:
       The record ``{"config": ..., "hash": ...}``.
@@ -108,7 +111,7 @@ def claim(out: str | Path, config: Any, *, record: str = "config.json", overwrit
                                  "--overwrite (overwrite=True), which deletes the old run's checkpoints and results")
         return old
     else:
-        found = [n for n in clear if (out / n).exists()]
+        found = [n for n in (clear if markers is None else markers) if (out / n).exists()]
         if found:
             raise ConfigMismatch(f"{out} holds run files ({', '.join(found)}) but no {record} record of their "
                                  "config (an older wavejax?): use another output folder, or start afresh with "

@@ -36,7 +36,7 @@ class GANRun(NamedTuple):
 
     state_g: GANTrainState  # generator states, every leaf with leading axis seeds
     state_d: GANTrainState  # critic states, leading axis seeds
-    history: dict[str, np.ndarray]  # metric: (seeds, steps), NaN before a resume point
+    history: dict[str, np.ndarray]  # metric: (seeds, steps); restored up to a resume point
     out: Path | None  # output folder (None: nothing written)
 
 

@@ -4,7 +4,7 @@ Experiments are discovered from ``wavejax.<model>.experiments.EXPERIMENTS``. Eac
 under ``<cache>/<name>-<scale>-<hash>/results.json`` (default cache ``<out>/cache``; the hash covers name,
 scale, the experiment's version and :func:`wavejax.runs.code_version`, i.e. the wavejax version and a hash of
 its source files, so an edit invalidates stale entries), so a killed run, rerun, recomputes only what is
-missing. The report folder records ``{"command", "scale", "only"}`` in ``<out>/config.json``
+missing. The report folder records ``{"command", "scale", "only"}`` in ``<out>/report_config.json``
 (:func:`wavejax.runs.claim`): a rerun with another scale or ``only`` into the same folder is refused unless
 ``overwrite=True``. A failing experiment is recorded in the report and never
 stops the others. The report is ``<out>/report.md`` plus ``<out>/report.html`` with figures inline.
@@ -143,8 +143,8 @@ def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | No
         exps = [e for e in exps if any(e.name.startswith(p) for p in only)]
         if not exps:
             raise ValueError(f"only={only} matches no experiment")
-    claim(out, {"command": "wavejax reproduce", "scale": scale, "only": list(only)}, overwrite=overwrite,
-          clear=state)
+    claim(out, {"command": "wavejax reproduce", "scale": scale, "only": list(only)}, record="report_config.json",
+          overwrite=overwrite, clear=state, markers=("report.md", "report.html"))
     sections: dict[str, list[dict[str, Any]]] = {}
     bar = progress(exps, desc="reproduce", total=len(exps))
     for exp in bar:
