@@ -241,6 +241,13 @@ def test_corrupt_files_raise_errors_naming_the_path(tmp_path):
     gz.write_bytes(gzip.compress(b"\0\0\x08\x01\0\0\0\x05hello")[:12])
     with pytest.raises(ValueError, match=f"path {gz} is corrupt or truncated"):
         read_idx(gz)
+    from wavejax.tradeoff.tasks import load_traces
+
+    (tmp_path / "tr").mkdir()
+    np.save(tmp_path / "tr" / "p0.npy", np.arange(100.0))
+    (tmp_path / "tr" / "p0.npy").write_bytes((tmp_path / "tr" / "p0.npy").read_bytes()[:140])
+    with pytest.raises(ValueError, match=f"trace {tmp_path / 'tr' / 'p0.npy'} is not a readable"):
+        load_traces(tmp_path / "tr")
 
 
 def test_read_jsonl_drops_torn_lines_but_names_corruption(tmp_path):
