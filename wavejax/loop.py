@@ -177,14 +177,15 @@ def run_chunks(step_chunk: Callable, state: Any, *, total: int, log_every: int, 
         padding or sharding, metrics still (1, steps)).
       total, log_every, ckpt_every: steps to reach; JSONL / checkpoint period (``ckpt_every=0``: never, and no
         resume).
-      out: folder of ``metrics.jsonl`` and ``ckpt/``; ``None``: nothing written or resumed.
+      out: folder of ``metrics.jsonl``, ``ckpt/`` and ``history/`` (the per-step history at each checkpoint);
+        ``None``: nothing written or resumed.
       aux: per-member constants (leading member axis: hyperparameters, data, keys) padded and sharded with
         the state but neither checkpointed nor returned.
       shard, block: lay the members over all devices; pad them to whole blocks of ``block`` per device.
       step_of: per-member step counts of a state (default ``state.step``).
       to_ckpt, from_ckpt: state -> checkpointed pytree; (template state, restored pytree) -> state.
       log_fn: ``(step, history, log_every, elapsed_s) -> record`` (:func:`last_values`, :func:`window_means`).
-      history_keys: metrics allocated up front (all NaN if no chunk runs, e.g. resuming a finished run); the
+      history_keys: metrics allocated up front (all NaN if no chunk runs and no history is restored); the
         other metrics a chunk returns are added when first seen.
       on_chunk: ``on_chunk(step, state)`` after every chunk (padded state; e.g. sample grids).
       callback: ``callback(step, metrics)`` after every chunk; raising stops the run (checkpoints stay valid).

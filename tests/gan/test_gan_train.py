@@ -167,6 +167,16 @@ def test_gan_killed_run_resumes_bitwise(tmp_path):
     assert [r["step"] for r in logs] == [2, 4, 6, 8]  # no duplicate line
     assert logs == io.read_jsonl(ref.out / "metrics.jsonl")
     assert sorted(p.name for p in (run / "history").iterdir()) == ["step_000000004.npz", "step_000000008.npz"]
+    # issue 14 §10: interrupted before its first checkpoint, the rerun starts afresh without duplicating lines
+    def stop(step, _):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(KILL_CFG, data=_data(), out=tmp_path / "early", callback=stop)
+    assert [r["step"] for r in io.read_jsonl(tmp_path / "early" / "metrics.jsonl")] == [2]
+    train(KILL_CFG, data=_data(), out=tmp_path / "early")
+    assert io.read_jsonl(tmp_path / "early" / "metrics.jsonl") == io.read_jsonl(ref.out / "metrics.jsonl")
 
 
 def test_gan_step_traced_once_for_a_whole_run(monkeypatch):
