@@ -348,3 +348,8 @@ def test_reproduce_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
     assert len(calls) == n + 1  # an edit of the sources invalidates the cache entry
     with pytest.raises(runs.ConfigMismatch, match='scale: "quick" -> "full"'):
         rep.reproduce(tmp_path / "run", scale="full")
+    from wavejax.cli import main
+
+    with pytest.raises(SystemExit) as info:  # the command line: a non-zero exit naming the field
+        main(["reproduce", "--full", "--out", str(tmp_path / "run")])
+    assert 'scale: "quick" -> "full"' in str(info.value.code) and len(calls) == n + 1
