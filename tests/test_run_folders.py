@@ -96,6 +96,18 @@ def test_engine_refuses_checkpoints_without_a_record(tmp_path):
         _run(tmp_path, config={"lr": 1.0})
 
 
+def test_a_record_without_run_state_is_replaced(tmp_path):
+    # a command that failed before writing anything leaves only its record: another config may use the folder
+    runs.claim(tmp_path, {"lr": 1.0})
+    assert runs.claim(tmp_path, {"lr": 2.0})["config"] == {"lr": 2.0}
+    (tmp_path / "results.json").write_text("{}")
+    with pytest.raises(runs.ConfigMismatch, match="lr: 2.0 -> 3.0"):
+        runs.claim(tmp_path, {"lr": 3.0})
+    long = {"p": "/a/very/long/folder/name/" * 4 + "run_1"}
+    d = runs.config_diff(long, {"p": long["p"][:-1] + "2"})[0]  # long paths keep their (differing) tails
+    assert d.startswith('p: "...') and 'name/run_1" -> "...' in d and d.endswith('name/run_2"')
+
+
 def test_config_diff_lists_dotted_fields():
     old = {"a": 1, "b": {"c": [1, 2], "d": "x"}, "gone": True}
     new = {"a": 1, "b": {"c": [1, 3], "d": "x"}, "new": None}
@@ -157,10 +169,11 @@ def test_model_clis_refuse_another_config_before_any_work(tmp_path, model, first
     cls, _ = mod.commands()[argv[0]]
     cfg = _cli.parse_command(cls, first, prog=f"wavejax {model} {argv[0]}")[0]
     runs.claim(tmp_path, _cli._record(f"wavejax {model} {argv[0]}", cls, cfg))
+    io.append_jsonl(tmp_path / "metrics.jsonl", {"step": 100})  # the first run's output
     with pytest.raises(SystemExit) as info:
         mod.main([*argv, "--out", str(tmp_path)])
     assert field in str(info.value.code) and str(tmp_path) in str(info.value.code)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "metrics.jsonl"]
 
 
 # --------------------------------------------------------------------------- §9: checkpoints that name the problem

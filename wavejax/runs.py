@@ -7,7 +7,8 @@ the run resumes (checkpoints, finished points, cached results). A different conf
 unless ``overwrite=True`` (the CLI's ``--overwrite``), which first deletes the old run's state (checkpoints,
 metrics, results: the names in ``clear``). **No field may differ on resume**: not even a step count or a
 checkpoint period, since they change what the folder's files claim (extend a run in a fresh folder instead).
-A folder that holds run state but no record (an older wavejax, or files of another tool) is refused too.
+A folder that holds run state but no record (an older wavejax, or files of another tool) is refused too; a
+record alone (a run that failed before writing anything) is replaced, since there is nothing to mix.
 
 Records in use: ``config.json`` (``{"command", "config"}`` of a CLI command, :func:`wavejax._cli.run_command`),
 ``report_config.json`` (``{"command", "scale", "only"}`` of :func:`wavejax.report.reproduce`),
@@ -58,7 +59,9 @@ def _flat(x: Any, prefix: str = "") -> dict[str, Any]:
 
 def _short(v: Any) -> str:
     s = "(absent)" if v is _ABSENT else json.dumps(v)
-    return s if len(s) <= 60 else s[:57] + "..."
+    if len(s) <= 80:
+        return s
+    return '"...' + s[-76:] if isinstance(v, str) else s[:76] + "..."  # a path differs in its tail
 
 
 _ABSENT = object()
@@ -104,20 +107,26 @@ def claim(out: str | Path, config: Any, *, record: str = "config.json", overwrit
         pass
     elif path.exists():
         old = io.read_json(path)
-        if not isinstance(old, dict) or old.get("config") != rec["config"]:
+        same = isinstance(old, dict) and old.get("config") == rec["config"]
+        if same:
+            return old
+        if _state(out, clear, markers):  # only a record and no run state (it failed first): nothing to mix
             diffs = config_diff(old.get("config") if isinstance(old, dict) else old, rec["config"])
             raise ConfigMismatch(f"{out} holds a run made with another config ({'; '.join(diffs) or 'unreadable'}"
                                  f"; recorded in {path}): use another output folder, or start afresh with "
                                  "--overwrite (overwrite=True), which deletes the old run's checkpoints and results")
-        return old
     else:
-        found = [n for n in (clear if markers is None else markers) if (out / n).exists()]
+        found = _state(out, clear, markers)
         if found:
             raise ConfigMismatch(f"{out} holds run files ({', '.join(found)}) but no {record} record of their "
                                  "config (an older wavejax?): use another output folder, or start afresh with "
                                  "--overwrite (overwrite=True)")
     io.atomic_write_json(path, rec)
     return rec
+
+
+def _state(out: Path, clear: Sequence[str], markers: Sequence[str] | None) -> list[str]:
+    return [n for n in (clear if markers is None else markers) if (out / n).exists()]
 
 
 def describe(x: Any, *, max_list: int = 64) -> Any:
