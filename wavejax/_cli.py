@@ -62,6 +62,9 @@ def _wrapper(cls: type, default: Any = None) -> type:
     if not _has_out(cls):
         fields.append(("out", Annotated[Path | None, tyro.conf.arg(
             help="output folder (default runs/<model>-<command>-<timestamp>)")], dataclasses.field(default=None)))
+    fields.append(("overwrite", Annotated[bool, tyro.conf.arg(
+        help="start afresh: delete the old run's checkpoints, metrics and results in --out (default: a rerun "
+             "with the same config resumes, another config is refused)")], dataclasses.field(default=False)))
     if names:
         lit = Literal[names]  # type: ignore[valid-type]
         fields.append(("preset", Annotated[lit | None, tyro.conf.arg(
@@ -71,8 +74,7 @@ def _wrapper(cls: type, default: Any = None) -> type:
     return w
 
 
-def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path | None]:
-    """Parse ``argv`` into ``(cfg, out)`` for config class ``cls`` (``--preset`` seeds the defaults)."""
+def _parse(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path | None, bool]:
     name, rest = _split_preset(argv)
     if name is not None and name not in presets(cls):
         raise SystemExit(f"{prog}: --preset must be one of {', '.join(presets(cls)) or '(none)'}; got {name!r}")
@@ -81,13 +83,31 @@ def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path |
         parsed = tyro.cli(_wrapper(cls, default), args=rest, prog=prog)
     except (ValueError, TypeError) as e:  # a config's own check (its __post_init__): one line, no traceback
         raise SystemExit(f"{prog}: error: {e}") from e
-    return parsed.config, getattr(parsed, "out", None) or getattr(parsed.config, "out", None)
+    return parsed.config, getattr(parsed, "out", None) or getattr(parsed.config, "out", None), parsed.overwrite
 
 
-def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Path | None) -> Any:
-    """Run ``fn(cfg, out)``, write ``out/results.json`` from the :class:`Result` it returns, print its claims."""
+def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path | None]:
+    """Parse ``argv`` into ``(cfg, out)`` for config class ``cls`` (``--preset`` seeds the defaults)."""
+    return _parse(cls, argv, prog=prog)[:2]
+
+
+def _record(prog: str, cls: type, cfg: Any) -> dict[str, Any]:
+    """What ``out/config.json`` records: the command and its config (without a legacy ``out`` field)."""
+    from wavejax.io import to_jsonable
+
+    conf = to_jsonable(cfg)
+    if _has_out(cls) and isinstance(conf, dict):
+        conf.pop("out", None)  # the folder itself (relative or absolute) is not part of the run
+    return {"command": prog, "config": conf}
+
+
+def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Path | None, *,
+                overwrite: bool = False) -> Any:
+    """Record the run in ``out/config.json`` (refusing another config, see the module docstring), run
+    ``fn(cfg, out)``, write ``out/results.json`` from the :class:`Result` it returns and print its claims."""
     from wavejax.precision import enable_x64
     from wavejax.report.results import write_results
+    from wavejax.runs import ConfigMismatch, claim
 
     model, command = (prog.split() + ["", ""])[1:3]
     from wavejax.distributed import is_main_process
@@ -96,6 +116,10 @@ def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Pat
     main = is_main_process()  # several processes: only process 0 writes and prints
     if main:
         out.mkdir(parents=True, exist_ok=True)
+        try:
+            claim(out, _record(prog, cls, cfg), overwrite=overwrite)
+        except ConfigMismatch as e:
+            raise SystemExit(f"{prog}: {e}") from None
     if getattr(cls, "X64", False):
         enable_x64()
     started = time.time()
@@ -123,8 +147,8 @@ def run_subcommands(prog: str, commands: Mapping[str, Command], argv: list[str])
         raise SystemExit(2)  # pragma: no cover - tyro exits first
     name = argv[0]
     cls, fn = commands[name]
-    cfg, out = parse_command(cls, argv[1:], prog=f"{prog} {name}")
-    return run_command(f"{prog} {name}", cls, fn, cfg, out)
+    cfg, out, overwrite = _parse(cls, argv[1:], prog=f"{prog} {name}")
+    return run_command(f"{prog} {name}", cls, fn, cfg, out, overwrite=overwrite)
 
 
 def experiment_command(model: str, name: str) -> Callable[[Any, Path], Result]:

@@ -48,7 +48,9 @@ class ReproduceConfig:
 
     scale: Scale = "quick"  # quick: minutes on 2 CPU cores; full: the papers' scales (GPU/TPU)
     out: Path | None = None  # output folder (default runs/<timestamp>)
-    cache: Path | None = None  # cached experiment results (default runs/cache): reruns skip finished ones
+    # cached experiment results (default <out>/cache, or runs/cache without --out): reruns skip finished ones
+    cache: Path | None = None
+    overwrite: bool = False  # start a fresh report in --out (a rerun with another scale/--only is refused otherwise)
     only: tuple[str, ...] = ()  # run only experiments whose name starts with one of these prefixes
 
 
@@ -75,8 +77,14 @@ def _reproduce(argv: list[str]) -> None:
     from wavejax.report.reproduce import reproduce
 
     out = cfg.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S", time.localtime(agreed_time()))
-    cache = cfg.cache or Path("runs") / "cache"
-    path = reproduce(out, scale=cfg.scale, cache=cache, only=cfg.only)
+    # default cache: inside --out; without --out runs/cache, beside the timestamped folders, so reruns reuse it
+    cache = cfg.cache or (out / "cache" if cfg.out is not None else out.parent / "cache")
+    from wavejax.runs import ConfigMismatch
+
+    try:
+        path = reproduce(out, scale=cfg.scale, cache=cache, only=cfg.only, overwrite=cfg.overwrite)
+    except ConfigMismatch as e:
+        raise SystemExit(f"wavejax reproduce: {e}") from None
     if cfg.out is None:  # runs/latest -> the newest default run folder
         latest = out.parent / "latest"
         try:

@@ -16,10 +16,13 @@ process writes the metadata and commits).
 from __future__ import annotations
 
 import dataclasses
+import enum
+import functools
 import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -33,6 +36,7 @@ __all__ = [
     "atomic_write_text",
     "atomic_write_bytes",
     "read_json",
+    "load_npz",
     "append_jsonl",
     "jsonl_line",
     "read_jsonl",
@@ -40,38 +44,60 @@ __all__ = [
     "save_checkpoint",
     "restore_checkpoint",
     "latest_step",
+    "checkpoint_steps",
 ]
 
 
-def to_jsonable(x: Any) -> Any:
+def to_jsonable(x: Any, _path: str = "") -> Any:
     """Convert arrays, NumPy scalars, dataclasses, tuples and paths into plain JSON values.
 
-    NaN and infinities become ``None`` so that the file is strict JSON.
+    NaN and infinities become ``None`` so that the file is strict JSON. Functions and classes become their
+    ``"module.qualname"`` (stable across processes), dtypes their name, enums their value, sets sorted lists.
+    Anything else raises ``TypeError`` naming its key path (e.g. ``config.train.fn``) instead of writing a
+    ``repr`` that could not be read back (and may hold a memory address).
     """
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return {f.name: to_jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}
+        return {f.name: to_jsonable(getattr(x, f.name), _join(_path, f.name)) for f in dataclasses.fields(x)}
     if isinstance(x, Mapping):
-        return {str(k): to_jsonable(v) for k, v in x.items()}
+        return {str(k): to_jsonable(v, _join(_path, str(k))) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [to_jsonable(v) for v in x]
+        return [to_jsonable(v, f"{_path}[{i}]") for i, v in enumerate(x)]
+    if isinstance(x, set | frozenset):
+        return sorted((to_jsonable(v, f"{_path}[]") for v in x), key=repr)
     if isinstance(x, Path):
         return str(x)
     if isinstance(x, bool | str) or x is None:
         return x
     if isinstance(x, int):
-        return x
+        return int(x)
     if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, complex):
+        return {"real": to_jsonable(x.real), "imag": to_jsonable(x.imag)}
+    if isinstance(x, enum.Enum):
+        return to_jsonable(x.value, _path)
+    if isinstance(x, np.dtype):
+        return str(x)
+    if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, type):
         a = np.asarray(x)
         if np.iscomplexobj(a):
-            return to_jsonable({"real": a.real.tolist(), "imag": a.imag.tolist()})
-        if a.ndim == 0:
-            return to_jsonable(a.item())
-        return to_jsonable(a.tolist())
+            return to_jsonable({"real": a.real.tolist(), "imag": a.imag.tolist()}, _path)
+        if a.dtype == object:
+            raise TypeError(f"{_path or 'value'}: an object array is not JSON-serialisable")
+        return to_jsonable(a.item() if a.ndim == 0 else a.tolist(), _path)
     if isinstance(x, np.generic):
-        return to_jsonable(x.item())
-    return str(x)
+        return to_jsonable(x.item(), _path)
+    if isinstance(x, functools.partial):
+        return {"partial": to_jsonable(x.func, _join(_path, "func")), "args": to_jsonable(x.args, _join(_path, "args")),
+                "keywords": to_jsonable(x.keywords, _join(_path, "keywords"))}
+    if callable(x) and hasattr(x, "__qualname__"):
+        return f"{getattr(x, '__module__', None) or '?'}.{x.__qualname__}"
+    raise TypeError(f"{_path or 'value'}: {type(x).__module__}.{type(x).__qualname__} is not JSON-serialisable "
+                    f"(got {str(x)[:80]!r}); convert it to a number, string, list, dict, array or dataclass")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
 
 
 def _writer() -> bool:
@@ -126,11 +152,28 @@ def atomic_write_json(path: str | os.PathLike, obj: Any, *, indent: int = 2) -> 
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file; raise ``FileNotFoundError`` naming the path when missing."""
+    """Read a JSON file; ``FileNotFoundError`` when missing, ``ValueError`` when corrupt (both name the path)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such results file: {path}")
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not valid JSON (corrupt or truncated?): {e}") from None
+
+
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` file ``path``, read eagerly; ``FileNotFoundError`` / ``ValueError`` name it."""
+    import zipfile
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise ValueError(f"{path} is not a readable .npz file (corrupt or truncated?): {e}") from None
 
 
 def jsonl_line(record: Mapping[str, Any]) -> str:
@@ -164,28 +207,50 @@ def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Read the records of a JSONL file; a missing file gives ``[]``, a torn last line is dropped."""
+    """Read the records of a JSONL file; a missing file gives ``[]``.
+
+    A line torn by a kill (a truncated JSON object: it ends before the object closes) is dropped, wherever it is
+    (:func:`append_jsonl` starts the next record on a fresh line). Any other unreadable line is corruption:
+    ``ValueError`` naming the path and the line number.
+    """
     path = Path(path)
     if not path.exists():
         return []
     out = []
-    for line in _lines(path):
+    for no, line in _lines(path):
         try:
             out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line torn by a kill: the point is simply recomputed
+        except json.JSONDecodeError as e:
+            if not _torn(line, e):
+                raise ValueError(f"{path}:{no}: not a JSON record (corrupt file?): {e}") from None
     return out
 
 
-def _lines(path: Path) -> Iterator[str]:
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield line
+def _torn(line: str, err: json.JSONDecodeError) -> bool:
+    """Whether ``line`` is a JSON object cut short: the parse fails in an open string, or at a point followed only
+    by the start of a number or literal (``0.``, ``tr``), or at the end."""
+    s = line.strip()
+    if not s.startswith("{"):
+        return False
+    return err.msg.startswith("Unterminated string") or re.fullmatch(
+        r"[\d.eE+\-]*|t(r(u)?)?|f(a(l(s)?)?)?|n(u(l)?)?", s[err.pos:].strip()) is not None
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            for no, line in enumerate(f, 1):
+                if line.strip():
+                    yield no, line
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text (corrupt file?): {e}") from None
 
 
 def config_hash(cfg: Any, *, length: int = 12) -> str:
-    """A stable hash of a config (dataclass, dict, tuple ...) for caching results by configuration."""
+    """A stable hash of a config (dataclass, dict, tuple ...) for caching results by configuration.
+
+    The same in every process: functions and classes enter by ``module.qualname`` (:func:`to_jsonable`).
+    """
     blob = json.dumps(to_jsonable(cfg), sort_keys=True, separators=(",", ":"))
     name = type(cfg).__qualname__ if dataclasses.is_dataclass(cfg) else ""
     return hashlib.sha256((name + blob).encode()).hexdigest()[:length]
@@ -202,15 +267,16 @@ def _manager(directory: str | os.PathLike, max_to_keep: int | None = 2):
     if _writer():
         directory.mkdir(parents=True, exist_ok=True)
     opts = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
-    return ocp.CheckpointManager(directory, options=opts)
+    return ocp.CheckpointManager(directory, options=opts, item_handlers=ocp.StandardCheckpointHandler())
 
 
-def save_checkpoint(directory: str | os.PathLike, step: int, tree: Any, *, max_to_keep: int = 2) -> None:
+def save_checkpoint(directory: str | os.PathLike, step: int, tree: Any, *, max_to_keep: int = 2) -> list[int]:
     """Save the pytree ``tree`` as checkpoint ``step`` under ``directory`` (orbax; blocks until written).
 
     Orbax writes into a temporary folder and renames it when complete, so a kill mid-save leaves the previous
     checkpoint intact. With several processes every process must call it; process-local leaves are first
     replicated over all devices (:func:`wavejax.distributed.to_global`), global ones are saved shard by shard.
+    Returns the steps kept after the save (ascending).
     """
     if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 0:
         raise ValueError(f"step must be an integer >= 0; got step={step!r}")
@@ -222,6 +288,7 @@ def save_checkpoint(directory: str | os.PathLike, step: int, tree: Any, *, max_t
     with _manager(directory, max_to_keep) as mngr:
         mngr.save(int(step), args=ocp.args.StandardSave(tree))
         mngr.wait_until_finished()
+        return sorted(int(s) for s in mngr.all_steps())
 
 
 def latest_step(directory: str | os.PathLike) -> int | None:
@@ -235,20 +302,22 @@ def latest_step(directory: str | os.PathLike) -> int | None:
 def restore_checkpoint(directory: str | os.PathLike, like: Any, step: int | None = None) -> tuple[int, Any] | None:
     """Restore the newest (or given) checkpoint into the structure of ``like``; ``None`` when there is none.
 
-    With several processes every process must call it; leaves of ``like`` that are not global arrays are restored
-    replicated over all devices.
+    Every leaf's path, shape and dtype must match ``like`` (else one-line ``ValueError`` naming the folder and the
+    leaves); an unreadable (truncated, corrupt) newest checkpoint is skipped with a warning and the previous kept
+    one restored (:mod:`wavejax._checkpoint`). With several processes every process must call it; leaves of
+    ``like`` that are not global arrays are restored replicated over all devices.
     """
-    import jax
-    import orbax.checkpoint as ocp
-
-    from wavejax.distributed import to_global
+    from wavejax._checkpoint import restore
 
     if not Path(directory).exists():
         return None
     with _manager(directory, None) as mngr:
-        step = mngr.latest_step() if step is None else step
-        if step is None:
-            return None
-        abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, to_global(like))
-        tree = mngr.restore(step, args=ocp.args.StandardRestore(abstract))
-    return int(step), tree
+        return restore(mngr, Path(directory), like, step)
+
+
+def checkpoint_steps(directory: str | os.PathLike) -> list[int]:
+    """The complete checkpoint steps kept under ``directory`` (ascending; ``[]`` when there is none)."""
+    if not Path(directory).exists():
+        return []
+    with _manager(directory, None) as mngr:
+        return sorted(int(s) for s in mngr.all_steps())

@@ -50,6 +50,21 @@ def test_killed_sweep_resumes_without_recomputing_or_losing(sweep):
     assert sum(p["group"] != "trivial" for p in pts) == n_trained
     again = run_sweep(CFG, sweep["out"])
     assert again["trained"] == [] and len(again["skipped"]) == 2 and again["n_points"] == len(pts)
+    groups = [r["group"] for r in io.read_jsonl(sweep["out"] / "curves.jsonl")]
+    assert len(groups) == len(set(groups)) == 2  # a rerun never duplicates a training curve
+
+
+def test_sweep_refuses_another_config_in_its_folder(sweep):
+    """Issue 14 §1: another config into a sweep folder would mix its points into the frontier: refused, naming
+    the differing fields (before any work), unless overwrite=True."""
+    import dataclasses
+
+    from wavejax.runs import ConfigMismatch
+
+    other = dataclasses.replace(CFG, lr=5e-3, widths=(4,))
+    with pytest.raises(ConfigMismatch, match=r"widths: \[4, 16\] -> \[4\]; lr: 0.01 -> 0.005"):
+        run_sweep(other, sweep["out"])
+    assert io.read_json(sweep["out"] / "sweep_config.json")["config"]["lr"] == CFG.lr
 
 
 def test_hmm_best_frontier_loss_is_the_entropy_rate(sweep):
@@ -189,3 +204,9 @@ def test_sigkilled_sweep_resumes(tmp_path):
     for r in after:
         if r["key"] in old:
             assert r == old[r["key"]]  # kept verbatim, not recomputed
+    # issue 14 acceptance 2: the killed-and-resumed sweep holds exactly the points and curves of an uninterrupted one
+    subprocess.run([sys.executable, "-c", KILLABLE, str(tmp_path / "ref")], env=env, check=True)
+    ref = {r["key"]: r for r in load_points(tmp_path / "ref")}
+    assert {r["key"]: r for r in after} == ref
+    curves = [{r["group"]: r for r in io.read_jsonl(d / "curves.jsonl")} for d in (out, tmp_path / "ref")]
+    assert curves[0] == curves[1] and len(io.read_jsonl(out / "curves.jsonl")) == 3  # one line per group

@@ -187,16 +187,12 @@ def _run(cfg: EMTConfig, members: list[dict], out: Path | None, desc: str) -> EM
              "threshold": np.asarray([m["threshold"] for m in members], np.float32)}
     model = Elman(hidden=cfg.hidden, d_out=phis.shape[-1])
     res = train(model, batch_fn, cfg.engine(), key=_keys([m["seed"] for m in members]), n_members=len(members),
-                sweep=sweep, data=None if same_task else jnp.asarray(phis, jnp.float32), out=out, desc=desc)
+                sweep=sweep, data=None if same_task else jnp.asarray(phis, jnp.float32), out=out, desc=desc,
+                config={"emt": cfg, "members": members})
     params = {k: np.asarray(v, np.float64) for k, v in jax.device_get(res.state.params).items()}
     loss, acc = evaluate_members(cfg.hidden, params, phis, key=jax.random.key(10_000 + cfg.seed),
                                  horizon=cfg.test_horizon, batch=cfg.batch, n_batches=cfg.test_batches)
-    history = dict(res.history)
-    if out is not None and (out / "run.npz").exists():  # a resumed run: keep the history of the earlier steps
-        old = load_run(out).history
-        for k, v in history.items():
-            if k in old and old[k].shape == v.shape:
-                history[k] = np.where(np.isnan(v), old[k], v)
+    history = dict(res.history)  # complete after a resume too (the engine restores it)
     run = EMTRun(params=params, history=history, test_accuracy=acc, test_loss=loss, members=members,
                  hidden=cfg.hidden)
     if out is not None:
@@ -246,10 +242,10 @@ def load_run(out: str | Path) -> EMTRun:
     out = Path(out)
     if not (out / "run.npz").exists():
         raise FileNotFoundError(f"{out / 'run.npz'} not found: train first (wavejax emt train --out {out})")
-    z = np.load(out / "run.npz")
+    z = io.load_npz(out / "run.npz")
     members = [{**m, "task": tuple(m["task"])} for m in io.read_json(out / "members.json")]
-    return EMTRun(params={k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("params/")},
-                  history={k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("history/")},
+    return EMTRun(params={k.split("/", 1)[1]: z[k] for k in z if k.startswith("params/")},
+                  history={k.split("/", 1)[1]: z[k] for k in z if k.startswith("history/")},
                   test_accuracy=z["test_accuracy"], test_loss=z["test_loss"], members=members,
                   hidden=int(z["hidden"]))
 

@@ -41,8 +41,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no such IDX file: {path}") from None
+    except (OSError, EOFError, zlib.error) as e:  # a corrupt or truncated .gz
+        raise ValueError(f"path {path} is corrupt or truncated ({type(e).__name__}: {e})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise ValueError(f"path {path} is not an IDX file (bad magic bytes)")
     code, nd = raw[2], raw[3]

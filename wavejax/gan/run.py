@@ -26,6 +26,7 @@ from wavejax.gan.data import load_digits, load_mnist, load_mnist_5k
 from wavejax.gan.models import Z_DIM, Generator
 from wavejax.gan.train import GANConfig, GANTrainState, create_states, outer_step
 from wavejax.loop import last_values, run_chunks
+from wavejax.runs import describe
 
 __all__ = ["GANRun", "load_training_data", "init_states", "train", "sample", "sample_seeds", "seed_slice"]
 
@@ -35,7 +36,7 @@ class GANRun(NamedTuple):
 
     state_g: GANTrainState  # generator states, every leaf with leading axis seeds
     state_d: GANTrainState  # critic states, leading axis seeds
-    history: dict[str, np.ndarray]  # metric: (seeds, steps), NaN before a resume point
+    history: dict[str, np.ndarray]  # metric: (seeds, steps); restored up to a resume point
     out: Path | None  # output folder (None: nothing written)
 
 
@@ -110,8 +111,8 @@ HISTORY = ("d_loss", "g_loss", "d_fake")  # per-step metrics of train, each (see
 
 
 def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, key: jax.Array | None = None,
-          steps: int | None = None, desc: str = "gan", callback: Callable[[int, dict], None] | None = None
-          ) -> GANRun:
+          steps: int | None = None, desc: str = "gan", callback: Callable[[int, dict], None] | None = None,
+          overwrite: bool = False) -> GANRun:
     """Train ``cfg.seeds`` runs of the GAN (vmapped; sharded over devices when there are several).
 
     The loop is the shared driver :func:`wavejax.loop.run_chunks` (resume, JSONL, checkpoints, progress,
@@ -120,18 +121,23 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
     Args:
       cfg: the configuration (``GANConfig.quick()`` for the CPU digits run, ``GANConfig.full()`` for the paper run).
       out: folder for ``metrics.jsonl`` (every ``log_every`` steps: each seed's metrics at that step),
-        ``samples/*.png`` and ``ckpt/``; re-running with it resumes. ``None``: nothing is written or resumed.
+        ``samples/*.png``, ``ckpt/`` and ``history/``; re-running with it and the same ``cfg``, ``data`` and
+        ``key`` resumes (with the full history); any other ``cfg``/``data``/``key`` raises
+        :class:`wavejax.runs.ConfigMismatch` naming the differing fields (recorded in ``out/ckpt_config.json``;
+        ``steps`` may differ, to stop early and continue later). ``None``: nothing is written or resumed.
       data: training images (N, s, s, 1) in [0, 1]; default :func:`load_training_data`.
       key: base PRNG key (default ``jax.random.key(cfg.seed)``); seed m uses ``split(key, seeds)[m]``.
       steps: train to this many outer steps instead of ``cfg.steps`` (e.g. to stop early and resume later).
       desc: progress-bar label.
       callback: ``callback(step, metrics)`` after every chunk (raising stops training; checkpoints stay valid).
+      overwrite: with ``out``, delete its old checkpoints, history and metrics first (a fresh run).
 
     Returns:
-      :class:`GANRun`; its history holds ``d_loss``, ``g_loss``, ``d_fake`` of shape (seeds, steps) (NaN
-      before a resume point).
+      :class:`GANRun`; its history holds ``d_loss``, ``g_loss``, ``d_fake`` of shape (seeds, steps) (a resumed
+      run's is restored: the same as an uninterrupted run's).
     """
     total = _validate.positive_int("steps", cfg.steps if steps is None else steps)
+    given = data is not None
     data = load_training_data(cfg) if data is None else data
     _validate.shape("data", data, (None, cfg.image_size, cfg.image_size, 1))
     data = jnp.asarray(data, jnp.float32)
@@ -149,7 +155,9 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
     res = run_chunks(chunk, init_states(cfg, key), aux=jax.random.split(key, cfg.seeds), total=total,
                      log_every=cfg.log_every, ckpt_every=cfg.ckpt_every, out=out, step_of=lambda s: s[0].step,
                      to_ckpt=_ckpt_tree, from_ckpt=_from_ckpt, log_fn=last_values, history_keys=HISTORY,
-                     on_chunk=None if out is None else on_chunk, callback=callback, desc=desc)
+                     on_chunk=None if out is None else on_chunk, callback=callback, desc=desc,
+                     config=None if out is None else describe({"gan": cfg, "data": data if given else "cfg.data",
+                                                               "key": key}), overwrite=overwrite)
     return GANRun(state_g=res.state[0], state_d=res.state[1], history=res.history, out=out)
 
 

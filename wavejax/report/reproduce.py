@@ -1,8 +1,12 @@
 """``wavejax reproduce``: run every model's headline experiments and write one report.
 
 Experiments are discovered from ``wavejax.<model>.experiments.EXPERIMENTS``. Each finished experiment is cached
-under ``<cache>/<name>-<scale>-<hash>/results.json`` (hash of name, scale, version and the wavejax version), so
-a killed run, rerun, recomputes only what is missing. A failing experiment is recorded in the report and never
+under ``<cache>/<name>-<scale>-<hash>/results.json`` (default cache ``<out>/cache``; the hash covers name,
+scale, the experiment's version and :func:`wavejax.runs.code_version`, i.e. the wavejax version and a hash of
+its source files, so an edit invalidates stale entries), so a killed run, rerun, recomputes only what is
+missing. The report folder records ``{"command", "scale", "only"}`` in ``<out>/report_config.json``
+(:func:`wavejax.runs.claim`): a rerun with another scale or ``only`` into the same folder is refused unless
+``overwrite=True``. A failing experiment is recorded in the report and never
 stops the others. The report is ``<out>/report.md`` plus ``<out>/report.html`` with figures inline.
 """
 
@@ -12,20 +16,21 @@ import base64
 import dataclasses
 import html
 import importlib
-import json
 import math
 import platform
 import shutil
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
 from wavejax import __version__, _validate
-from wavejax.io import atomic_write_text, config_hash
+from wavejax.io import atomic_write_text, config_hash, read_json
 from wavejax.precision import x64_scope
 from wavejax.report.experiment import Experiment, Result, Scale
 from wavejax.report.results import SCHEMA, result_from_record, write_results
+from wavejax.runs import claim, code_version
 
 __all__ = ["EXPERIMENT_MODULES", "discover", "reproduce"]
 
@@ -61,7 +66,7 @@ def discover(modules: tuple[str, ...] = EXPERIMENT_MODULES) -> tuple[list[Experi
 
 
 def _key(exp: Experiment, scale: Scale) -> str:
-    return f"{exp.name}-{scale}-{config_hash((exp.name, scale, exp.version, __version__))}"
+    return f"{exp.name}-{scale}-{config_hash((exp.name, scale, exp.version, code_version()))}"
 
 
 
@@ -70,10 +75,13 @@ def run_experiment(exp: Experiment, scale: Scale, cache: Path) -> tuple[Result |
     """Run (or load from cache) one experiment. Returns (result, folder, seconds, error text, cached?)."""
     folder = cache / _key(exp, scale)
     done = folder / "results.json"
-    if done.exists():
-        d = json.loads(done.read_text())
-        if d.get("schema") == SCHEMA:
-            return result_from_record(d), folder, d["timings"]["seconds"], "", True
+    try:
+        d = read_json(done) if done.exists() else {}
+    except ValueError as e:  # a corrupt cache entry is recomputed
+        warnings.warn(f"{e}; recomputing {exp.name}", RuntimeWarning, stacklevel=2)
+        d = {}
+    if d.get("schema") == SCHEMA:
+        return result_from_record(d), folder, d["timings"]["seconds"], "", True
     folder.mkdir(parents=True, exist_ok=True)
     started, t0 = time.time(), time.perf_counter()
     try:
@@ -107,14 +115,18 @@ def _holds(h: bool | None) -> str:
 
 
 def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | None = None,
-              only: tuple[str, ...] = ()) -> Path:
+              only: tuple[str, ...] = (), overwrite: bool = False) -> Path:
     """Run every discovered experiment at ``scale`` and write ``out/report.md`` and ``out/report.html``.
 
     Args:
       out: output folder of this report.
       scale: ``"quick"`` (CPU minutes) or ``"full"`` (paper scale, GPU/TPU).
-      cache: folder of cached experiment results (default: ``<out>/../cache``).
+      cache: folder of cached experiment results (default: ``<out>/cache``).
       only: run only experiments whose name starts with one of these prefixes.
+      overwrite: start a fresh report in ``out`` (deletes its report and experiment folders, keeps the cache).
+
+    Raises:
+      wavejax.runs.ConfigMismatch: ``out`` holds a report of another scale or ``only`` (and not ``overwrite``).
 
     Returns:
       The path of ``report.md``.
@@ -125,12 +137,15 @@ def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | No
     started = time.time()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    cache = Path(cache) if cache is not None else out.parent / "cache"
+    cache = Path(cache) if cache is not None else out / "cache"
     exps, import_errors = discover()
+    state = ("report.md", "report.html", "results.json", *sorted({e.name for e in exps}))
     if only:
         exps = [e for e in exps if any(e.name.startswith(p) for p in only)]
         if not exps:
             raise ValueError(f"only={only} matches no experiment")
+    claim(out, {"command": "wavejax reproduce", "scale": scale, "only": list(only)}, record="report_config.json",
+          overwrite=overwrite, clear=state, markers=("report.md", "report.html"))
     sections: dict[str, list[dict[str, Any]]] = {}
     bar = progress(exps, desc="reproduce", total=len(exps))
     for exp in bar:

@@ -58,6 +58,7 @@ from wavejax.rnn.evaluation import evaluate
 from wavejax.rnn.metrics import masked_mse, sign_accuracy
 from wavejax.rnn.optim import AdamState, make_optimizer
 from wavejax.rnn.step import TrainConfig, TrainState, _call_batch, _chunk_fn, init_state, train_step
+from wavejax.runs import describe
 
 __all__ = ["AdamState", "TrainConfig", "TrainState", "TrainResult", "masked_mse", "sign_accuracy", "make_optimizer",
            "init_state", "train_step", "train", "evaluate"]
@@ -135,7 +136,7 @@ def _check_batch(model, batch_fn, loss_fn, cfg, keys, data, init_params) -> None
 def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 1, sweep=None, data=None,
           loss_fn: Callable = masked_mse, out: str | Path | None = None, shard: bool = True,
           desc: str = "train", callback: Callable[[int, dict], None] | None = None, init_params: Any = None,
-          grad_mask: Any = None) -> TrainResult:
+          grad_mask: Any = None, config: Any = None, overwrite: bool = False) -> TrainResult:
     """Train ``n_members`` runs of ``model`` in one compiled program (vmap over members, sharded over devices).
 
     Args:
@@ -151,8 +152,12 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
         passes the check of the TrainConfig field (lr > 0 finite, l2 >= 0, threshold in [0, 1]).
       data: optional pytree with leading axis n_members passed to ``batch_fn`` (e.g. per-member task operators).
       loss_fn: ``loss_fn(pred, y, mask) -> scalar``.
-      out: folder for ``metrics.jsonl`` and ``ckpt/`` (orbax); rerunning with the same ``out`` resumes from
-        the newest checkpoint. ``None``: nothing written.
+      out: folder for ``metrics.jsonl``, ``ckpt/`` (orbax) and ``history/``; rerunning with the same ``out`` and
+        the same run resumes from the newest checkpoint, with the full history. The run (``cfg``, the model's
+        fields, the loss and batch functions by name, the member keys, swept values and data by digest, and
+        ``config``) is recorded in ``out/ckpt_config.json``; a rerun that differs in any of them raises
+        :class:`wavejax.runs.ConfigMismatch` naming the fields (:func:`wavejax.runs.claim`). ``None``: nothing
+        written.
       shard: with several devices and ``n_members > 1``, pad the member axis to a multiple of the device count
         and spread it over all devices (``wavejax.distributed.shard_leading``, ``shard_map``); same bits as
         ``shard=False``.
@@ -164,10 +169,13 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
       grad_mask: optional stacked pytree like the params (leading axis n_members) multiplied into every
         gradient before clipping. Entries whose mask is 0 and whose initial value is 0 stay exactly 0 under
         Adam and coupled L2 (e.g. zero-padded units, so members of different widths share one program).
+      config: the caller's own record of the run (e.g. its config dataclass; a batch function's closure is
+        invisible to this function, so callers whose task lives there should pass it).
+      overwrite: with ``out``, discard the folder's old checkpoints, history and metrics and start afresh.
 
     Returns:
       :class:`TrainResult` with the stacked final state and per-step history arrays of shape (members, steps)
-      (NaN for steps before a resume point, which are not recomputed).
+      (a resumed run's history is restored from ``out/history``: the same as an uninterrupted run's).
     """
     n = _validate.positive_int("n_members", n_members)
     _validate.callable_("batch_fn", batch_fn)
@@ -194,10 +202,13 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
         level = None if cfg.curriculum == "pad" else int(np.min(distributed.to_host(state.level)))
         return _chunk_fn(model, batch_fn, loss_fn, cfg, level, mesh)(state, *aux)
 
+    record = None if out is None else describe(
+        {"train": cfg, "model": model, "batch_fn": batch_fn, "loss_fn": loss_fn, "keys": keys, "sweep": sweep,
+         "data": data, "init_params": init_params, "grad_mask": grad_mask, "caller": config})
     res = run_chunks(chunk, state, aux=(hp, data), total=cfg.steps, log_every=cfg.log_every,
                      ckpt_every=cfg.ckpt_every, out=out, shard=shard, block=cfg.member_block,
                      log_fn=window_means(("loss", "accuracy", "level")), history_keys=HISTORY, callback=callback,
-                     desc=desc)
+                     desc=desc, config=record, overwrite=overwrite)
     return TrainResult(res.state, res.history, res.out)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from wavejax import _validate, io
+from wavejax import _validate, io, runs
 from wavejax.tradeoff import cost as _cost
 from wavejax.tradeoff.data import TASKS, TaskData, make_batch_fn, make_loss_fn, make_task
 from wavejax.tradeoff.ladder import _point_key, evaluate_stack, ladder_points, member_diverged
@@ -31,6 +31,8 @@ from wavejax.tradeoff.pack import _packs, _train_pack, train_packed
 from wavejax.tradeoff.predictors import trivial_points
 
 __all__ = ["SweepConfig", "run_sweep", "load_points", "task_summary"]
+
+SWEEP_STATE = ("points.jsonl", "curves.jsonl", "groups", "task.json")  # what overwrite=True deletes
 
 # moved names kept importable from here (one release): make_batch_fn, make_loss_fn (data), evaluate_stack,
 # ladder_points (ladder), train_packed (pack)
@@ -205,14 +207,17 @@ def _todo(cfg: SweepConfig, done: set) -> tuple[dict[str, list[tuple[int, str]]]
     return todo, skipped
 
 
-def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], None] | None = None
-              ) -> dict[str, Any]:
+def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], None] | None = None,
+              overwrite: bool = False) -> dict[str, Any]:
     """Run (or resume) the sweep, appending every point to ``<out>/points.jsonl``.
 
     Args:
       cfg: :class:`SweepConfig`.
-      out: output folder; rerunning with the same folder skips finished groups.
+      out: output folder; rerunning with the same folder and config skips finished groups. The config is
+        recorded in ``<out>/sweep_config.json``; another config (any field) raises
+        :class:`wavejax.runs.ConfigMismatch` naming the differing fields (:func:`wavejax.runs.claim`).
       on_group: called with the group key after each trained group's points are written.
+      overwrite: delete the folder's old points, curves, group checkpoints and record first (a fresh sweep).
 
     Returns:
       ``{"trained": [group keys trained now], "skipped": [groups already complete], "n_points": int,
@@ -221,6 +226,7 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
     from wavejax.progress import progress
 
     out = Path(out)
+    runs.claim(out, cfg, record="sweep_config.json", overwrite=overwrite, clear=SWEEP_STATE)
     path = out / "points.jsonl"
     t0 = time.perf_counter()
     root = jax.random.key(cfg.seed)
@@ -231,11 +237,13 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
     tcfg = cfg.train_config()
     batch_fn = make_batch_fn(task, batch=cfg.batch, window=cfg.window, burn=cfg.burn)
     todo, skipped = _todo(cfg, done)
+    curved = {r.get("group") for r in io.read_jsonl(out / "curves.jsonl")}  # a rerun never duplicates a curve
     trained = []
     packs = [(family, pack) for family, groups in todo.items() for pack in _packs(cfg, family, groups)]
     for family, pack in progress(packs, total=len(packs), desc=f"sweep {cfg.task}"):
         for width, gkey, params, loss_hist in _train_pack(cfg, family, pack, task, batch_fn, tcfg, root, out):
-            _write_curve(out / "curves.jsonl", gkey, family, width, loss_hist, cfg.engine_chunk)
+            if gkey not in curved:
+                _write_curve(out / "curves.jsonl", gkey, family, width, loss_hist, cfg.engine_chunk)
             model = make_model(family, width, task.d_in, slots=cfg.slots)
             diverged = member_diverged(params, loss_hist)  # checked BEFORE compressing: divergence is data
             for rec in ladder_points(model, params, task, cfg, family=family, width=width, gkey=gkey,

@@ -189,7 +189,10 @@ def load_traces(folder: str | Path) -> dict[str, np.ndarray]:
         raise ValueError(f"folder must be an existing directory of .npy traces; got folder={folder}")
     out = {}
     for f in sorted(folder.glob("*.npy")):
-        a = np.load(f)
+        try:
+            a = np.load(f, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as e:
+            raise ValueError(f"trace {f} is not a readable .npy file (corrupt or truncated?): {e}") from None
         if a.ndim != 1:
             raise ValueError(f"trace {f.name} must be 1-D; got shape {a.shape}")
         if not np.issubdtype(a.dtype, np.number) or not np.isfinite(a).all():
