@@ -65,6 +65,7 @@ from wavejax.tradeoff.frontier import minimal_sufficient as minimal_sufficient
 from wavejax.tradeoff.frontier import pareto_front as pareto_front
 from wavejax.tradeoff.ladder import evaluate_stack as evaluate_stack
 from wavejax.tradeoff.ladder import ladder_points as ladder_points
+from wavejax.tradeoff.ladder import member_diverged as member_diverged
 from wavejax.tradeoff.models import FAMILIES as FAMILIES
 from wavejax.tradeoff.models import PACKABLE as PACKABLE
 from wavejax.tradeoff.models import LatticeAttention as LatticeAttention
@@ -106,7 +107,7 @@ __all__ = [
     "dequantize", "empirical_entropy_bits", "encode", "evaluate_stack", "excess_figure", "family_fronts",
     "fit_phases", "fit_power_law", "front_curve", "frontier_figures", "gaussian_nats", "global_mean",
     "hmm_entropy_rate", "hmm_forward_nll", "hmm_sample", "integer_table_bits", "kernel_addresses", "ladder_points",
-    "last_value", "load_curves", "load_points", "load_traces", "macs_per_step", "make_batch_fn", "make_loss_fn",
+    "last_value", "load_curves", "member_diverged", "load_points", "load_traces", "macs_per_step", "make_batch_fn", "make_loss_fn",
     "make_model", "make_task", "mdl_lengths", "minimal_sufficient", "ngram_real", "ngram_symbols", "nonzeros",
     "normalize", "pad_params", "param_count", "pareto_front", "phase_summary", "phase_verdict", "piecewise_predict",
     "plateau_summary", "program_addresses", "program_trace", "program_traces", "quantize", "raw_bits", "run_sweep",
