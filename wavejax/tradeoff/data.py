@@ -72,11 +72,12 @@ def make_task(name: str, *, key: jax.Array, length: int = 2048, n_programs: int 
     _validate.positive_int("length", length)
     _validate.positive_int("n_programs", n_programs)
     kp, kd, ks = jax.random.split(key, 3)
-    if name == "hmm":
-        hmm = tasks.unifilar_hmm(kp, n_states=4, n_symbols=3)
+    if name == "hmm" or name.startswith("hmm:"):
+        S, A = hmm_size(name)
+        hmm = tasks.unifilar_hmm(kp, n_states=S, n_symbols=A)
         seqs = [np.asarray(tasks.hmm_sample(k, hmm, length)) for k in jax.random.split(kd, n_programs)]
         tr, va, te = _split(seqs, ks)
-        return TaskData("hmm", tr, va, te, True, n_symbols=3, floor=tasks.hmm_entropy_rate(hmm),
+        return TaskData(name, tr, va, te, True, n_symbols=A, floor=tasks.hmm_entropy_rate(hmm),
                         info={"E": np.asarray(hmm.E).tolist(), "nxt": np.asarray(hmm.nxt).tolist()})
     if name == "ar":
         p = tasks.switching_ar_params(kp, K=3, p=2, sigma=0.1)
@@ -101,6 +102,19 @@ def make_task(name: str, *, key: jax.Array, length: int = 2048, n_programs: int 
         tr, va, te = _split(seqs, ks)
         return TaskData(name, tr, va, te, False, info={"programs": list(progs)})
     raise ValueError(f"unknown name={name!r}; expected one of {TASKS} or 'traces:<folder>'")
+
+
+def hmm_size(name: str) -> tuple[int, int]:
+    """(states S, symbols A) of an HMM task name: ``"hmm"`` = (4, 3), ``"hmm:<S>x<A>"`` (e.g. ``"hmm:32x8"``)."""
+    if name == "hmm":
+        return 4, 3
+    try:
+        S, A = (int(v) for v in name.split(":", 1)[1].split("x"))
+    except ValueError:
+        raise ValueError(f"task name {name!r}: expected 'hmm' or 'hmm:<states>x<symbols>', e.g. 'hmm:32x8'") from None
+    if S < 1 or A < 2:
+        raise ValueError(f"task name {name!r}: need >= 1 state and >= 2 symbols")
+    return S, A
 
 
 def _split(seqs: list[np.ndarray], key: jax.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,9 +153,12 @@ def make_batch_fn(task: TaskData, *, batch: int, window: int, burn: int, dtype: 
 
 
 def _masked_xent(pred, y, mask):
+    # written as two contractions: the former jnp.sum(m * nll) form was miscompiled by XLA on CPU under vmap
+    # with a replicated target (members of a long evaluation batch, e.g. 3 x 4095 steps, got the loss of member
+    # 0 or 1 of their block; tests/tradeoff/test_tradeoff_costs_data.py::test_vmapped_xent_is_per_member)
     m = jnp.broadcast_to(mask[None, :] if mask.ndim == 1 else mask, pred.shape[:2]).astype(pred.dtype)
-    nll = -jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1)
-    return jnp.sum(m * nll) / jnp.maximum(jnp.sum(m), 1.0)
+    nll = -jnp.einsum("btd,btd->bt", y.astype(pred.dtype), jax.nn.log_softmax(pred, axis=-1))
+    return jnp.einsum("bt,bt->", m, nll) / jnp.maximum(jnp.sum(m), 1.0)
 
 
 def make_loss_fn(task: TaskData) -> Callable:

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_stack", "ladder_points"]
 
 
-def _point_key(gkey: str, seed: int, bits: int, sparsity: float) -> str:
-    return f"{gkey}|s{seed}|b{bits}|p{sparsity:g}"
+def _point_key(gkey: str, seed: int, bits: int, sparsity: float, scale_bits: int = 32) -> str:
+    return f"{gkey}|s{seed}|b{bits}|p{sparsity:g}" + ("" if scale_bits == 32 else f"|k{scale_bits}")
 
 
 EVAL_BLOCK = 8  # members vmapped together in the evaluation; fixed so that any device count gives the same bits
@@ -91,10 +91,12 @@ def ladder_points(model: Any, params: Any, task: TaskData, cfg: SweepConfig, *, 
         N = _cost.param_count(p_m)
         for b in cfg.bits:
             for s in cfg.sparsities:
-                sizes, deq = _cost.compression_costs(p_m, b, s)
+                sizes, deq = _cost.compression_costs(p_m, b, s, scale_bits=cfg.scale_bits)
                 deqs.append(deq)
-                meta.append({"key": _point_key(gkey, m, b, s), "group": gkey, "task": cfg.task, "family": family,
-                             "width": width, "seed": m, "bits": b, "sparsity": s, "cost_bits": sizes["best"],
+                meta.append({"key": _point_key(gkey, m, b, s, cfg.scale_bits), "group": gkey, "task": cfg.task,
+                             "family": family, "width": width, "seed": m, "bits": b, "sparsity": s,
+                             "scale_bits": cfg.scale_bits, "cost_bits": sizes["best"],
+                             "cost_bits_scale32": sizes.get("best_scale32", sizes["best"]),
                              "sizes": sizes, "n_params": N, "raw_bits": 32 * N, "raw_bits_b": b * N,
                              "nonzeros": _cost.nonzeros(deq),
                              "macs": macs_per_step(family, width, task.d_in, task.d_in, slots=cfg.slots),
