@@ -35,7 +35,8 @@ import zstandard
 from wavejax import _validate
 from wavejax.tradeoff._rans import rans_bits
 
-__all__ = ["SCALE_BITS", "quantize", "dequantize", "serialize", "compress_sizes", "packed_bits", "compressed_bits", "compression_costs",
+__all__ = ["SCALE_BITS", "quantize", "dequantize", "serialize", "compress_sizes", "packed_bits", "compressed_bits",
+           "compression_costs",
            "param_count", "nonzeros", "raw_bits", "empirical_entropy_bits", "BITS_LADDER"]
 
 BITS_LADDER = (1, 2, 3, 4, 5, 6, 8, 12, 16, 32)  # tradeoff.md §4 step 4

@@ -233,11 +233,11 @@ def task_rows(task: str, a: dict[str, Any], *, floor: float | None, discrete: bo
     rows = []
     if floor is not None:
         gap = best["loss"] / floor - 1
-        unit = "nats/step" if discrete else "MSE"
+        unit, hmm = ("nats/step" if discrete else "MSE"), task.startswith("hmm")
         rows.append(row(f"{task}: best frontier loss vs known floor ({unit})",
-                        "within 3 % (issue 5 acceptance 5)" if task.startswith("hmm") else "≥ floor (σ², Bayes MSE above)",
+                        "within 3 % (issue 5 acceptance 5)" if hmm else "≥ floor (σ², Bayes MSE above)",
                         f"{best['loss']:.4f} vs {floor:.4f} ({100 * gap:+.2f} %)",
-                        abs(gap) <= 0.03 if task.startswith("hmm") else None, note=f"best: {best['family']}"))
+                        abs(gap) <= 0.03 if hmm else None, note=f"best: {best['family']}"))
     sp = a.get("span")
     if sp:
         rng = "–".join(f"{c:.3g}" for c in sp["front_range"])
