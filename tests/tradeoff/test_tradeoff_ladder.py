@@ -141,3 +141,20 @@ def test_nan_parameter_is_a_clear_error_not_an_allocation():
         compressed_bits({"w": np.array([1, np.nan], np.float32)}, 8)
     c, deq = compressed_bits({"w": np.array([1, np.nan], np.float32)}, 32)  # stored floats: still a cost
     assert c == 64 and np.isnan(deq["w"][1])
+
+
+def test_vmapped_xent_is_per_member():
+    """Regression: vmapping the log-loss over members with one replicated long target batch (3 programs of 4095
+    steps, the full sweep's test split) gives each member its own loss. The former jnp.sum(m * nll) form was
+    miscompiled by XLA on CPU: members 2–7 of a block of 8 got the loss of member 0 or 1 (numbers off by ~1e-2)."""
+    task = make_task("hmm", key=jax.random.key(0), length=300, n_programs=5)
+    loss = make_loss_fn(task)
+    rng = np.random.default_rng(0)
+    pred = jnp.asarray(rng.standard_normal((8, 3, 4095, 3)), jnp.float32)
+    y = jax.nn.one_hot(jnp.asarray(rng.integers(0, 3, (3, 4095))), 3, dtype=jnp.float32)
+    mask = jnp.arange(4095) >= 4
+    got = np.asarray(jax.jit(jax.vmap(loss, in_axes=(0, None, None)))(pred, y, mask))
+    p = np.asarray(pred, np.float64)
+    logp = p - np.log(np.exp(p).sum(-1, keepdims=True))
+    want = -(np.asarray(y, np.float64)[None] * logp).sum(-1)[:, :, 4:].mean(axis=(1, 2))
+    np.testing.assert_allclose(got, want, rtol=2e-6)
