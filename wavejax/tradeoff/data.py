@@ -25,7 +25,7 @@ import numpy as np
 from wavejax import _validate
 from wavejax.tradeoff import cache, tasks
 
-__all__ = ["TaskData", "make_task", "TASKS", "encode", "make_batch_fn", "make_loss_fn"]
+__all__ = ["TaskData", "make_task", "TASKS", "encode", "make_batch_fn", "make_loss_fn", "make_eval_loss_fn"]
 
 TASKS = ("hmm", "ar", "cache")
 
@@ -153,9 +153,17 @@ def make_batch_fn(task: TaskData, *, batch: int, window: int, burn: int, dtype: 
 
 
 def _masked_xent(pred, y, mask):
-    # written as two contractions: the former jnp.sum(m * nll) form was miscompiled by XLA on CPU under vmap
-    # with a replicated target (members of a long evaluation batch, e.g. 3 x 4095 steps, got the loss of member
-    # 0 or 1 of their block; tests/tradeoff/test_tradeoff_costs_data.py::test_vmapped_xent_is_per_member)
+    m = jnp.broadcast_to(mask[None, :] if mask.ndim == 1 else mask, pred.shape[:2]).astype(pred.dtype)
+    nll = -jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1)
+    return jnp.sum(m * nll) / jnp.maximum(jnp.sum(m), 1.0)
+
+
+def _masked_xent_eval(pred, y, mask):
+    """:func:`_masked_xent` as two contractions, for the ladder's evaluation. The elementwise form is miscompiled
+    by XLA on CPU when vmapped over members with one replicated long target batch (3 programs x 4095 steps: members
+    2-7 of a block of 8 got the loss of member 0 or 1; tests/tradeoff/test_tradeoff_ladder.py::
+    test_vmapped_xent_is_per_member). Training keeps the elementwise form: its batches are per member and short,
+    and its rounding does not depend on the number of members vmapped or sharded (issue 7's bit-identity)."""
     m = jnp.broadcast_to(mask[None, :] if mask.ndim == 1 else mask, pred.shape[:2]).astype(pred.dtype)
     nll = -jnp.einsum("btd,btd->bt", y.astype(pred.dtype), jax.nn.log_softmax(pred, axis=-1))
     return jnp.einsum("bt,bt->", m, nll) / jnp.maximum(jnp.sum(m), 1.0)
@@ -166,3 +174,11 @@ def make_loss_fn(task: TaskData) -> Callable:
     from wavejax.rnn import masked_mse
 
     return _masked_xent if task.discrete else masked_mse
+
+
+def make_eval_loss_fn(task: TaskData) -> Callable:
+    """The loss of :func:`make_loss_fn` for the ladder's vmapped whole-program evaluation (the same numbers up to
+    float32 rounding; see :func:`_masked_xent_eval`)."""
+    from wavejax.rnn import masked_mse
+
+    return _masked_xent_eval if task.discrete else masked_mse

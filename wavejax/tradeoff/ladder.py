@@ -19,7 +19,7 @@ import numpy as np
 from wavejax import _validate
 from wavejax.distributed import pad_leading
 from wavejax.tradeoff import cost as _cost
-from wavejax.tradeoff.data import TaskData, encode, make_loss_fn
+from wavejax.tradeoff.data import TaskData, encode, make_eval_loss_fn
 from wavejax.tradeoff.models import macs_per_step, state_bits
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def evaluate_stack(model: Any, params: Any, task: TaskData, *, burn: int, split:
     _validate.one_of("split", split, ("train", "val", "test"))
     _validate.positive_int("max_members", max_members)
     batch_fn = _program_batch_fn(task, split, int(burn), jnp.dtype(dtype).name)
-    loss_fn = make_loss_fn(task)
+    loss_fn = make_eval_loss_fn(task)
     M = int(jax.tree_util.tree_leaves(params)[0].shape[0])
     size = min(M, max_members)
     out = []
