@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from wavejax.tradeoff import (
+    compress_sizes,
     compressed_bits,
     compression_costs,
     dequantize,
     empirical_entropy_bits,
     nonzeros,
+    packed_bits,
     param_count,
     quantize,
     raw_bits,
@@ -147,3 +149,45 @@ def test_bad_input_errors():
         compressed_bits(p, 8, sparsity=1.0)
     with pytest.raises(TypeError, match="params leaf"):
         quantize({"w": np.array(["a"])}, 8)
+
+
+@pytest.mark.parametrize("bits", [1, 2, 4, 16])
+def test_8bit_log_scales_lie_on_the_grid_and_bound_the_error(bits, getkey):
+    """scale_bits=8: every Δ is 2^(k/8 − 8) for an int8 k, Δ >= the float32 quantiser's Δ and < 2^(1/8) of it
+    (rounded up, b >= 2; b = 1 rounds to the nearest grid value), codes stay in the b-bit range, the round trip
+    is within Δ/2, and the serialisation holds one byte per scale: 3 bytes fewer per tensor than float32."""
+    p = _params(getkey())
+    codes, scales = quantize(p, bits, scale_bits=8)
+    codes32, scales32 = quantize(p, bits)
+    for q, s, s32, w in zip(*(jax.tree_util.tree_leaves(t) for t in (codes, scales, scales32, p)), strict=True):
+        k = round(8 * np.log2(float(s)) + 64)
+        assert -128 <= k <= 127 and s == np.float32(2.0 ** ((k - 64) / 8))  # the grid value, float32-rounded
+        ratio = float(s) / float(s32)
+        assert (2 ** (-1 / 16) <= ratio <= 2 ** (1 / 16)) if bits == 1 else (1 <= ratio < 2 ** (1 / 8))
+        if bits >= 2:
+            assert np.abs(q).max() <= 2 ** (bits - 1) - 1
+            assert np.abs(np.asarray(w, np.float64) - float(s) * q).max() <= float(s) / 2 * (1 + 1e-6)
+    n_leaves = len(jax.tree_util.tree_leaves(p))
+    assert len(serialize(codes, scales, bits)) - len(serialize(codes, scales, bits, scale_bits=8)) == 3 * n_leaves
+    with pytest.raises(ValueError, match="grid"):
+        serialize(codes32, scales32, bits, scale_bits=8)
+    with pytest.raises(ValueError, match="scale_bits"):
+        quantize(p, bits, scale_bits=16)
+
+
+def test_packed_code_length_and_scale32_comparison(getkey):
+    """The b-bit packed code costs Σ (scale_bits + n·b) (b = 1 with a pruned zero: 2 bits a code); at
+    scale_bits=8 ``best_scale32`` is the cost of the same θ̃ with float32 scales (hand-counted here)."""
+    p = {"a": jnp.arange(1.0, 7.0).reshape(2, 3), "b": jnp.array([0.5, -0.25])}
+    codes, _ = quantize(p, 3)
+    assert packed_bits(codes, 3) == (32 + 6 * 3) + (32 + 2 * 3)
+    assert packed_bits(codes, 3, scale_bits=8) == (8 + 18) + (8 + 6)
+    assert packed_bits(quantize(p, 1)[0], 1) == 64 + 8  # no zero codes: 1 bit each
+    assert packed_bits(quantize(p, 1, 0.5)[0], 1) == 64 + 2 * 8  # pruned zeros: 2 bits each
+    sizes, deq = compression_costs(p, 3, scale_bits=8)
+    assert sizes["packed"] == 40 and sizes["best"] == min(v for k, v in sizes.items() if k != "best_scale32")
+    c8, s8 = quantize(p, 3, scale_bits=8)
+    assert sizes["best_scale32"] == min(compress_sizes(c8, s8, 3).values())
+    np.testing.assert_array_equal(deq["a"], np.asarray(dequantize(c8, s8)["a"]))
+    with pytest.raises(ValueError, match="bits"):
+        packed_bits(codes, 32)

@@ -42,7 +42,8 @@ def _stack(model, task, n, seed=0):
 
 
 def test_ladder_costs_follow_the_spec_formula(task):
-    """C = 8·|Z(serialize(q))| with Z the best of xz (preset 9 extreme, raw LZMA2), zstd -19 and stored; at b = 32
+    """C = 8·|Z(serialize(q))| with Z the best of xz (preset 9 extreme, raw LZMA2), zstd -19, stored, rANS and the
+    b-bit packed code (b < 32: 32 bits per scale + b per code); at b = 32
     serialize(q) is the float32 leaves little-endian in tree order, so the raw size is 32·N with N = H² + 2H·d
     for the bias-free Elman (H = 3, d = 3: N = 27)."""
     H, d = 3, task.d_in
@@ -69,7 +70,10 @@ def test_ladder_costs_follow_the_spec_formula(task):
         zs = 8 * len(zstandard.ZstdCompressor(level=19).compress(blob))
         assert p["sizes"]["raw"] == 8 * len(blob) == (32 * N if p["bits"] == 32 else 32 * 3 + 8 * N)
         assert (p["sizes"]["lzma"], p["sizes"]["zstd"]) == (xz, zs)
-        assert p["cost_bits"] == min(xz, zs, 8 * len(blob), p["sizes"].get("rans", xz))
+        packed = 32 * 3 + 4 * N if p["bits"] == 4 else None  # b-bit packed codes + 3 float32 scales
+        assert p["sizes"].get("packed") == packed
+        assert p["cost_bits"] == min(xz, zs, 8 * len(blob), p["sizes"].get("rans", xz), packed or xz)
+        assert p["scale_bits"] == 32 and p["cost_bits_scale32"] == p["cost_bits"]
 
 
 def test_evaluate_stack_traces_once_and_matches_a_loop(task, monkeypatch):
@@ -77,8 +81,8 @@ def test_evaluate_stack_traces_once_and_matches_a_loop(task, monkeypatch):
     call), and each loss equals the loss of that member evaluated alone (the vmapped block does not mix members)."""
     model = make_model("elman", 3, task.d_in)
     params = _stack(model, task, 10, seed=1)
-    loss = chex.assert_max_traces(make_loss_fn(task), n=1)
-    monkeypatch.setattr(_ladder, "make_loss_fn", lambda t: loss)
+    loss = chex.assert_max_traces(_ladder.make_eval_loss_fn(task), n=1)
+    monkeypatch.setattr(_ladder, "make_eval_loss_fn", lambda t: loss)
     losses = evaluate_stack(model, params, task, burn=2, max_members=4)
     assert losses.shape == (10,) and losses.dtype == np.float64
     data = jnp.asarray(task.test)
@@ -86,8 +90,10 @@ def test_evaluate_stack_traces_once_and_matches_a_loop(task, monkeypatch):
     mask = jnp.arange(x.shape[1]) >= 2
     for i in (0, 9):
         p_i = jax.tree.map(lambda a, i=i: a[i], params)
-        ref = float(make_loss_fn(task)(model.apply({"params": p_i}, x), y, mask))
-        np.testing.assert_allclose(losses[i], ref, rtol=1e-6)
+        ref = float(_ladder.make_eval_loss_fn(task)(model.apply({"params": p_i}, x), y, mask))
+        # float32 contractions vmapped or not sum in different orders (measured 1.4e-6 relative); a mixed-up
+        # member is off by ~1e-2
+        np.testing.assert_allclose(losses[i], ref, rtol=1e-5)
     chex.clear_trace_counter()
 
 
@@ -186,3 +192,20 @@ def test_sweep_goes_on_past_a_diverged_member(tmp_path, monkeypatch):
     assert all(p.get("diverged") is True and p["cost_bits"] is None for p in pts if p["seed"] == 0)
     assert all(not p.get("diverged") and np.isfinite(p["loss"]) for p in pts if p["seed"] == 1)
     assert run_sweep(CFG, tmp_path)["trained"] == []
+
+
+def test_vmapped_xent_is_per_member():
+    """Regression: vmapping the log-loss over members with one replicated long target batch (3 programs of 4095
+    steps, the full sweep's test split) gives each member its own loss. The former jnp.sum(m * nll) form was
+    miscompiled by XLA on CPU: members 2–7 of a block of 8 got the loss of member 0 or 1 (numbers off by ~1e-2)."""
+    task = make_task("hmm", key=jax.random.key(0), length=300, n_programs=5)
+    loss = _ladder.make_eval_loss_fn(task)
+    rng = np.random.default_rng(0)
+    pred = jnp.asarray(rng.standard_normal((8, 3, 4095, 3)), jnp.float32)
+    y = jax.nn.one_hot(jnp.asarray(rng.integers(0, 3, (3, 4095))), 3, dtype=jnp.float32)
+    mask = jnp.arange(4095) >= 4
+    got = np.asarray(jax.jit(jax.vmap(loss, in_axes=(0, None, None)))(pred, y, mask))
+    p = np.asarray(pred, np.float64)
+    logp = p - np.log(np.exp(p).sum(-1, keepdims=True))
+    want = -(np.asarray(y, np.float64)[None] * logp).sum(-1)[:, :, 4:].mean(axis=(1, 2))
+    np.testing.assert_allclose(got, want, rtol=1e-5)  # the bug was ~1e-2

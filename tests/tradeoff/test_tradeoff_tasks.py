@@ -97,6 +97,13 @@ def test_make_task_splits_and_floors(key):
     np.testing.assert_allclose([ar.test.mean(), ar.test.var()], [0.0, 1.0], atol=1e-4)
     with pytest.raises(ValueError, match="name"):
         make_task("nope", key=key)
+    big = make_task("hmm:6x4", key=key, length=300, n_programs=5)  # the same draw at a given size, exact floor
+    assert big.name == "hmm:6x4" and big.n_symbols == 4 and big.train.max() <= 3
+    hmm = unifilar_hmm(jax.random.split(key, 3)[0], n_states=6, n_symbols=4)
+    assert big.floor == pytest.approx(hmm_entropy_rate(hmm))
+    for bad in ("hmm:6", "hmm:axb", "hmm:0x3", "hmm:4x1"):
+        with pytest.raises(ValueError, match="task name"):
+            make_task(bad, key=key)
     with pytest.raises(ValueError, match="at least 3"):
         split_programs(["a", "b"], key=key)
     with pytest.raises(ValueError, match="window"):

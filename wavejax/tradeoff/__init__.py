@@ -27,12 +27,14 @@ from wavejax.tradeoff.cache import program_trace as program_trace
 from wavejax.tradeoff.cache import program_traces as program_traces
 from wavejax.tradeoff.cache import simulate_cache as simulate_cache
 from wavejax.tradeoff.cost import BITS_LADDER as BITS_LADDER
+from wavejax.tradeoff.cost import SCALE_BITS as SCALE_BITS
 from wavejax.tradeoff.cost import compress_sizes as compress_sizes
 from wavejax.tradeoff.cost import compressed_bits as compressed_bits
 from wavejax.tradeoff.cost import compression_costs as compression_costs
 from wavejax.tradeoff.cost import dequantize as dequantize
 from wavejax.tradeoff.cost import empirical_entropy_bits as empirical_entropy_bits
 from wavejax.tradeoff.cost import nonzeros as nonzeros
+from wavejax.tradeoff.cost import packed_bits as packed_bits
 from wavejax.tradeoff.cost import param_count as param_count
 from wavejax.tradeoff.cost import quantize as quantize
 from wavejax.tradeoff.cost import raw_bits as raw_bits
@@ -45,7 +47,9 @@ from wavejax.tradeoff.curves import training_rows as training_rows
 from wavejax.tradeoff.data import TASKS as TASKS
 from wavejax.tradeoff.data import TaskData as TaskData
 from wavejax.tradeoff.data import encode as encode
+from wavejax.tradeoff.data import hmm_size as hmm_size
 from wavejax.tradeoff.data import make_batch_fn as make_batch_fn
+from wavejax.tradeoff.data import make_eval_loss_fn as make_eval_loss_fn
 from wavejax.tradeoff.data import make_loss_fn as make_loss_fn
 from wavejax.tradeoff.data import make_task as make_task
 from wavejax.tradeoff.figures import excess_figure as excess_figure
@@ -82,6 +86,7 @@ from wavejax.tradeoff.predictors import last_value as last_value
 from wavejax.tradeoff.predictors import ngram_real as ngram_real
 from wavejax.tradeoff.predictors import ngram_symbols as ngram_symbols
 from wavejax.tradeoff.predictors import trivial_points as trivial_points
+from wavejax.tradeoff.sweep import FULL_HMM as FULL_HMM
 from wavejax.tradeoff.sweep import SweepConfig as SweepConfig
 from wavejax.tradeoff.sweep import load_points as load_points
 from wavejax.tradeoff.sweep import run_sweep as run_sweep
@@ -101,19 +106,18 @@ from wavejax.tradeoff.tasks import unifilar_hmm as unifilar_hmm
 from wavejax.tradeoff.tasks import windows as windows
 
 __all__ = [
-    "BITS_LADDER", "CacheConfig", "FAMILIES", "HMM", "KERNELS", "LatticeAttention", "LatticeLinear", "PACKABLE",
-    "PhaseFit", "PowerLawFit", "SweepConfig", "SwitchingAR", "TASKS", "TaskData", "analyze", "bootstrap_ci",
-    "compress_sizes", "compressed_bits", "compression_costs", "compression_shift", "cost_span", "curves_figure",
-    "dequantize", "empirical_entropy_bits", "encode", "evaluate_stack", "excess_figure", "family_fronts",
-    "fit_phases", "fit_power_law", "front_curve", "frontier_figures", "gaussian_nats", "global_mean",
-    "hmm_entropy_rate", "hmm_forward_nll", "hmm_sample", "integer_table_bits", "kernel_addresses", "ladder_points",
-    "last_value", "load_curves", "load_points", "load_traces", "macs_per_step", "make_batch_fn", "make_loss_fn",
-    "make_model", "make_task", "mdl_lengths", "member_diverged", "minimal_sufficient", "ngram_real",
-    "ngram_symbols", "nonzeros",
-    "normalize", "pad_params", "param_count", "pareto_front", "phase_summary", "phase_verdict", "piecewise_predict",
-    "plateau_summary", "program_addresses", "program_trace", "program_traces", "quantize", "raw_bits", "run_sweep",
-    "serialize", "simulate_cache", "split_programs", "state_bits", "switching_ar", "switching_ar_params",
-    "sweep_figure",
-    "task_summary", "train_packed", "training_rows", "trivial_points", "unifilar_hmm", "unpad_params",
-    "usable_points", "windows",
+    "BITS_LADDER", "CacheConfig", "FAMILIES", "FULL_HMM", "HMM", "KERNELS", "LatticeAttention", "LatticeLinear",
+    "PACKABLE", "PhaseFit", "PowerLawFit", "SCALE_BITS", "SweepConfig", "SwitchingAR", "TASKS", "TaskData", "analyze",
+    "bootstrap_ci", "compress_sizes", "compressed_bits", "compression_costs", "compression_shift", "cost_span",
+    "curves_figure", "dequantize", "empirical_entropy_bits", "encode", "evaluate_stack", "excess_figure",
+    "family_fronts", "fit_phases", "fit_power_law", "front_curve", "frontier_figures", "gaussian_nats", "global_mean",
+    "hmm_entropy_rate", "hmm_forward_nll", "hmm_sample", "hmm_size", "integer_table_bits", "kernel_addresses",
+    "ladder_points", "last_value", "load_curves", "load_points", "load_traces", "macs_per_step", "make_batch_fn",
+    "make_eval_loss_fn", "make_loss_fn", "make_model", "make_task", "mdl_lengths", "member_diverged",
+    "minimal_sufficient", "ngram_real", "ngram_symbols", "nonzeros", "normalize", "packed_bits", "pad_params",
+    "param_count", "pareto_front", "phase_summary", "phase_verdict", "piecewise_predict", "plateau_summary",
+    "program_addresses", "program_trace", "program_traces", "quantize", "raw_bits", "run_sweep", "serialize",
+    "simulate_cache", "split_programs", "state_bits", "switching_ar", "switching_ar_params", "sweep_figure",
+    "task_summary", "train_packed", "training_rows", "trivial_points", "unifilar_hmm", "unpad_params", "usable_points",
+    "windows",
 ]

@@ -212,6 +212,9 @@ def _analyze(points, task, *, key, n_boot, grid) -> dict[str, Any]:
         res["power_law"], loss_inf = {"error": str(e)}, None
     res["phases"] = phase_summary(Cf, Lf, loss_inf=loss_inf, floor=floor, grid=grid)
     res["span"] = cost_span(C, front)
+    if any(p.get("scale_bits", 32) != 32 for p in pts):  # the same models with float32 scales, for comparison
+        C32 = np.array([p.get("cost_bits_scale32", p["cost_bits"]) for p in pts], np.float64)
+        res["span_scale32"] = cost_span(C32, pareto_front(C32, L))
     n = int(task["n_test_symbols"])
     ms = minimal_sufficient(C, _nats(L, task["discrete"]), n)
     res["mdl"] = {**ms, "family": fam[ms["index"]], "width": pts[ms["index"]].get("width"),

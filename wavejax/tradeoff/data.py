@@ -25,7 +25,7 @@ import numpy as np
 from wavejax import _validate
 from wavejax.tradeoff import cache, tasks
 
-__all__ = ["TaskData", "make_task", "TASKS", "encode", "make_batch_fn", "make_loss_fn"]
+__all__ = ["TaskData", "make_task", "TASKS", "encode", "make_batch_fn", "make_loss_fn", "make_eval_loss_fn"]
 
 TASKS = ("hmm", "ar", "cache")
 
@@ -72,11 +72,12 @@ def make_task(name: str, *, key: jax.Array, length: int = 2048, n_programs: int 
     _validate.positive_int("length", length)
     _validate.positive_int("n_programs", n_programs)
     kp, kd, ks = jax.random.split(key, 3)
-    if name == "hmm":
-        hmm = tasks.unifilar_hmm(kp, n_states=4, n_symbols=3)
+    if name == "hmm" or name.startswith("hmm:"):
+        S, A = hmm_size(name)
+        hmm = tasks.unifilar_hmm(kp, n_states=S, n_symbols=A)
         seqs = [np.asarray(tasks.hmm_sample(k, hmm, length)) for k in jax.random.split(kd, n_programs)]
         tr, va, te = _split(seqs, ks)
-        return TaskData("hmm", tr, va, te, True, n_symbols=3, floor=tasks.hmm_entropy_rate(hmm),
+        return TaskData(name, tr, va, te, True, n_symbols=A, floor=tasks.hmm_entropy_rate(hmm),
                         info={"E": np.asarray(hmm.E).tolist(), "nxt": np.asarray(hmm.nxt).tolist()})
     if name == "ar":
         p = tasks.switching_ar_params(kp, K=3, p=2, sigma=0.1)
@@ -101,6 +102,19 @@ def make_task(name: str, *, key: jax.Array, length: int = 2048, n_programs: int 
         tr, va, te = _split(seqs, ks)
         return TaskData(name, tr, va, te, False, info={"programs": list(progs)})
     raise ValueError(f"unknown name={name!r}; expected one of {TASKS} or 'traces:<folder>'")
+
+
+def hmm_size(name: str) -> tuple[int, int]:
+    """(states S, symbols A) of an HMM task name: ``"hmm"`` = (4, 3), ``"hmm:<S>x<A>"`` (e.g. ``"hmm:32x8"``)."""
+    if name == "hmm":
+        return 4, 3
+    try:
+        S, A = (int(v) for v in name.split(":", 1)[1].split("x"))
+    except ValueError:
+        raise ValueError(f"task name {name!r}: expected 'hmm' or 'hmm:<states>x<symbols>', e.g. 'hmm:32x8'") from None
+    if S < 1 or A < 2:
+        raise ValueError(f"task name {name!r}: need >= 1 state and >= 2 symbols")
+    return S, A
 
 
 def _split(seqs: list[np.ndarray], key: jax.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -144,8 +158,27 @@ def _masked_xent(pred, y, mask):
     return jnp.sum(m * nll) / jnp.maximum(jnp.sum(m), 1.0)
 
 
+def _masked_xent_eval(pred, y, mask):
+    """:func:`_masked_xent` as two contractions, for the ladder's evaluation. The elementwise form is miscompiled
+    by XLA on CPU when vmapped over members with one replicated long target batch (3 programs x 4095 steps: members
+    2-7 of a block of 8 got the loss of member 0 or 1; tests/tradeoff/test_tradeoff_ladder.py::
+    test_vmapped_xent_is_per_member). Training keeps the elementwise form: its batches are per member and short,
+    and its rounding does not depend on the number of members vmapped or sharded (issue 7's bit-identity)."""
+    m = jnp.broadcast_to(mask[None, :] if mask.ndim == 1 else mask, pred.shape[:2]).astype(pred.dtype)
+    nll = -jnp.einsum("btd,btd->bt", y.astype(pred.dtype), jax.nn.log_softmax(pred, axis=-1))
+    return jnp.einsum("bt,bt->", m, nll) / jnp.maximum(jnp.sum(m), 1.0)
+
+
 def make_loss_fn(task: TaskData) -> Callable:
     """Masked cross-entropy (nats/step; one-hot targets) for symbol tasks, masked MSE for real-valued ones."""
     from wavejax.rnn import masked_mse
 
     return _masked_xent if task.discrete else masked_mse
+
+
+def make_eval_loss_fn(task: TaskData) -> Callable:
+    """The loss of :func:`make_loss_fn` for the ladder's vmapped whole-program evaluation (the same numbers up to
+    float32 rounding; see :func:`_masked_xent_eval`)."""
+    from wavejax.rnn import masked_mse
+
+    return _masked_xent_eval if task.discrete else masked_mse

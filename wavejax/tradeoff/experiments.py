@@ -233,17 +233,22 @@ def task_rows(task: str, a: dict[str, Any], *, floor: float | None, discrete: bo
     rows = []
     if floor is not None:
         gap = best["loss"] / floor - 1
-        unit = "nats/step" if discrete else "MSE"
+        unit, hmm = ("nats/step" if discrete else "MSE"), task.startswith("hmm")
         rows.append(row(f"{task}: best frontier loss vs known floor ({unit})",
-                        "within 3 % (issue 5 acceptance 5)" if task == "hmm" else "≥ floor (σ², Bayes MSE above)",
+                        "within 3 % (issue 5 acceptance 5)" if hmm else "≥ floor (σ², Bayes MSE above)",
                         f"{best['loss']:.4f} vs {floor:.4f} ({100 * gap:+.2f} %)",
-                        abs(gap) <= 0.03 if task == "hmm" else None, note=f"best: {best['family']}"))
+                        abs(gap) <= 0.03 if hmm else None, note=f"best: {best['family']}"))
     sp = a.get("span")
     if sp:
         rng = "–".join(f"{c:.3g}" for c in sp["front_range"])
         rows.append(row(f"{task}: decades of compression cost spanned (front / all points with C > 0)",
                         "≥ 3 on the front (issue 13)", f"{sp['front_decades']:.2f} / {sp['points_decades']:.2f} "
                         f"(front C = {rng} bits)", sp["front_decades"] >= 3))
+    sp32 = a.get("span_scale32")
+    if sp32:
+        rows.append(row(f"{task}: the same, every scale stored as float32 (comparison)", "—",
+                        f"{sp32['front_decades']:.2f} / {sp32['points_decades']:.2f} (front C = "
+                        + "–".join(f"{c:.3g}" for c in sp32["front_range"]) + " bits)", None))
     sh = a["compression_shift"]
     rows.append(row(f"{task}: compressed front left of the raw N·32 front at every shared loss",
                     "yes (acceptance 6)", f"{sh['left_everywhere']} (min ratio raw/compressed "
@@ -265,7 +270,8 @@ def task_rows(task: str, a: dict[str, Any], *, floor: float | None, discrete: bo
 
 def run_task(cfg: TaskRunConfig, out: Path) -> Result:
     """Sweep one task, analyse its frontier and report acceptance 5, 6, 8 and the MDL optimum."""
-    sw, task = cfg.sweep, cfg.sweep.task
+    sw = cfg.sweep
+    task = sw.task.replace(":", "_")  # file names: "hmm:16x6" -> sweep_hmm_16x6/
     res = run_sweep(sw, out / f"sweep_{task}")
     pts = load_points(out / f"sweep_{task}")
     a = analyze(pts, task_summary(res["task"]), key=jax.random.key(sw.seed), n_boot=cfg.n_boot)

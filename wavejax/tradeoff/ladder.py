@@ -19,7 +19,7 @@ import numpy as np
 from wavejax import _validate
 from wavejax.distributed import pad_leading
 from wavejax.tradeoff import cost as _cost
-from wavejax.tradeoff.data import TaskData, encode, make_loss_fn
+from wavejax.tradeoff.data import TaskData, encode, make_eval_loss_fn
 from wavejax.tradeoff.models import macs_per_step, state_bits
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_stack", "ladder_points", "member_diverged"]
 
 
-def _point_key(gkey: str, seed: int, bits: int, sparsity: float) -> str:
-    return f"{gkey}|s{seed}|b{bits}|p{sparsity:g}"
+def _point_key(gkey: str, seed: int, bits: int, sparsity: float, scale_bits: int = 32) -> str:
+    return f"{gkey}|s{seed}|b{bits}|p{sparsity:g}" + ("" if scale_bits == 32 else f"|k{scale_bits}")
 
 
 EVAL_BLOCK = 8  # members vmapped together in the evaluation; fixed so that any device count gives the same bits
@@ -68,7 +68,7 @@ def evaluate_stack(model: Any, params: Any, task: TaskData, *, burn: int, split:
     _validate.one_of("split", split, ("train", "val", "test"))
     _validate.positive_int("max_members", max_members)
     batch_fn = _program_batch_fn(task, split, int(burn), jnp.dtype(dtype).name)
-    loss_fn = make_loss_fn(task)
+    loss_fn = make_eval_loss_fn(task)
     M = int(jax.tree_util.tree_leaves(params)[0].shape[0])
     size = min(M, max_members)
     out = []
@@ -110,16 +110,19 @@ def ladder_points(model: Any, params: Any, task: TaskData, cfg: SweepConfig, *, 
         N = _cost.param_count(p_m)
         for b in cfg.bits:
             for s in cfg.sparsities:
-                rec = {"key": _point_key(gkey, m, b, s), "group": gkey, "task": cfg.task, "family": family,
-                       "width": width, "seed": m, "bits": b, "sparsity": s, "n_params": N, "raw_bits": 32 * N,
-                       "raw_bits_b": b * N, "macs": macs_per_step(family, width, task.d_in, task.d_in, slots=cfg.slots),
+                rec = {"key": _point_key(gkey, m, b, s, cfg.scale_bits), "group": gkey, "task": cfg.task,
+                       "family": family, "width": width, "seed": m, "bits": b, "sparsity": s,
+                       "scale_bits": cfg.scale_bits, "n_params": N, "raw_bits": 32 * N, "raw_bits_b": b * N,
+                       "macs": macs_per_step(family, width, task.d_in, task.d_in, slots=cfg.slots),
                        "state_bits": state_bits(family, width, slots=cfg.slots)}
                 if div[m]:
                     meta.append({**rec, "diverged": True, "cost_bits": None, "loss": None})
                     continue
-                sizes, deq = _cost.compression_costs(p_m, b, s)
+                sizes, deq = _cost.compression_costs(p_m, b, s, scale_bits=cfg.scale_bits)
                 deqs.append(deq)
-                meta.append({**rec, "cost_bits": sizes["best"], "sizes": sizes, "nonzeros": _cost.nonzeros(deq)})
+                meta.append({**rec, "cost_bits": sizes["best"],
+                             "cost_bits_scale32": sizes.get("best_scale32", sizes["best"]), "sizes": sizes,
+                             "nonzeros": _cost.nonzeros(deq)})
     live = [rec for rec in meta if not rec.get("diverged")]
     if live:
         stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *deqs)

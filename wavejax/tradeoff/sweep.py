@@ -24,19 +24,20 @@ import numpy as np
 
 from wavejax import _validate, io, runs
 from wavejax.tradeoff import cost as _cost
-from wavejax.tradeoff.data import TASKS, TaskData, make_batch_fn, make_loss_fn, make_task
+from wavejax.tradeoff.data import TASKS, TaskData, hmm_size, make_batch_fn, make_loss_fn, make_task
 from wavejax.tradeoff.ladder import _point_key, evaluate_stack, ladder_points, member_diverged
 from wavejax.tradeoff.models import FAMILIES, make_model
 from wavejax.tradeoff.pack import _packs, _train_pack, train_packed
 from wavejax.tradeoff.predictors import trivial_points
 
-__all__ = ["SweepConfig", "run_sweep", "load_points", "task_summary"]
+__all__ = ["FULL_HMM", "SweepConfig", "run_sweep", "load_points", "task_summary"]
 
 SWEEP_STATE = ("points.jsonl", "curves.jsonl", "groups", "task.json")  # what overwrite=True deletes
 
 # moved names kept importable from here (one release): make_batch_fn, make_loss_fn (data), evaluate_stack,
 # ladder_points (ladder), train_packed (pack)
 _MOVED = (make_batch_fn, make_loss_fn, evaluate_stack, ladder_points, train_packed)
+FULL_HMM = "hmm:16x6"  # the full sweep's HMM (16 states, 6 symbols): loss still falls with width at 64
 
 
 def _check_trace_folder(task: str) -> None:
@@ -61,6 +62,10 @@ class SweepConfig:
     seeds: int = 3  # seeds per (family, width): the engine's vmapped member axis
     bits: tuple[int, ...] = _cost.BITS_LADDER  # quantiser bits b (32 = float32)
     sparsities: tuple[float, ...] = (0.0, 0.5, 0.9)  # magnitude-pruning fractions s
+    # per-tensor quantiser scales: 32 = float32, 8 = int8 log-domain exponent (cost.py); at 8 every point also
+    # records ``cost_bits_scale32`` (the same θ̃ with float32 scales). Not part of the group keys (the trained
+    # models do not depend on it); part of the point keys when != 32.
+    scale_bits: int = 32
     steps: int = 3000  # optimizer steps (fixed cap for every model, §4 step 3)
     batch: int = 32  # sequences per batch
     window: int = 64  # training sequence length T
@@ -81,7 +86,10 @@ class SweepConfig:
 
     def __post_init__(self):
         if self.task not in TASKS and not self.task.startswith("traces:"):
-            raise ValueError(f"unknown task={self.task!r}; expected one of {TASKS} or 'traces:<folder>'")
+            if not self.task.startswith("hmm:"):
+                raise ValueError(f"unknown task={self.task!r}; expected one of {TASKS}, 'hmm:<S>x<A>' or "
+                                 "'traces:<folder>'")
+            hmm_size(self.task)
         if self.task.startswith("traces:"):
             _check_trace_folder(self.task)
         if not self.families or not self.widths or not self.bits or not self.sparsities:
@@ -95,6 +103,7 @@ class SweepConfig:
             _cost._check_bits(b)
         for s in self.sparsities:
             _validate.probability("sparsities", s, closed_right=False)
+        _cost._check_scale_bits(self.scale_bits)
         for name in ("length", "n_programs", "steps", "batch", "window", "slots"):
             _validate.positive_int(name, getattr(self, name))
         _validate.nonneg_int("burn", self.burn)
@@ -131,21 +140,26 @@ class SweepConfig:
 
     @classmethod
     def full(cls, task: str = "hmm") -> SweepConfig:
-        """The full sweep of ``task``, sized to run on 2 CPU cores in well under an hour for all three tasks
-        (docs/results/tradeoff_full): Elman and LSTM, widths 1–64 (compression costs from ~10 to ~3·10⁵ bits),
-        3 seeds, the whole bits ladder b ∈ {1..16, 32} × pruning s ∈ {0, 0.5, 0.9}, 1500 steps; 20 programs of
-        4096 steps (3 test programs). On a GPU the same config scales up by its flags, e.g.
-        ``--sweep.families elman lstm lattice --sweep.widths 1 2 4 8 16 32 64 128 256 --sweep.steps 20000``."""
-        return cls(task=task, length=4096, n_programs=20, families=("elman", "lstm"),
-                   widths=(1, 2, 4, 8, 16, 32, 64), seeds=3, bits=_cost.BITS_LADDER, sparsities=(0.0, 0.5, 0.9),
-                   steps=1500, batch=32, window=32, burn=4, lr=1e-2, pack_members=9)
+        """The full sweep of ``task``, sized to run on 2 CPU cores in about an hour for all three tasks
+        (docs/results/tradeoff_full): Elman and LSTM, widths 1–128, 3 seeds, the whole bits ladder
+        b ∈ {1..16, 32} × pruning s ∈ {0, 0.5, 0.9} with 8-bit log-domain scales (cost.py; every point also
+        records its cost with float32 scales), 1500 steps; 20 programs of 4096 steps (3 test programs). ``"hmm"``
+        is the larger HMM :data:`FULL_HMM` (its entropy-rate floor is exact too): the 4-state HMM of the quick
+        sweep is learnt to its floor at ~4·10² bits, so its front cannot span 3 decades. On a GPU the same config
+        scales up by its flags, e.g. ``--sweep.families elman lstm lattice --sweep.widths 1 2 4 8 16 32 64 128
+        256 --sweep.steps 20000``."""
+        return cls(task=FULL_HMM if task == "hmm" else task, length=4096, n_programs=20, families=("elman", "lstm"),
+                   widths=(1, 2, 4, 8, 16, 32, 64, 128), seeds=3, bits=_cost.BITS_LADDER,
+                   sparsities=(0.0, 0.5, 0.9), scale_bits=8, steps=1500, batch=32, window=32, burn=4, lr=1e-2,
+                   pack_members=9)
 
 
 def _group_key(cfg: SweepConfig, family: str, width: int) -> str:
     """Hash of everything that determines a group's trained models (not the compression ladder)."""
     fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("families", "widths", "bits",
                                                                             "sparsities", "ckpt_every",
-                                                                            "pack_widths", "pack_members", "chunk")}
+                                                                            "pack_widths", "pack_members", "chunk",
+                                                                            "scale_bits")}
     return f"{family}-w{width}-" + io.config_hash({**fields, "family": family, "width": width})
 
 
@@ -199,7 +213,8 @@ def _todo(cfg: SweepConfig, done: set) -> tuple[dict[str, list[tuple[int, str]]]
     for family in cfg.families:
         for width in cfg.widths:
             gkey = _group_key(cfg, family, width)
-            want = [_point_key(gkey, m, b, s) for m in range(cfg.seeds) for b in cfg.bits for s in cfg.sparsities]
+            want = [_point_key(gkey, m, b, s, cfg.scale_bits)
+                    for m in range(cfg.seeds) for b in cfg.bits for s in cfg.sparsities]
             if all(k in done for k in want):
                 skipped.append(gkey)
             else:
@@ -249,7 +264,9 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
             for rec in ladder_points(model, params, task, cfg, family=family, width=width, gkey=gkey,
                                      diverged=diverged):
                 if rec["key"] not in done:
-                    end = np.asarray(loss_hist[rec["seed"], -10:], np.float64)
+                    # float32 mean (as recorded since issue 7): the per-step losses of a packed group agree across
+                    # device counts only to ~1 float32 ulp, which a float64 mean would expose
+                    end = np.asarray(loss_hist[rec["seed"], -10:], np.float32)
                     rec["train_loss_end"] = float(np.nanmean(end)) if np.isfinite(end).any() else None
                     io.append_jsonl(path, rec)
                     done.add(rec["key"])
