@@ -86,3 +86,27 @@ def test_dependency_lower_bounds_are_tested_versions():
         assert r.specifier.contains(installed, prereleases=True), f"{r.name} {installed} is outside {r.specifier}"
     bounds = {r.name: min(Version(s.version) for s in r.specifier if s.operator == ">=") for r in reqs}
     assert bounds["jax"] >= Version("0.10") and bounds["jaxlib"] >= Version("0.10")
+
+
+def test_jax_computes_vmapped_masked_reductions_correctly():
+    """The installed jax must not have the CPU miscompile of jax/jaxlib 0.10.2 (jax-ml/jax#39103;
+    docs/results/xla_vmap_miscompile): a masked log-loss vmapped over 8 members with one replicated (3, 4095)
+    target batch gave members 2-7 the loss of member 0 or 1 (error 2.7e-2). Reference: float64 NumPy."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    def loss(pred, y, mask):
+        m = jnp.broadcast_to(mask[None, :], pred.shape[:2]).astype(pred.dtype)
+        nll = -jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1)
+        return jnp.sum(m * nll) / jnp.maximum(jnp.sum(m), 1.0)
+
+    rng = np.random.default_rng(0)
+    pred = rng.standard_normal((8, 3, 4095, 3)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, (3, 4095))]
+    mask = np.arange(4095) >= 4
+    got = np.asarray(jax.jit(jax.vmap(loss, in_axes=(0, None, None)))(pred, y, mask))
+    p = pred.astype(np.float64)
+    logp = p - np.log(np.exp(p).sum(-1, keepdims=True))
+    want = -(y[None].astype(np.float64) * logp).sum(-1)[:, :, 4:].mean(axis=(1, 2))
+    np.testing.assert_allclose(got, want, rtol=1e-5, err_msg=f"jax {jax.__version__}: see jax-ml/jax#39103")
