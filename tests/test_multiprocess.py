@@ -105,7 +105,9 @@ def test_a_killed_process_stops_the_other_and_the_rerun_resumes(reference, tmp_p
         while procs[1].poll() is None and time.monotonic() < t_end:
             time.sleep(0.2)
         died = time.monotonic()
-        assert procs[1].returncode == -signal.SIGKILL
+        if procs[1].returncode != -signal.SIGKILL:  # show why it died otherwise (seen once: -6 under heavy load)
+            raise AssertionError(f"process 1 ended with {procs[1].returncode}, not SIGKILL:\n"
+                                 f"{procs[1].stderr.read()[-3000:]}")
         rc0 = procs[0].wait(timeout=60)  # the survivor must stop by itself within 60 s
         waited = time.monotonic() - died
     finally:
