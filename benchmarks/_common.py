@@ -253,7 +253,7 @@ def scaling_plot(name: str, sizes: list[float], series: dict[str, list[float]], 
         import matplotlib.pyplot as plt
         from matplotlib.ticker import NullFormatter
 
-        from wavejax.report.plots import save_figure  # selects the Agg backend
+        from wavejax.report._plots import save_figure  # selects the Agg backend
 
         f, ax = plt.subplots(figsize=(6, 4))
         for label, (x, y) in curves.items():

@@ -4,7 +4,7 @@ Workload (issue 6, acceptance 7): the original recipe (clip c = 0.01 before each
 cross-entropy, TF1 RMSProp, the 2nd-conv kernel copied D -> G), float32, CPU configuration: 8x8 images (scikit-
 learn digits), h = 16, batch 64; ``--quick`` also; the full run adds h = 8, batch 32 (the CPU training config's
 sizes). wavejax runs ``outer_step`` under ``jax.jit`` (one call per outer step) and
-``wavejax.gan.train._train_steps`` (10 outer steps in one ``lax.scan``, time / 10); PyTorch runs the same step
+``wavejax.gan._train._train_steps`` (10 outer steps in one ``lax.scan``, time / 10); PyTorch runs the same step
 eagerly with ``torch._foreach`` RMSProp, same thread count. Agreement: with Flax weights copied into the torch
 modules, G(z), D(x) and the critic loss agree on the same inputs (the two steps draw different random batches,
 so trajectories are not compared).
@@ -45,7 +45,7 @@ from wavejax.gan import (  # noqa: E402
     load_digits,
     outer_step,
 )
-from wavejax.gan.train import _train_steps  # noqa: E402 -- the scanned form, kept for this comparison
+from wavejax.gan._train import _train_steps  # noqa: E402 -- the scanned form, kept for this comparison
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -202,7 +202,7 @@ def case_a(rows, quick, repeat):
 
 def case_b(rows, quick, repeat):
     from wavejax.gsemm import make_params
-    from wavejax.gsemm.batch import _projected_batch, _scan_batch
+    from wavejax.gsemm._batch import _projected_batch, _scan_batch
 
     S, N, K = 16, 32, 32
     t1 = (K + 2) * 25.0

@@ -5,7 +5,7 @@ Workload (issue 5, acceptance 9): the HMM task of the sweep (``make_task("hmm")`
 :func:`wavejax.rnn.train`, all three in the same process with the same thread count:
 
 * "packed" (the sweep's default, ``SweepConfig(pack_widths=True)``): all 16 models as ONE vmapped program
-  (:func:`wavejax.tradeoff.pack.train_packed`: every member zero-padded to width 16 with its gradient masked to
+  (:func:`wavejax.tradeoff._pack.train_packed`: every member zero-padded to width 16 with its gradient masked to
   its own units; 1 compiled program, 1 call);
 * "seed-vmapped" (``pack_widths=False``): each width once with its two seeds as the vmapped member axis
   (8 compiled programs, 8 calls);
@@ -36,8 +36,8 @@ import numpy as np  # noqa: E402
 
 from wavejax.rnn import TrainConfig, train  # noqa: E402
 from wavejax.tradeoff import make_batch_fn, make_loss_fn, train_packed  # noqa: E402
-from wavejax.tradeoff.data import make_task  # noqa: E402
-from wavejax.tradeoff.models import make_model  # noqa: E402
+from wavejax.tradeoff._data import make_task  # noqa: E402
+from wavejax.tradeoff._models import make_model  # noqa: E402
 
 WIDTHS = (1, 2, 3, 4, 6, 8, 12, 16)
 SEEDS = 2

@@ -1,7 +1,7 @@
 """Training the EMT recipe: the wavejax engine vs a PyTorch loop of the same model (same process, same threads).
 
 Workload (issue 3, acceptance 6): Elman RNN H = 128, d = 8, tanh, no biases, batch 64, binary repeat-copy task
-(``wavejax.wave.hds.binary_task_batch``: s = 8 input steps, horizon 10 or 100, i.e. sequence lengths 18 and
+(``wavejax.wave._hds.binary_task_batch``: s = 8 input steps, horizon 10 or 100, i.e. sequence lengths 18 and
 108), MSE over the output phase, Adam 1e-3 + coupled L2 + global-norm clip 1.0. One "step" = fresh batch on the
 device + forward + backward + optimizer update. wavejax runs the engine's step (``wavejax.rnn.train_step``)
 inside a jitted ``lax.scan`` of ``CHUNK`` steps, exactly what ``wavejax.rnn.train`` runs; PyTorch runs
@@ -87,7 +87,7 @@ import numpy as np  # noqa: E402
 
 from wavejax import distributed  # noqa: E402
 from wavejax.rnn import Elman, TrainConfig, init_state, masked_mse, train, train_step  # noqa: E402
-from wavejax.wave.hds import binary_task_batch, binary_vb_task  # noqa: E402
+from wavejax.wave._hds import binary_task_batch, binary_vb_task  # noqa: E402
 
 try:
     import torch

@@ -40,7 +40,7 @@ def emt(out: str, kill_at: int, ckpt_every: int) -> dict:
     from wavejax.rnn import TrainConfig
 
     if kill_at and dist.process_index() == 1:  # the fault: die right after the checkpoint at step kill_at
-        rtrain = importlib.import_module("wavejax.rnn.train")  # the module (``wavejax.rnn.train`` is the function)
+        rtrain = importlib.import_module("wavejax.rnn._train")  # the module (``wavejax.rnn.train`` is the function)
         real = rtrain.run_chunks
 
         def run_chunks(*a, callback=None, **kw):
@@ -75,7 +75,7 @@ def tradeoff(out: str) -> dict:
 
 
 def gsemm() -> dict:
-    from wavejax.gsemm.capacity import cycle_pass, cycle_trial
+    from wavejax.gsemm._capacity import cycle_pass, cycle_trial
 
     ts, m = cycle_trial("dsem", jax.random.key(3), 12, 5, n_sets=5, dtype=jnp.float32, dwell=15.0)
     return {"passes": [cycle_pass(ts, mk) for mk in m], "overlaps": digest(m)}

@@ -524,13 +524,13 @@ def _nan_trace():
 
 
 def _emt_cfg(**kw):
-    from wavejax.emt.training import EMTConfig
+    from wavejax.emt._training import EMTConfig
 
     return EMTConfig(**kw)
 
 
 def _emt_load(p):
-    from wavejax.emt.training import load_run
+    from wavejax.emt._training import load_run
 
     return load_run(p)
 

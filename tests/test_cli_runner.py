@@ -13,7 +13,7 @@ import pytest
 from wavejax import _cli
 from wavejax.precision import require_dtype, x64_scope
 from wavejax.report import Result, row
-from wavejax.report.results import SCHEMA, result_from_record, results_record, validate_results
+from wavejax.report._results import SCHEMA, result_from_record, results_record, validate_results
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -6,10 +6,10 @@ import json
 import numpy as np
 
 from wavejax.report import Experiment, Result, line_plot, row
-from wavejax.report.reproduce import reproduce
-from wavejax.report.results import validate_results
+from wavejax.report._reproduce import reproduce
+from wavejax.report._results import validate_results
 
-rep_mod = importlib.import_module("wavejax.report.reproduce")
+rep_mod = importlib.import_module("wavejax.report._reproduce")
 
 
 def _exps(calls):

@@ -1,6 +1,6 @@
 """Issue #11 acceptance 2 and 4 across the five model CLIs: every command's ``--help`` lists every field of its
 config (nested ones as ``--train.lr``), ``--preset full`` parses for every command, and one command of each CLI writes
-a ``results.json`` that validates against the one schema of :mod:`wavejax.report.results`."""
+a ``results.json`` that validates against the one schema of :mod:`wavejax.report._results`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 
 from wavejax._cli import parse_command
 from wavejax.cli import MODEL_CLIS, main
-from wavejax.report.experiment import presets
-from wavejax.report.results import SCHEMA, validate_results
+from wavejax.report._experiment import presets
+from wavejax.report._results import SCHEMA, validate_results
 
 COMMANDS = [(model, name, cls) for model, mod in MODEL_CLIS.items()
             for name, (cls, _) in importlib.import_module(mod).commands().items()]

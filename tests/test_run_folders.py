@@ -165,7 +165,7 @@ def test_model_clis_refuse_another_config_before_any_work(tmp_path, model, first
     (checked before any training: the folder's record stands for the first run)."""
     import importlib
 
-    mod = importlib.import_module(f"wavejax.{model}.cli")
+    mod = importlib.import_module(f"wavejax.{model}._cli")
     cls, _ = mod.commands()[argv[0]]
     cfg = _cli.parse_command(cls, first, prog=f"wavejax {model} {argv[0]}")[0]
     runs.claim(tmp_path, _cli._record(f"wavejax {model} {argv[0]}", cls, cfg))
@@ -235,8 +235,8 @@ def test_atomic_write_json_rejects_non_json_values_naming_the_key(tmp_path):
 
 
 def test_corrupt_files_raise_errors_naming_the_path(tmp_path):
-    from wavejax.emt.training import load_run
-    from wavejax.gan.data import read_idx
+    from wavejax.emt._training import load_run
+    from wavejax.gan._data import read_idx
 
     bad = tmp_path / "r.json"
     bad.write_text('{"a": ')
@@ -254,7 +254,7 @@ def test_corrupt_files_raise_errors_naming_the_path(tmp_path):
     gz.write_bytes(gzip.compress(b"\0\0\x08\x01\0\0\0\x05hello")[:12])
     with pytest.raises(ValueError, match=f"path {gz} is corrupt or truncated"):
         read_idx(gz)
-    from wavejax.tradeoff.tasks import load_traces
+    from wavejax.tradeoff._tasks import load_traces
 
     (tmp_path / "tr").mkdir()
     np.save(tmp_path / "tr" / "p0.npy", np.arange(100.0))
@@ -297,9 +297,9 @@ def _strip(rec):
 def test_emt_cli_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
     import importlib
 
-    from wavejax.emt.cli import main
+    from wavejax.emt._cli import main
 
-    rtrain = importlib.import_module("wavejax.rnn.train")  # the module (wavejax.rnn.train is the function)
+    rtrain = importlib.import_module("wavejax.rnn._train")  # the module (wavejax.rnn.train is the function)
     real = rtrain.run_chunks
     args = ["train", "--hidden", "16", "--batch", "8", "--curriculum", "3", "5", "--test-horizon", "8",
             "--test-batches", "1", "--train.steps", "40", "--train.chunk", "10", "--train.log-every", "10",
@@ -330,9 +330,9 @@ def test_emt_cli_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
 def test_reproduce_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
     import importlib
 
-    from wavejax.report.experiment import Experiment
+    from wavejax.report._experiment import Experiment
 
-    rep = importlib.import_module("wavejax.report.reproduce")  # the module (the package exports the function)
+    rep = importlib.import_module("wavejax.report._reproduce")  # the module (the package exports the function)
 
     state, calls = {"stop": None}, []
 

@@ -4,7 +4,7 @@ Every command is a pair ``(ConfigClass, fn)``: tyro generates the flags from the
 nested configs as ``--train.lr``), ``--preset quick|full`` (or any name in ``ConfigClass.PRESETS``) seeds the
 defaults from that classmethod before the flags are applied, and ``--out DIR`` names the output folder.
 ``fn(cfg, out) -> Result`` does the work; the runner writes ``out/results.json`` in the one schema of
-:mod:`wavejax.report.results` and prints the claims. A config class with ``X64 = True`` runs in float64
+:mod:`wavejax.report._results` and prints the claims. A config class with ``X64 = True`` runs in float64
 (:func:`wavejax.precision.enable_x64`).
 """
 
@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 import tyro
 
-from wavejax.report.experiment import Result, preset, presets
+from wavejax.report._experiment import Result, preset, presets
 
 __all__ = ["run_subcommands", "run_command", "default_out", "experiment_command", "experiment_commands",
            "parse_command"]
@@ -106,7 +106,7 @@ def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Pat
     """Record the run in ``out/config.json`` (refusing another config, see the module docstring), run
     ``fn(cfg, out)``, write ``out/results.json`` from the :class:`Result` it returns and print its claims."""
     from wavejax.precision import enable_x64
-    from wavejax.report.results import write_results
+    from wavejax.report._results import write_results
     from wavejax.runs import ConfigMismatch, claim
 
     model, command = (prog.split() + ["", ""])[1:3]
@@ -157,7 +157,7 @@ def experiment_command(model: str, name: str) -> Callable[[Any, Path], Result]:
     def run(cfg: Any, out: Path) -> Result:
         from wavejax.precision import x64_scope
 
-        experiments = importlib.import_module(f"wavejax.{model}.experiments")
+        experiments = importlib.import_module(f"wavejax.{model}._experiments")
         exp = next(e for e in experiments.EXPERIMENTS if e.name == f"{model}.{name}")
         with x64_scope(exp.x64):
             return exp.run(cfg if exp.config is not None else cfg.scale, out)
@@ -166,8 +166,8 @@ def experiment_command(model: str, name: str) -> Callable[[Any, Path], Result]:
 
 
 def experiment_commands(model: str) -> dict[str, Command]:
-    """``{short name: (config class, runner)}`` for every experiment of ``wavejax.<model>.experiments``."""
-    experiments = importlib.import_module(f"wavejax.{model}.experiments")
+    """``{short name: (config class, runner)}`` for every experiment of ``wavejax.<model>._experiments``."""
+    experiments = importlib.import_module(f"wavejax.{model}._experiments")
     out: dict[str, Command] = {}
     for e in experiments.EXPERIMENTS:
         if e.config is not None:

@@ -27,16 +27,16 @@ from pathlib import Path
 
 import tyro
 
-from wavejax.report.experiment import Scale
+from wavejax.report._experiment import Scale
 
 __all__ = ["main", "ReproduceConfig", "BenchConfig", "MODEL_CLIS"]
 
 MODEL_CLIS = {
-    "wave": "wavejax.wave.cli",
-    "emt": "wavejax.emt.cli",
-    "gsemm": "wavejax.gsemm.cli",
-    "tradeoff": "wavejax.tradeoff.cli",
-    "gan": "wavejax.gan.cli",
+    "wave": "wavejax.wave._cli",
+    "emt": "wavejax.emt._cli",
+    "gsemm": "wavejax.gsemm._cli",
+    "tradeoff": "wavejax.tradeoff._cli",
+    "gan": "wavejax.gan._cli",
 }
 
 USAGE = __doc__
@@ -74,7 +74,7 @@ def _reproduce(argv: list[str]) -> None:
             mapped.append(a)
     cfg = tyro.cli(ReproduceConfig, args=mapped, prog="wavejax reproduce")
     from wavejax.distributed import agreed_time
-    from wavejax.report.reproduce import reproduce
+    from wavejax.report._reproduce import reproduce
 
     out = cfg.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S", time.localtime(agreed_time()))
     # default cache: inside --out; without --out runs/cache, beside the timestamped folders, so reruns reuse it

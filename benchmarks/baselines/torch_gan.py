@@ -1,6 +1,6 @@
 """PyTorch (CPU) version of the weight-shared GAN's outer step, written for ``benchmarks/bench_gan.py``.
 
-Same architecture as ``wavejax.gan.models`` (NCHW inside; TF/Flax SAME padding reproduced with explicit F.pad;
+Same architecture as ``wavejax.gan._models`` (NCHW inside; TF/Flax SAME padding reproduced with explicit F.pad;
 the critic flattens in NHWC order so weights copied from Flax give the same outputs), the original +-1-label loss,
 weight clipping before each critic update, TF1 RMSProp (ms_0 = 1, eps inside the sqrt) with ``torch._foreach``
 ops, and the 2nd-conv kernel copied D -> G after the critic phase (G keeps it out of its optimiser).

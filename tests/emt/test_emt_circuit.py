@@ -19,7 +19,7 @@ from wavejax.emt import (
     task_batch,
     unit_count,
 )
-from wavejax.emt import circuit as circuit_mod
+from wavejax.emt import _circuit as circuit_mod
 from wavejax.wave import random_basis
 
 TASKS = NAMED_TASKS

@@ -26,7 +26,7 @@ from wavejax.emt import (
     task_batch,
     variable_memories,
 )
-from wavejax.emt.privileged import grounded_basis  # the emt-tools signature (alias, out of __all__)
+from wavejax.emt._privileged import grounded_basis  # the emt-tools signature (alias, out of __all__)
 from wavejax.wave import random_basis
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wavejax.emt import dominant_eigenvalues, spectral_error
-from wavejax.emt.spectral import spectral_comparison  # emt-tools name (alias, out of __all__)
+from wavejax.emt._spectral import spectral_comparison  # emt-tools name (alias, out of __all__)
 
 
 def _rot(theta):

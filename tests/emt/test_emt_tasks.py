@@ -16,7 +16,7 @@ from wavejax.emt import (
     task_batch,
     task_table,
 )
-from wavejax.emt.training import task_of
+from wavejax.emt._training import task_of
 
 C = 9241421688590303745  # 0x8040201008040201
 

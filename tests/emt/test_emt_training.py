@@ -33,12 +33,12 @@ from wavejax.emt import (
     train_sweep,
     train_task,
 )
-from wavejax.emt.experiments import CircuitConfig, run_circuit, trained_rows
-from wavejax.emt.table import format_cell
-from wavejax.report.results import validate_results
+from wavejax.emt._experiments import CircuitConfig, run_circuit, trained_rows
+from wavejax.emt._table import format_cell
+from wavejax.report._results import validate_results
 from wavejax.rnn import Elman, TrainConfig, masked_mse
 from wavejax.wave import binary_task_batch, binary_vb_task
-from wavejax.wave.basis import random_basis
+from wavejax.wave._basis import random_basis
 
 
 def test_emt_padded_curriculum_equals_short_sequences(key):
@@ -209,7 +209,7 @@ def test_emt_config_validation():
 
 
 def test_emt_cli_train_resume_analyse(tmp_path, capsys):
-    from wavejax.emt.cli import main
+    from wavejax.emt._cli import main
 
     out = tmp_path / "rc"
     args = ["train", "--hidden", "64", "--train.steps", "100", "--batch", "8", "--train.ckpt-every", "100",
@@ -241,7 +241,7 @@ def test_emt_cli_train_resume_analyse(tmp_path, capsys):
 def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
     # issue 14 item 8: H = 32 < s*d = 64 (a legitimate small net): the circuit comparison is skipped with a note
     # in results.json and the rest (curriculum, accuracy, spectrum) is still analysed
-    from wavejax.emt.cli import main
+    from wavejax.emt._cli import main
 
     rng = np.random.default_rng(0)
     run = EMTRun(params={"W_uh": rng.normal(size=(1, 32, 8)), "W_hh": rng.normal(size=(1, 32, 32)),
@@ -264,7 +264,7 @@ def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
 
 @pytest.mark.parametrize("cmd", ["train", "analyze", "analyse", "table"])
 def test_emt_cli_help_and_presets(cmd, capsys):
-    from wavejax.emt.cli import main
+    from wavejax.emt._cli import main
 
     for argv in ([cmd, "--help"], [cmd, "--preset", "full", "--help"]):
         with pytest.raises(SystemExit) as e:

@@ -11,9 +11,10 @@ from gan_tiny import TINY
 
 from wavejax._cli import parse_command
 from wavejax.cli import main
-from wavejax.gan import NULLS, ClassifierConfig, experiments, run_study
-from wavejax.gan.cli import commands
-from wavejax.report.results import validate_results
+from wavejax.gan import NULLS, ClassifierConfig, run_study
+from wavejax.gan import _experiments as experiments
+from wavejax.gan._cli import commands
+from wavejax.report._results import validate_results
 
 
 def test_checks_experiment_fixed_values(tmp_path):

@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from wavejax.gan.data import (
+from wavejax.gan._data import (
     load_digits,
     load_mnist,
     load_mnist_5k,

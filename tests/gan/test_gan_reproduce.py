@@ -7,7 +7,7 @@ Run with ``pytest -m slow tests/gan/test_gan_reproduce.py`` or ``wavejax reprodu
 import jax
 import pytest
 
-from wavejax.gan import experiments
+from wavejax.gan import _experiments as experiments
 
 # ``wavejax reproduce`` at quick scale (64-bit mode off), measured at e643d38 before the driver refactor; the
 # refactored code gives the same bits on that machine. Tolerances allow for another CPU's float32 rounding.

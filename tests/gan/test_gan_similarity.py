@@ -54,7 +54,7 @@ def test_self_match_is_one_and_channel_permutation_invariant(key):
 
 
 def test_blocked_path_matches_dense():
-    from wavejax.gan import similarity
+    from wavejax.gan import _similarity as similarity
 
     a = jax.random.normal(jax.random.key(3), (5, 5, 9, 7), jnp.float64)
     b = jax.random.normal(jax.random.key(4), (5, 5, 4, 4), jnp.float64)

@@ -181,7 +181,7 @@ def test_gan_killed_run_resumes_bitwise(tmp_path):
 
 def test_gan_step_traced_once_for_a_whole_run(monkeypatch):
     # the Python loop dispatches ONE jitted seed-vmapped step: 4 steps in 2 chunks trace outer_step once
-    import wavejax.gan.run as run
+    import wavejax.gan._run as run
 
     cfg = dataclasses.replace(TINY, seed=12345, lr=2e-3)  # a config no other test compiled
     monkeypatch.setattr(run, "outer_step", chex.assert_max_traces(outer_step, n=1))

@@ -10,7 +10,7 @@ from helpers import run_multidevice
 
 from wavejax.gsemm import capacity_curve, capacity_search, cycle_pass, cycle_trial, fit_growth
 
-cap = importlib.import_module("wavejax.gsemm.capacity")
+cap = importlib.import_module("wavejax.gsemm._capacity")
 
 
 def test_cycle_pass_criterion():

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from wavejax.cli import main
-from wavejax.gsemm import cycle_memories, experiments, moving_minimum, simulate
-from wavejax.gsemm.experiments import DwellConfig
-from wavejax.report.results import validate_results
+from wavejax.gsemm import _experiments as experiments
+from wavejax.gsemm import cycle_memories, moving_minimum, simulate
+from wavejax.gsemm._experiments import DwellConfig
+from wavejax.report._results import validate_results
 
 COMMANDS = ["retrieve", "retrieval", "dwell", "landscape", "capacity", "learning"]
 

@@ -157,7 +157,7 @@ def test_contrastive_runs_traced_batch_equals_the_numpy_transcription():
     configurations). Each member of a batch with different a_c, T_f, T_d, Tl and steps_per_memory equals the
     NumPy transcription of the C++ learning steps and a NumPy Euler recall to 1e-12 (measured <= 1e-14 against the
     static-config path learn + contrastive_recall); samples past the member's own recall horizon are NaN."""
-    from wavejax.gsemm import online
+    from wavejax.gsemm import _online as online
 
     pats = jax.random.rademacher(jax.random.key(1), (3, 12), dtype=jnp.float64)
     static = OnlineConfig(n_features=12, n_patterns=3, n_hidden=6, dt=0.01, diagnostic=5)  # as contrastive_runs

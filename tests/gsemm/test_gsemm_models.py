@@ -16,7 +16,7 @@ from wavejax.gsemm import (
     vector_field,
     vector_field_h,
 )
-from wavejax.gsemm.models import Lagrangian, hidden_input
+from wavejax.gsemm._models import Lagrangian, hidden_input
 
 LAGRANGIANS = [Lagrangian(kind="identity"), Lagrangian(kind="tanh"), Lagrangian(kind="softmax"),
                Lagrangian(kind="power", degree=3), Lagrangian(kind="power", degree=4)]

@@ -20,8 +20,8 @@ from wavejax.gsemm import (
     simulate_batch,
     vector_field,
 )
-from wavejax.gsemm.scan import scan_solve
-from wavejax.gsemm.solve import MAX_STEPS, NONFINITE, SUCCESS
+from wavejax.gsemm._scan import scan_solve
+from wavejax.gsemm._solve import MAX_STEPS, NONFINITE, SUCCESS
 
 A3 = dict(alpha_s=1.0, alpha_c=2.0, beta_d=1.0, t_d=20.0, gamma=1.0)
 

@@ -27,8 +27,8 @@ def no_solve(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("the solver was reached")
 
-    monkeypatch.setattr(importlib.import_module("wavejax.gsemm.simulate"), "solve", boom)
-    monkeypatch.setattr(importlib.import_module("wavejax.gsemm.batch"), "_stacked", boom)
+    monkeypatch.setattr(importlib.import_module("wavejax.gsemm._simulate"), "solve", boom)
+    monkeypatch.setattr(importlib.import_module("wavejax.gsemm._batch"), "_stacked", boom)
 
 
 @pytest.fixture(scope="module")

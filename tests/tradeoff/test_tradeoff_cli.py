@@ -9,8 +9,9 @@ import jax.numpy as jnp
 import pytest
 
 from wavejax.cli import main
-from wavejax.report.results import validate_results
-from wavejax.tradeoff import FAMILIES, SweepConfig, experiments, macs_per_step, make_model, param_count, state_bits
+from wavejax.report._results import validate_results
+from wavejax.tradeoff import FAMILIES, SweepConfig, macs_per_step, make_model, param_count, state_bits
+from wavejax.tradeoff import _experiments as experiments
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_cli_sweep_all_families(all_families_sweep):
 def test_cli_help_lists_fields_and_full_preset_parses(cmd, capsys):
     """--help lists every field of the command's config (nested sweeps as --sweep.<field>); --preset full parses."""
     from wavejax._cli import parse_command
-    from wavejax.tradeoff.cli import FrontierConfig, ReportConfig
+    from wavejax.tradeoff._cli import FrontierConfig, ReportConfig
 
     cls = {"sweep": SweepConfig, "frontier": FrontierConfig, "report": ReportConfig}.get(cmd)
     if cls is None:

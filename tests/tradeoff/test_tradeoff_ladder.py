@@ -12,6 +12,7 @@ import zstandard
 
 from wavejax.tradeoff import (
     SweepConfig,
+    _ladder,
     compressed_bits,
     encode,
     evaluate_stack,
@@ -24,7 +25,6 @@ from wavejax.tradeoff import (
     unpad_params,
     usable_points,
 )
-from wavejax.tradeoff import ladder as _ladder
 from wavejax.tradeoff._rans import rans_bits
 
 CFG = SweepConfig(task="hmm", length=300, n_programs=5, families=("elman",), widths=(3,), seeds=2, bits=(4, 32),
@@ -176,7 +176,8 @@ def test_diverged_member_is_data_not_a_crash(task):
 def test_sweep_goes_on_past_a_diverged_member(tmp_path, monkeypatch):
     """issue 14 item 2: the sweep checks each member for divergence BEFORE compressing; a member whose params
     went NaN (injected after training) is recorded diverged, the sweep finishes, and a rerun skips the group."""
-    from wavejax.tradeoff import run_sweep, sweep
+    from wavejax.tradeoff import _sweep as sweep
+    from wavejax.tradeoff import run_sweep
 
     real = sweep._train_pack
 

@@ -14,8 +14,8 @@ import pytest
 import wavejax.rnn
 from wavejax.rnn import Elman, TrainConfig, train
 from wavejax.tradeoff import PACKABLE, SweepConfig, make_batch_fn, make_model, make_task, pad_params, unpad_params
-from wavejax.tradeoff.pack import _packs, _train_pack
-from wavejax.tradeoff.sweep import _group_key
+from wavejax.tradeoff._pack import _packs, _train_pack
+from wavejax.tradeoff._sweep import _group_key
 
 # float32 tolerance for packed vs unpacked (the padded zeros change XLA's summation order only)
 RTOL, ATOL = 1e-4, 1e-5
@@ -104,7 +104,8 @@ def test_packed_group_equals_unpacked_groups(family, tmp_path, monkeypatch):
 
 def test_deprecated_pad_aliases_still_import():
     """pad_params / unpad_params moved from tradeoff.models to tradeoff.pack; the old path works for one release."""
-    from wavejax.tradeoff import models, pack
+    from wavejax.tradeoff import _models as models
+    from wavejax.tradeoff import _pack as pack
 
     assert models.pad_params is pack.pad_params and models.unpad_params is pack.unpad_params
     with pytest.raises(AttributeError):

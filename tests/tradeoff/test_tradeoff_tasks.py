@@ -19,8 +19,8 @@ from wavejax.tradeoff import (
     switching_ar_params,
     unifilar_hmm,
 )
-from wavejax.tradeoff.predictors import last_value, ngram_real, ngram_symbols
-from wavejax.tradeoff.tasks import split_programs, windows
+from wavejax.tradeoff._predictors import last_value, ngram_real, ngram_symbols
+from wavejax.tradeoff._tasks import split_programs, windows
 
 
 def test_hmm_entropy_rate_matches_the_forward_algorithm(key):

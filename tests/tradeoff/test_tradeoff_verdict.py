@@ -1,5 +1,5 @@
 """Control of the three-phase verdict (issue 13 §1): synthetic frontiers with known breakpoints, run through the
-same procedure as a sweep (:func:`wavejax.tradeoff.analysis.analyze`: Pareto front of all points, 0/1/2-breakpoint
+same procedure as a sweep (:func:`wavejax.tradeoff._analysis.analyze`: Pareto front of all points, 0/1/2-breakpoint
 fits with BIC, bootstrap, verdict), recover their breakpoints; plus the verdict rule, the cost span and the
 training-curve plateau test on hand-made inputs."""
 
@@ -9,10 +9,10 @@ import jax
 import numpy as np
 import pytest
 
-from wavejax.tradeoff import cost as _cost
-from wavejax.tradeoff.analysis import analyze, cost_span, phase_verdict
-from wavejax.tradeoff.curves import _drop, plateau_summary
-from wavejax.tradeoff.fits import piecewise_predict
+from wavejax.tradeoff import _cost
+from wavejax.tradeoff._analysis import analyze, cost_span, phase_verdict
+from wavejax.tradeoff._curves import _drop, plateau_summary
+from wavejax.tradeoff._fits import piecewise_predict
 
 TOL_DECADES = 0.15  # breakpoint tolerance (tradeoff.md §7 check 5)
 

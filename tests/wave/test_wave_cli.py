@@ -9,10 +9,10 @@ import pytest
 
 from wavejax._cli import parse_command
 from wavejax.cli import main
-from wavejax.report.results import validate_results
-from wavejax.wave import experiments
-from wavejax.wave.cli import RolloutConfig
-from wavejax.wave.experiments import WaveConfig
+from wavejax.report._results import validate_results
+from wavejax.wave import _experiments as experiments
+from wavejax.wave._cli import RolloutConfig
+from wavejax.wave._experiments import WaveConfig
 
 COMMANDS = {"rollout": RolloutConfig, "theory": WaveConfig, "spectra": WaveConfig, "gradients": WaveConfig,
             "travel": WaveConfig}

@@ -89,7 +89,7 @@ def test_chunked_large_batch_path_exact_and_differentiable():
     """Under vmap with >= _BIG_BATCH sequences, input-free chunked rollouts are one big product: still equal to the
     reference (bit-exact for a +-1 task), with inputs or batched boundaries falling back to the chunk loop, and the
     gradient (taken through the chunk loop) equal to the reference gradient."""
-    from wavejax.wave.lattice import _BIG_BATCH
+    from wavejax.wave._lattice import _BIG_BATCH
 
     B, T = _BIG_BATCH, 20
     phi = wave.binary_vb_task("mix_38637_145")
@@ -233,7 +233,7 @@ def _bad(**kw):
 ])
 def test_bad_input(kw, exc, match, monkeypatch):
     """Acceptance 8: clear errors naming the argument, before any compile (the jitted core is never reached)."""
-    from wavejax.wave import lattice
+    from wavejax.wave import _lattice as lattice
 
     def _no_compile(*args, **kwargs):
         raise AssertionError("bad input reached the jitted rollout")
@@ -262,7 +262,7 @@ def test_boundary_constructors_validate():
 @pytest.mark.parametrize("K", [1, 5, 64, 70])  # <= 64: straight-line build (foldable), > 64: the scan build
 def test_chunk_operator_rows_are_powers_of_M(K):
     """G[k*d:(k+1)*d] = E_s^T M^(k+1): the newest row after k+1 ticks, for M = lbc_matrix(phi) (float64)."""
-    from wavejax.wave.lattice import _chunk_operator
+    from wavejax.wave._lattice import _chunk_operator
 
     rng = np.random.default_rng(3)
     s, d = 4, 3
@@ -307,7 +307,7 @@ def test_rollout_core_traces_once_per_shape(monkeypatch):
     """New data of the same shapes reuses the compiled lattice (the jitted core is traced once)."""
     import equinox as eqx
 
-    from wavejax.wave import lattice
+    from wavejax.wave import _lattice as lattice
 
     core = eqx.filter_jit(chex.assert_max_traces(lattice._rollout.__wrapped__, n=1))
     monkeypatch.setattr(lattice, "_rollout", core)

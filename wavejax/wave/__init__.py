@@ -13,34 +13,34 @@ from wavejax.tasks import lag_matrices as lag_matrices
 from wavejax.tasks import parse_task_id as parse_task_id
 from wavejax.tasks import phi_to_operator as phi_to_operator
 from wavejax.tasks import task_batch as task_batch
-from wavejax.wave.basis import autonomous_period as autonomous_period
-from wavejax.wave.basis import embed as embed
-from wavejax.wave.basis import extract_wave_basis as extract_wave_basis
-from wavejax.wave.basis import lbc_matrix as lbc_matrix
-from wavejax.wave.basis import nonzero_spectrum as nonzero_spectrum
-from wavejax.wave.basis import random_basis as random_basis
-from wavejax.wave.basis import shift_matrix as shift_matrix
-from wavejax.wave.basis import spectrum as spectrum
-from wavejax.wave.basis import wave_basis_from_rnn as wave_basis_from_rnn
-from wavejax.wave.basis import wave_coordinates as wave_coordinates
-from wavejax.wave.basis import write_read as write_read
-from wavejax.wave.boundary import AttentionBoundary as AttentionBoundary
-from wavejax.wave.boundary import LinearBoundary as LinearBoundary
-from wavejax.wave.boundary import attention_boundary as attention_boundary
-from wavejax.wave.boundary import linear_boundary as linear_boundary
-from wavejax.wave.gradients import gradient_vs_lag as gradient_vs_lag
-from wavejax.wave.gradients import lattice_runner as lattice_runner
-from wavejax.wave.gradients import random_rnn as random_rnn
-from wavejax.wave.gradients import rnn_runner as rnn_runner
-from wavejax.wave.hds import binary_task_batch as binary_task_batch  # deprecated (use task_batch), not in __all__
-from wavejax.wave.hds import fibonacci as fibonacci
-from wavejax.wave.hds import nonlinear_hds as nonlinear_hds
-from wavejax.wave.hds import operator_to_phi as operator_to_phi  # deprecated (use lag_matrices), not in __all__
-from wavejax.wave.hds import varma as varma
-from wavejax.wave.lattice import INPUT_MODES as INPUT_MODES
-from wavejax.wave.lattice import rollout as rollout
-from wavejax.wave.lattice import step as step
-from wavejax.wave.probe import probe_315 as probe_315
+from wavejax.wave._basis import autonomous_period as autonomous_period
+from wavejax.wave._basis import embed as embed
+from wavejax.wave._basis import extract_wave_basis as extract_wave_basis
+from wavejax.wave._basis import lbc_matrix as lbc_matrix
+from wavejax.wave._basis import nonzero_spectrum as nonzero_spectrum
+from wavejax.wave._basis import random_basis as random_basis
+from wavejax.wave._basis import shift_matrix as shift_matrix
+from wavejax.wave._basis import spectrum as spectrum
+from wavejax.wave._basis import wave_basis_from_rnn as wave_basis_from_rnn
+from wavejax.wave._basis import wave_coordinates as wave_coordinates
+from wavejax.wave._basis import write_read as write_read
+from wavejax.wave._boundary import AttentionBoundary as AttentionBoundary
+from wavejax.wave._boundary import LinearBoundary as LinearBoundary
+from wavejax.wave._boundary import attention_boundary as attention_boundary
+from wavejax.wave._boundary import linear_boundary as linear_boundary
+from wavejax.wave._gradients import gradient_vs_lag as gradient_vs_lag
+from wavejax.wave._gradients import lattice_runner as lattice_runner
+from wavejax.wave._gradients import random_rnn as random_rnn
+from wavejax.wave._gradients import rnn_runner as rnn_runner
+from wavejax.wave._hds import binary_task_batch as binary_task_batch  # deprecated (use task_batch), not in __all__
+from wavejax.wave._hds import fibonacci as fibonacci
+from wavejax.wave._hds import nonlinear_hds as nonlinear_hds
+from wavejax.wave._hds import operator_to_phi as operator_to_phi  # deprecated (use lag_matrices), not in __all__
+from wavejax.wave._hds import varma as varma
+from wavejax.wave._lattice import INPUT_MODES as INPUT_MODES
+from wavejax.wave._lattice import rollout as rollout
+from wavejax.wave._lattice import step as step
+from wavejax.wave._probe import probe_315 as probe_315
 
 __all__ = [
     "AttentionBoundary", "INPUT_MODES", "LinearBoundary", "NAMED_TASKS", "attention_boundary", "autonomous_period",

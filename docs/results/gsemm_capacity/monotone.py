@@ -12,7 +12,7 @@ import time
 
 import jax
 
-from wavejax.gsemm.capacity import cycle_pass, cycle_trial
+from wavejax.gsemm._capacity import cycle_pass, cycle_trial
 from wavejax.precision import enable_x64
 
 

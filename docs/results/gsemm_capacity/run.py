@@ -15,7 +15,7 @@ import time
 
 import jax
 
-import wavejax.gsemm.capacity as cap
+import wavejax.gsemm._capacity as cap
 from wavejax.precision import enable_x64
 
 

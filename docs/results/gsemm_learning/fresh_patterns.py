@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wavejax.gsemm.learning_experiment import LearningConfig, sweep_configs
-from wavejax.gsemm.online import contrastive_runs
+from wavejax.gsemm._learning_experiment import LearningConfig, sweep_configs
+from wavejax.gsemm._online import contrastive_runs
 from wavejax.precision import enable_x64
 
 

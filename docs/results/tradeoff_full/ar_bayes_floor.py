@@ -12,7 +12,7 @@ test programs of ``make_task("ar", length=4096, n_programs=20)`` (the full sweep
 import jax
 import numpy as np
 
-from wavejax.tradeoff import tasks
+from wavejax.tradeoff import _tasks as tasks
 
 
 def _hazard(d_min: int, d_max: int) -> np.ndarray:
