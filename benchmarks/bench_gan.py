@@ -36,15 +36,8 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from wavejax.gan import (  # noqa: E402
-    Critic,
-    GANConfig,
-    Generator,
-    create_states,
-    critic_loss,
-    load_digits,
-    outer_step,
-)
+from wavejax.gan import Critic, GANConfig, Generator, create_states, critic_loss, outer_step  # noqa: E402
+from wavejax.gan._data import load_digits  # noqa: E402
 from wavejax.gan._train import _train_steps  # noqa: E402 -- the scanned form, kept for this comparison
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

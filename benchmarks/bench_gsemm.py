@@ -48,7 +48,9 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.integrate  # noqa: E402
 
-from wavejax.gsemm import cycle_memories, decode, simulate_batch  # noqa: E402
+from wavejax.gsemm import SolverConfig, cycle_memories, decode, simulate_batch  # noqa: E402
+
+REF_SOLVER = SolverConfig(solver="dopri8", rtol=1e-10, atol=1e-12, max_steps=10**6)  # the reference solutions
 
 NET = dict(alpha_s=1.0, alpha_c=2.0, beta_d=1.0, t_f=1.0, t_d=20.0, gamma=1.0)
 SAVE = 0.2
@@ -148,8 +150,7 @@ def case_a(rows, quick, repeat):
     cues = np.asarray(jnp.where(flips, -xi[:, 0], xi[:, 0]))
     xin, phin = np.asarray(xi), np.asarray(phi)
     kw = dict(t1=t1, save_every=SAVE, **NET)
-    ref_tr = simulate_batch("dsem", xi, phi, cues, strategy="stacked", solver="dopri8", rtol=1e-10, atol=1e-12,
-                            max_steps=10**6, **kw)
+    ref_tr = simulate_batch("dsem", xi, phi, cues, strategy="stacked", solver_config=REF_SOLVER, **kw)
     ref_ts, ref = np.asarray(ref_tr.ts), np.asarray(ref_tr.m)
     label = f"(a) {B} noisy cues, N=100 K=10 t1=1000"
     info = {}
@@ -166,11 +167,11 @@ def case_a(rows, quick, repeat):
 
     cands = {"loop (tsit5)": dict(strategy="loop"), "vmap (tsit5)": dict(strategy="vmap"),
              "stacked (tsit5)": dict(strategy="stacked"),
-             "scan rk4 dt=0.2": dict(strategy="scan", method="rk4", dt=0.2),
-             "scan rk4 dt=0.1": dict(strategy="scan", method="rk4", dt=0.1),
-             "scan euler dt=0.01": dict(strategy="scan", method="euler", dt=0.01),
-             "projected rk4 dt=0.2": dict(strategy="projected", method="rk4", dt=0.2),
-             "projected rk4 dt=0.1": dict(strategy="projected", method="rk4", dt=0.1)}
+             "scan rk4 dt=0.2": dict(strategy="scan", method="rk4", solver_config=SolverConfig(dt=0.2)),
+             "scan rk4 dt=0.1": dict(strategy="scan", method="rk4", solver_config=SolverConfig(dt=0.1)),
+             "scan euler dt=0.01": dict(strategy="scan", method="euler", solver_config=SolverConfig(dt=0.01)),
+             "projected rk4 dt=0.2": dict(strategy="projected", method="rk4", solver_config=SolverConfig(dt=0.2)),
+             "projected rk4 dt=0.1": dict(strategy="projected", method="rk4", solver_config=SolverConfig(dt=0.1))}
     if quick:
         cands.pop("vmap (tsit5)")
     best, best_full = None, None
@@ -214,7 +215,7 @@ def case_b(rows, quick, repeat):
 
     def ref_one(x):
         tr = simulate_batch("dsem", x, phi, x[None, :, 0], t1=t1, save_every=SAVE, strategy="loop",
-                            solver="dopri8", rtol=1e-10, atol=1e-12, max_steps=10**6, **NET)
+                            solver_config=REF_SOLVER, **NET)
         return np.asarray(tr.ts), np.asarray(tr.m)[0]
 
     refs = [ref_one(x) for x in xis]
@@ -275,7 +276,8 @@ def scaling_sweep(t1=SCALING_T1, repeat=3, base_repeat=2):
     flips = jax.random.bernoulli(jax.random.key(3), 0.2, (max(SCALING_B), 100))
     all_cues = np.asarray(jnp.where(flips, -xi[:, 0], xi[:, 0]))
     xin, phin = np.asarray(xi), np.asarray(phi)
-    kw = dict(t1=t1, save_every=SAVE, strategy="scan", method="rk4", dt=0.1, **NET)
+    kw = dict(t1=t1, save_every=SAVE, strategy="scan", method="rk4", solver_config=SolverConfig(dt=0.1),
+              **NET)
     series = {"wavejax scan rk4 dt=0.1": [], "scipy RK45 loop": [], "numpy Euler dt=0.01": []}
     for B in SCALING_B:
         cues = all_cues[:B]

@@ -1,7 +1,7 @@
 """Training the EMT recipe: the wavejax engine vs a PyTorch loop of the same model (same process, same threads).
 
 Workload (issue 3, acceptance 6): Elman RNN H = 128, d = 8, tanh, no biases, batch 64, binary repeat-copy task
-(``wavejax.wave._hds.binary_task_batch``: s = 8 input steps, horizon 10 or 100, i.e. sequence lengths 18 and
+(``wavejax.tasks.task_batch``: s = 8 input steps, horizon 10 or 100, i.e. sequence lengths 18 and
 108), MSE over the output phase, Adam 1e-3 + coupled L2 + global-norm clip 1.0. One "step" = fresh batch on the
 device + forward + backward + optimizer update. wavejax runs the engine's step (``wavejax.rnn.train_step``)
 inside a jitted ``lax.scan`` of ``CHUNK`` steps, exactly what ``wavejax.rnn.train`` runs; PyTorch runs
@@ -87,7 +87,7 @@ import numpy as np  # noqa: E402
 
 from wavejax import distributed  # noqa: E402
 from wavejax.rnn import Elman, TrainConfig, init_state, masked_mse, train, train_step  # noqa: E402
-from wavejax.wave._hds import binary_task_batch, binary_vb_task  # noqa: E402
+from wavejax.tasks import binary_vb_task, task_batch  # noqa: E402
 
 try:
     import torch
@@ -116,14 +116,14 @@ def fixed_batch_fn(horizon: int, batch: int = BATCH):
 
     def batch_fn(key, level):
         del level
-        return binary_task_batch(key, PHI, horizon=horizon, batch=batch)
+        return task_batch(key, PHI, horizon=horizon, batch=batch)
 
     return batch_fn
 
 
 def padded_batch_fn(key, level):
     """The recipe's curriculum in pad mode: horizon 100 always, loss mask stops at s + CURRICULUM[level]."""
-    x, y, mask = binary_task_batch(key, PHI, horizon=CURRICULUM[-1], batch=BATCH)
+    x, y, mask = task_batch(key, PHI, horizon=CURRICULUM[-1], batch=BATCH)
     t = jnp.arange(x.shape[1])
     return x, y, mask & (t < S + jnp.asarray(CURRICULUM, jnp.int32)[level])
 
@@ -160,7 +160,7 @@ def check_agreement(horizon: int, n: int = 3) -> dict:
     model = Elman(hidden=H, d_out=D)
     cfg = TrainConfig(steps=10**6, chunk=1, log_every=1, ckpt_every=0, n_levels=1)
     keys = jax.random.split(jax.random.key(42), n)
-    batches = [binary_task_batch(k, PHI, horizon=horizon, batch=BATCH) for k in keys]
+    batches = [task_batch(k, PHI, horizon=horizon, batch=BATCH) for k in keys]
     state = init_state(model, jax.random.key(1), batches[0][0], cfg=cfg)
     tm = TorchElman(D, H, D).load_wavejax(state.params)
     tt = TorchTrainer(tm, lr=cfg.lr, l2=cfg.l2, clip=cfg.clip, horizon=horizon, batch=BATCH)

@@ -52,7 +52,8 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from wavejax.wave import binary_vb_task, linear_boundary, rollout  # noqa: E402
+from wavejax.tasks import binary_vb_task  # noqa: E402
+from wavejax.wave import linear_boundary, rollout  # noqa: E402
 
 try:  # PyTorch is the optional `bench` extra
     import torch

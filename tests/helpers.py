@@ -10,6 +10,18 @@ F32_RTOL = 2e-5  # float32: eps 1.2e-7 x ~100 ops, plus margin
 ATTN_ATOL = 1e-6  # attention boundary vs independent decoder (issue 2 acceptance; float64 reaches ~1e-15)
 
 
+class ScaleOnly:
+    """A config class for test experiments whose config is the scale name itself (``quick()`` is "quick")."""
+
+    @classmethod
+    def quick(cls) -> str:
+        return "quick"
+
+    @classmethod
+    def full(cls) -> str:
+        return "full"
+
+
 def run_multidevice(code: str, n_devices: int = 4, timeout: int = 600) -> str:
     """Run ``code`` in a fresh Python process with ``n_devices`` forced CPU devices; return its stdout.
 

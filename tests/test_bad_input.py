@@ -158,7 +158,7 @@ def _cases_tradeoff(add):
     )
     add(
         "tradeoff-compress-sizes-nan",
-        lambda: tradeoff.compress_sizes({"w": np.array([np.nan])}, {"w": np.float32(1)}, 4),
+        lambda: tradeoff._cost.compress_sizes({"w": np.array([np.nan])}, {"w": np.float32(1)}, 4),
         ValueError,
         r"codes leaf",
     )
@@ -188,15 +188,16 @@ def _cases_tradeoff(add):
     add("tradeoff-sweepconfig-burn", lambda: tradeoff.SweepConfig(burn=64, window=64), ValueError, r"burn")
     add("tradeoff-sweepconfig-family", lambda: tradeoff.SweepConfig(families=("gru",)), ValueError, r"families")
     add("tradeoff-make-task-name", lambda: tradeoff.make_task("bogus", key=K), ValueError, r"name='bogus'")
-    add("tradeoff-load-traces-missing", lambda: tradeoff.load_traces(NOPE), ValueError, r"folder")
+    add("tradeoff-load-traces-missing", lambda: tradeoff._tasks.load_traces(NOPE), ValueError, r"folder")
     add("tradeoff-make-model-family", lambda: tradeoff.make_model("gru", 4, 2), ValueError, r"family")
     add("tradeoff-make-model-width", lambda: tradeoff.make_model("elman", 0, 2), ValueError, r"width")
-    add("tradeoff-lattice-width", lambda: tradeoff.LatticeLinear(width=0, d_out=2), ValueError, r"LatticeLinear\.width")
+    add("tradeoff-lattice-width", lambda: tradeoff._models.LatticeLinear(width=0, d_out=2), ValueError,
+        r"LatticeLinear\.width")
     add("tradeoff-pareto-nan", lambda: tradeoff.pareto_front([1, np.nan], [1.0, 2.0]), ValueError, r"costs")
     add("tradeoff-pareto-len", lambda: tradeoff.pareto_front([1, 2], [1.0]), ValueError, r"losses|costs")
     add("tradeoff-cacheconfig", lambda: tradeoff.CacheConfig(n_sets=0), ValueError, r"n_sets")
-    add("tradeoff-kernel-name", lambda: tradeoff.kernel_addresses("bogus", 10), ValueError, r"bogus")
-    add("tradeoff-windows-w", lambda: tradeoff.windows(np.arange(10.0), 0), ValueError, r"\bw\b")
+    add("tradeoff-kernel-name", lambda: tradeoff._cache.kernel_addresses("bogus", 10), ValueError, r"bogus")
+    add("tradeoff-windows-w", lambda: tradeoff._tasks.windows(np.arange(10.0), 0), ValueError, r"\bw\b")
     add("tradeoff-hmm-n-states", lambda: tradeoff.unifilar_hmm(K, n_states=0), ValueError, r"n_states")
     add(
         "tradeoff-fit-phases-nan",
@@ -204,30 +205,31 @@ def _cases_tradeoff(add):
         ValueError,
         r"log_cost",
     )
-    add("tradeoff-mdl-n", lambda: tradeoff.mdl_lengths([1.0], [1.0], 0), ValueError, r"\bn\b")
-    add("tradeoff-bootstrap-level", lambda: tradeoff.bootstrap_ci(np.mean, 10, key=K, level=1.5), ValueError, r"level")
+    add("tradeoff-mdl-n", lambda: tradeoff._frontier.mdl_lengths([1.0], [1.0], 0), ValueError, r"\bn\b")
+    add("tradeoff-bootstrap-level", lambda: tradeoff._fits.bootstrap_ci(np.mean, 10, key=K, level=1.5), ValueError,
+        r"level")
     add(
         "tradeoff-unpad-params-to",
-        lambda: tradeoff.pad_params("elman", {"W_hh": jnp.zeros((2, 2))}, 4, 2),
+        lambda: tradeoff._pack.pad_params("elman", {"W_hh": jnp.zeros((2, 2))}, 4, 2),
         ValueError,
         r"to=2",
     )
     add(
         "tradeoff-integer-table-bits-nan",
-        lambda: tradeoff.integer_table_bits(np.array([1.0, np.nan])),
+        lambda: tradeoff._predictors.integer_table_bits(np.array([1.0, np.nan])),
         ValueError,
         r"table must hold non-negative int32",
     )
     add("tradeoff-raw-bits-neg", lambda: tradeoff.raw_bits({"w": np.ones(3)}, bits=-1), ValueError, r"bits=-1")
     add(
         "tradeoff-ngram-real-nan-data",
-        lambda: tradeoff.ngram_real([np.array([1.0, np.nan])], [np.array([1.0, 2.0])]),
+        lambda: tradeoff._predictors.ngram_real([np.array([1.0, np.nan])], [np.array([1.0, 2.0])]),
         ValueError,
         r"train\[0\] must be finite",
     )
     add(
         "tradeoff-ngram-symbols-range",
-        lambda: tradeoff.ngram_symbols([np.array([0, 5])], [np.array([0, 1])], 3),
+        lambda: tradeoff._predictors.ngram_symbols([np.array([0, 5])], [np.array([0, 1])], 3),
         ValueError,
         r"train\[0\] must hold integer symbols in \[0, 3\)",
     )
@@ -374,7 +376,7 @@ def _cases_gsemm(add):
     )
     add("gsemm-learn-rule", lambda: gsemm.learn("bogus", K, np.ones((2, 4)), cfg=None), ValueError, r"rule")
     add("gsemm-capacity-features", lambda: gsemm.capacity_search("lisem", K, 0), ValueError, r"n_features")
-    add("gsemm-cycle-trial-memories", lambda: gsemm.cycle_trial("lisem", K, 4, 0), ValueError, r"n_memories")
+    add("gsemm-cycle-trial-memories", lambda: gsemm._capacity.cycle_trial("lisem", K, 4, 0), ValueError, r"n_memories")
     add("gsemm-solverconfig", lambda: gsemm.SolverConfig(solver="bogus"), ValueError, r"solver")
 
 
@@ -418,27 +420,29 @@ def _cases_gan(add):
     add("gan-config-n-critic", lambda: gan.GANConfig(n_critic=0), ValueError, r"n_critic")
     add("gan-read-idx-missing", lambda: gan.read_idx(NOPE + ".idx"), FileNotFoundError, r"nonexistent-wavejax-dir")
     add(
-        "gan-read-csv-missing", lambda: gan.read_mnist_csv(NOPE + ".csv"), FileNotFoundError, r"nonexistent-wavejax-dir"
+        "gan-read-csv-missing", lambda: gan._data.read_mnist_csv(NOPE + ".csv"), FileNotFoundError,
+        r"nonexistent-wavejax-dir"
     )
-    add("gan-load-mnist-missing", lambda: gan.load_mnist(NOPE), FileNotFoundError, r"nonexistent-wavejax-dir")
+    add("gan-load-mnist-missing", lambda: gan._data.load_mnist(NOPE), FileNotFoundError, r"nonexistent-wavejax-dir")
     add(
         "gan-split-fraction",
-        lambda: gan.split_train_test(np.zeros((10, 2)), np.zeros(10), test_fraction=1.5),
+        lambda: gan._data.split_train_test(np.zeros((10, 2)), np.zeros(10), test_fraction=1.5),
         ValueError,
         r"test_fraction",
     )
-    add("gan-split-len", lambda: gan.split_train_test(np.zeros((10, 2)), np.zeros(9)), ValueError, r"\by\b|\bx\b")
+    add("gan-split-len", lambda: gan._data.split_train_test(np.zeros((10, 2)), np.zeros(9)), ValueError, r"\by\b|\bx\b")
     add(
         "gan-aligned-shape",
         lambda: gan.aligned_cosine(np.zeros((5, 5, 2, 3)), np.zeros((5, 5, 2, 4))),
         ValueError,
         r"\bb\b",
     )
-    add("gan-random-shift-neg", lambda: gan.random_shift(K, jnp.zeros((1, 4, 4, 1)), -1), ValueError, r"shift")
-    add("gan-mean-ci-empty", lambda: gan.mean_ci(np.zeros(0)), ValueError, r"\bx\b")
+    add("gan-random-shift-neg", lambda: gan._evaluate.random_shift(K, jnp.zeros((1, 4, 4, 1)), -1), ValueError,
+        r"shift")
+    add("gan-mean-ci-empty", lambda: gan._evaluate.mean_ci(np.zeros(0)), ValueError, r"\bx\b")
     add("gan-clip-params-c", lambda: gan.clip_params({"w": jnp.ones(2)}, -1.0), ValueError, r"\bc\b")
-    add("gan-seed-slice-m", lambda: gan.seed_slice({"w": jnp.ones((2, 3))}, 5), ValueError, r"\bm\b")
-    add("gan-load-digits-size", lambda: gan.load_digits(image_size=0), ValueError, r"image_size")
+    add("gan-seed-slice-m", lambda: gan._run.seed_slice({"w": jnp.ones((2, 3))}, 5), ValueError, r"\bm\b")
+    add("gan-load-digits-size", lambda: gan._data.load_digits(image_size=0), ValueError, r"image_size")
     add("gan-feature-fid-shape", lambda: gan.feature_fid(np.zeros((4, 3)), np.zeros((4, 2))), ValueError, r"feats")
 
 
@@ -474,8 +478,8 @@ def _cases_cli(add):
         )
     # a CLI run whose input path is missing: the library's own error naming the path (not a SystemExit)
     add(
-        "cli-emt-analyse-missing-run",
-        lambda: _cli(["emt", "analyse", "--run", NOPE, "--out", "an"]),
+        "cli-emt-analyze-missing-run",
+        lambda: _cli(["emt", "analyze", "--run", NOPE, "--out", "an"]),
         FileNotFoundError,
         r"nonexistent-wavejax-dir/x/run\.npz not found",
     )
@@ -520,7 +524,7 @@ def _nan_trace():
 
     pathlib.Path("tr").mkdir()
     np.save("tr/bad.npy", np.array([1.0, np.nan]))
-    return tradeoff.load_traces("tr")
+    return tradeoff._tasks.load_traces("tr")
 
 
 def _emt_cfg(**kw):

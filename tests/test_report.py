@@ -4,6 +4,7 @@ import importlib
 import json
 
 import numpy as np
+from helpers import ScaleOnly
 
 from wavejax.report import Experiment, Result, line_plot, row
 from wavejax.report._reproduce import reproduce
@@ -22,8 +23,8 @@ def _exps(calls):
         calls.append("bad")
         raise RuntimeError("boom")
 
-    return [Experiment(name="t.ok", section="S", title="ok", run=ok),
-            Experiment(name="t.bad", section="S", title="bad", run=bad)]
+    return [Experiment(name="t.ok", section="S", title="ok", run=ok, config=ScaleOnly),
+            Experiment(name="t.bad", section="S", title="bad", run=bad, config=ScaleOnly)]
 
 
 def test_reproduce_caches_and_reports_failures(tmp_path, monkeypatch):
@@ -63,8 +64,8 @@ def test_killed_reproduce_resumes_without_recomputing(tmp_path, monkeypatch):
             raise KeyboardInterrupt  # what Ctrl-C / SIGINT raises mid-experiment
         return Result(rows=[row("b", "2", 2.0, True)])
 
-    exps = [Experiment(name="k.first", section="S", title="first", run=first),
-            Experiment(name="k.second", section="S", title="second", run=second)]
+    exps = [Experiment(name="k.first", section="S", title="first", run=first, config=ScaleOnly),
+            Experiment(name="k.second", section="S", title="second", run=second, config=ScaleOnly)]
     monkeypatch.setattr(rep_mod, "discover", lambda: (exps, {}))
     try:
         reproduce(tmp_path / "r", cache=tmp_path / "cache")

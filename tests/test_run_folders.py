@@ -14,6 +14,7 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import ScaleOnly
 
 from wavejax import _cli, io, loop, runs
 from wavejax.report import Result, row
@@ -341,7 +342,8 @@ def test_reproduce_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
         res = _run(out, stop_at=state["stop"])
         return Result(rows=[row("sum", "-", float(res.history["x"].sum()))], metrics={"history": res.history})
 
-    monkeypatch.setattr(rep, "discover", lambda: ([Experiment(name="k.t", section="S", title="t", run=train)], {}))
+    exp = Experiment(name="k.t", section="S", title="t", run=train, config=ScaleOnly)
+    monkeypatch.setattr(rep, "discover", lambda: ([exp], {}))
     rep.reproduce(tmp_path / "ref")
     assert (tmp_path / "ref" / "cache").is_dir()  # the default cache is inside out (before: ./runs/cache)
     state["stop"] = 9

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import inspect
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -50,18 +49,13 @@ def _split_preset(argv: list[str]) -> tuple[str | None, list[str]]:
     return name, rest
 
 
-def _has_out(cls: type) -> bool:  # legacy configs that still carry their own ``out`` field
-    return any(f.name == "out" for f in dataclasses.fields(cls))
-
-
 def _wrapper(cls: type, default: Any = None) -> type:
     """A dataclass ``(config, out, preset)`` for tyro; ``default`` (a preset instance) seeds the config's flags."""
     names = presets(cls)
     spec = dataclasses.field() if default is None else dataclasses.field(default=default)
-    fields = [("config", Annotated[cls, tyro.conf.arg(name="")], spec)]
-    if not _has_out(cls):
-        fields.append(("out", Annotated[Path | None, tyro.conf.arg(
-            help="output folder (default runs/<model>-<command>-<timestamp>)")], dataclasses.field(default=None)))
+    fields = [("config", Annotated[cls, tyro.conf.arg(name="")], spec),
+              ("out", Annotated[Path | None, tyro.conf.arg(
+                  help="output folder (default runs/<model>-<command>-<timestamp>)")], dataclasses.field(default=None))]
     fields.append(("overwrite", Annotated[bool, tyro.conf.arg(
         help="start afresh: delete the old run's checkpoints, metrics and results in --out (default: a rerun "
              "with the same config resumes, another config is refused)")], dataclasses.field(default=False)))
@@ -83,7 +77,7 @@ def _parse(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path | None, 
         parsed = tyro.cli(_wrapper(cls, default), args=rest, prog=prog)
     except (ValueError, TypeError) as e:  # a config's own check (its __post_init__): one line, no traceback
         raise SystemExit(f"{prog}: error: {e}") from e
-    return parsed.config, getattr(parsed, "out", None) or getattr(parsed.config, "out", None), parsed.overwrite
+    return parsed.config, parsed.out, parsed.overwrite
 
 
 def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path | None]:
@@ -91,14 +85,11 @@ def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path |
     return _parse(cls, argv, prog=prog)[:2]
 
 
-def _record(prog: str, cls: type, cfg: Any) -> dict[str, Any]:
-    """What ``out/config.json`` records: the command and its config (without a legacy ``out`` field)."""
+def _record(prog: str, cfg: Any) -> dict[str, Any]:
+    """What ``out/config.json`` records: the command and its config."""
     from wavejax.io import to_jsonable
 
-    conf = to_jsonable(cfg)
-    if _has_out(cls) and isinstance(conf, dict):
-        conf.pop("out", None)  # the folder itself (relative or absolute) is not part of the run
-    return {"command": prog, "config": conf}
+    return {"command": prog, "config": to_jsonable(cfg)}
 
 
 def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Path | None, *,
@@ -117,14 +108,13 @@ def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Pat
     if main:
         out.mkdir(parents=True, exist_ok=True)
         try:
-            claim(out, _record(prog, cls, cfg), overwrite=overwrite)
+            claim(out, _record(prog, cfg), overwrite=overwrite)
         except ConfigMismatch as e:
             raise SystemExit(f"{prog}: {e}") from None
     if getattr(cls, "X64", False):
         enable_x64()
     started = time.time()
-    legacy = _has_out(cls) and len(inspect.signature(fn).parameters) == 1
-    res = fn(cfg) if legacy else fn(cfg, out)
+    res = fn(cfg, out)
     if isinstance(res, Result) and main:
         write_results(out, res, command=prog, config=cfg, started=started)
         for r in res.rows:
@@ -160,7 +150,7 @@ def experiment_command(model: str, name: str) -> Callable[[Any, Path], Result]:
         experiments = importlib.import_module(f"wavejax.{model}._experiments")
         exp = next(e for e in experiments.EXPERIMENTS if e.name == f"{model}.{name}")
         with x64_scope(exp.x64):
-            return exp.run(cfg if exp.config is not None else cfg.scale, out)
+            return exp.run(cfg, out)
 
     return run
 
@@ -170,7 +160,6 @@ def experiment_commands(model: str) -> dict[str, Command]:
     experiments = importlib.import_module(f"wavejax.{model}._experiments")
     out: dict[str, Command] = {}
     for e in experiments.EXPERIMENTS:
-        if e.config is not None:
-            short = e.name.split(".", 1)[1]
-            out[short] = (e.config, experiment_command(model, short))
+        short = e.name.split(".", 1)[1]
+        out[short] = (e.config, experiment_command(model, short))
     return out

@@ -6,20 +6,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wavejax.emt import (
-    NAMED_TASKS,
-    circuit_error,
-    circuit_matrix,
-    circuit_rnn,
-    circuit_rollout,
-    decode_task,
-    lag_matrices,
-    phi_from_operator,
-    recurrent_positions,
-    task_batch,
-    unit_count,
-)
 from wavejax.emt import _circuit as circuit_mod
+from wavejax.emt import circuit_error, circuit_matrix, circuit_rnn, circuit_rollout, recurrent_positions, unit_count
+from wavejax.emt._circuit import phi_from_operator
+from wavejax.tasks import NAMED_TASKS, decode_task, lag_matrices, task_batch
 from wavejax.wave import random_basis
 
 TASKS = NAMED_TASKS

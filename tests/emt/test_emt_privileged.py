@@ -10,23 +10,20 @@ import numpy as np
 import pytest
 
 from wavejax.emt import (
-    NAMED_TASKS,
     block_tracking,
     circuit_matrix,
     circuit_rnn,
     circuit_rollout,
-    decode_task,
     dual_error,
-    lag_matrices,
     phi_emp,
     predicted_block,
     privileged_basis,
     readout_fraction,
     structure_metrics,
-    task_batch,
     variable_memories,
 )
 from wavejax.emt._privileged import grounded_basis  # the emt-tools signature (alias, out of __all__)
+from wavejax.tasks import NAMED_TASKS, decode_task, lag_matrices, task_batch
 from wavejax.wave import random_basis
 
 

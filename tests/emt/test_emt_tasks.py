@@ -5,18 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wavejax.emt import (
-    CURRICULUM,
-    NAMED_TASKS,
-    curriculum_batch_fn,
-    decode_task,
-    lag_matrices,
-    make_batch,
-    parse_task_id,
-    task_batch,
-    task_table,
-)
+from wavejax.emt import CURRICULUM, curriculum_batch_fn
+from wavejax.emt._tasks import make_batch
 from wavejax.emt._training import task_of
+from wavejax.tasks import NAMED_TASKS, decode_task, lag_matrices, parse_task_id, task_batch, task_table
 
 C = 9241421688590303745  # 0x8040201008040201
 

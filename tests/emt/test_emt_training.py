@@ -16,28 +16,25 @@ import pytest
 from wavejax.emt import (
     CURRICULUM,
     PAPER_TABLE,
-    TASKS,
     EMTConfig,
     EMTRun,
     TableConfig,
-    analysis_figures,
     analyze_rnn,
     circuit_rnn,
     curriculum_batch_fn,
-    decode_task,
-    format_table,
-    load_run,
-    phi_from_operator,
-    save_run,
     table_cells,
     train_sweep,
     train_task,
 )
+from wavejax.emt._circuit import phi_from_operator
 from wavejax.emt._experiments import CircuitConfig, run_circuit, trained_rows
-from wavejax.emt._table import format_cell
+from wavejax.emt._figures import analysis_figures
+from wavejax.emt._table import format_cell, format_table
+from wavejax.emt._tasks import TASKS
+from wavejax.emt._training import load_run, save_run
 from wavejax.report._results import validate_results
 from wavejax.rnn import Elman, TrainConfig, masked_mse
-from wavejax.wave import binary_task_batch, binary_vb_task
+from wavejax.tasks import binary_vb_task, decode_task, task_batch
 from wavejax.wave._basis import random_basis
 
 
@@ -45,7 +42,7 @@ def test_emt_padded_curriculum_equals_short_sequences(key):
     # causality: the padded, masked level-0 batch gives the loss and gradient of the horizon-10 batch
     phi = binary_vb_task("compose_copy")
     xp, yp, mp = curriculum_batch_fn(phi, batch=8)(key, 0)
-    xs, ys, ms = binary_task_batch(key, phi, horizon=10, batch=8)
+    xs, ys, ms = task_batch(key, phi, horizon=10, batch=8)
     assert np.array_equal(np.asarray(xp[:, :18]), np.asarray(xs)) and np.array_equal(np.asarray(yp[:, :18]), ys)
     model = Elman(hidden=16, d_out=8)
     params = model.init(jax.random.key(1), xs)["params"]
@@ -95,7 +92,8 @@ def test_emt_train_task_float32_smoke():
 
 
 def test_emt_config_contains_train_config():
-    cfg = EMTConfig.from_flat(task="compose_copy", hidden=16, steps=60, chunk=100, ckpt_every=1000, l2=0.1)
+    cfg = EMTConfig(task="compose_copy", hidden=16,
+                    train=TrainConfig(steps=60, chunk=60, log_every=60, ckpt_every=960, l2=0.1))
     assert cfg.train == TrainConfig(steps=60, chunk=60, log_every=60, ckpt_every=960, l2=0.1)  # old engine() rule
     eng = cfg.engine()
     assert (eng.n_levels, eng.curriculum, eng.chunk, eng.l2) == (len(CURRICULUM), "pad", 60, 0.1)
@@ -108,7 +106,8 @@ def test_emt_config_contains_train_config():
 
 
 def test_emt_sweep_task_axis_and_table(tmp_path):
-    cfg = EMTConfig.from_flat(hidden=16, steps=60, chunk=30, ckpt_every=0, batch=8, test_batches=1)
+    cfg = EMTConfig(hidden=16, batch=8, test_batches=1,
+                    train=TrainConfig(steps=60, chunk=30, log_every=30, ckpt_every=0))
     tasks = ["repeat_copy", "mix_262676_189"]
     run = train_sweep(cfg, tasks, [0.0, 0.1], [0.96], [3])
     assert [m["task"] for m in run.members] == [TASKS[t] for t in tasks for _ in range(2)]
@@ -235,7 +234,7 @@ def test_emt_cli_train_resume_analyse(tmp_path, capsys):
     for f in (out / "training.png", tmp_path / "an" / "training.png"):
         assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f.stat().st_size > 5000
     with pytest.raises(SystemExit):
-        main(["analyse", "--run", str(out), "--member", "3", "--out", str(tmp_path / "bad")])
+        main(["analyze", "--run", str(out), "--member", "3", "--out", str(tmp_path / "bad")])
 
 
 def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
@@ -262,7 +261,7 @@ def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
     assert rec["figures"][0] == "training.png" and (tmp_path / "an" / "training.png").stat().st_size > 1000
 
 
-@pytest.mark.parametrize("cmd", ["train", "analyze", "analyse", "table"])
+@pytest.mark.parametrize("cmd", ["train", "analyze", "table"])
 def test_emt_cli_help_and_presets(cmd, capsys):
     from wavejax.emt._cli import main
 
@@ -272,7 +271,7 @@ def test_emt_cli_help_and_presets(cmd, capsys):
         assert e.value.code == 0
     txt = capsys.readouterr().out
     flags = {"train": ["--hidden", "--train.steps", "--train.lr", "--test-horizon", "--curriculum"],
-             "analyze": ["--run", "--member", "--claims"], "analyse": ["--run", "--member", "--claims"],
+             "analyze": ["--run", "--member", "--claims"],
              "table": ["--seeds", "--hiddens", "--l2s", "--train.steps"]}[cmd]
     assert all(f in txt for f in flags) and "--out" in txt
 

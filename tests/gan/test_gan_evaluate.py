@@ -7,15 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wavejax.gan import (
-    ClassifierConfig,
-    diff_ci,
-    feature_fid,
-    mean_ci,
-    predictive_entropy,
-    random_probability_entropy,
-    random_shift,
-)
+from wavejax.gan import ClassifierConfig, feature_fid
+from wavejax.gan._evaluate import diff_ci, mean_ci, predictive_entropy, random_probability_entropy, random_shift
 
 
 def test_entropy_extremes():

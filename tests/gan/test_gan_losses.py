@@ -8,7 +8,8 @@ import numpy as np
 import optax
 import pytest
 
-from wavejax.gan import critic_loss, generator_loss, gradient_penalty, rmsprop_tf1, sigmoid_xent_pm1
+from wavejax.gan import critic_loss, generator_loss, gradient_penalty, rmsprop_tf1
+from wavejax.gan._losses import sigmoid_xent_pm1
 
 
 def test_zero_critic_gives_2ln2_and_ln2():

@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wavejax.gan import Critic, Generator, count_params, critic_spatial_sizes, init_params
+from wavejax.gan import Critic, Generator, count_params, init_params
+from wavejax.gan._models import critic_spatial_sizes
 
 
 def test_paper_parameter_counts_are_exact(key):

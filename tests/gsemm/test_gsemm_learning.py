@@ -14,16 +14,13 @@ from wavejax.gsemm import (
     OnlineConfig,
     competitive_readout,
     contrastive_recall,
-    contrastive_step,
-    count_links,
-    cpp_decode,
     cycle_memories,
     learn,
-    learn_phi_clamped,
-    recall_learned,
     recall_score,
-    successors_from_phi,
 )
+from wavejax.gsemm._learning import recall_learned
+from wavejax.gsemm._metrics import successors_from_phi
+from wavejax.gsemm._online import contrastive_step, count_links, cpp_decode
 
 
 def test_stdp_sanity_learns_successors():
@@ -38,8 +35,6 @@ def test_stdp_sanity_learns_successors():
     assert all(succ[mu] == mu + 1 for mu in range(7)), succ
     phi = np.asarray(st.phi)
     np.testing.assert_allclose(phi[2, 2:5], [6.54, 6.96, 2.03], atol=0.01)
-    old_phi, old_xi = learn_phi_clamped(xi, np.arange(8))  # deprecated alias: same rule, old (phi, xi) order
-    np.testing.assert_allclose(old_phi, phi, rtol=1e-12)
 
 
 def _expsm_step_numpy(xi, phi, v, vd, t, *, a_c, t_f, t_d, tl_xi, tl_phi, dt):

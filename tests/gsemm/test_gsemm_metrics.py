@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wavejax.gsemm import best_chain, cycle_memories, decode, dwell_prediction, dwell_stats, overlaps
+from wavejax.gsemm import cycle_memories, decode, dwell_prediction, dwell_stats, overlaps
+from wavejax.gsemm._metrics import best_chain
 
 
 def test_decode_smooths_and_collapses():

@@ -5,18 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wavejax.gsemm import (
-    MODELS,
-    RK4,
-    cycle_memories,
-    energy,
-    energy_params,
-    make_params,
-    simulate,
-    vector_field,
-    vector_field_h,
-)
-from wavejax.gsemm._models import Lagrangian, hidden_input
+from wavejax.gsemm import MODELS, SolverConfig, cycle_memories, energy, make_params, simulate
+from wavejax.gsemm._models import Lagrangian, energy_params, hidden_input, vector_field, vector_field_h
+from wavejax.gsemm._solve import RK4
 
 LAGRANGIANS = [Lagrangian(kind="identity"), Lagrangian(kind="tanh"), Lagrangian(kind="softmax"),
                Lagrangian(kind="power", degree=3), Lagrangian(kind="power", degree=4)]
@@ -106,7 +97,7 @@ def test_stiff_hidden_dynamics_implicit_solver(key):
     xi, phi = cycle_memories(key, 20, 3)
     kw = dict(t1=5.0, save_every=1.0, alpha_s=1.0, alpha_c=2.0)
     a = simulate("dsem", xi, phi, xi[:, 0], **kw)
-    b = simulate("dsem", xi, phi, xi[:, 0], t_h=1e-3, solver="kvaerno5", **kw)
+    b = simulate("dsem", xi, phi, xi[:, 0], t_h=1e-3, solver_config=SolverConfig(solver="kvaerno5"), **kw)
     assert float(jnp.abs(a.v - b.v).max()) < 0.02
 
 
@@ -114,8 +105,8 @@ def test_rk4_solvers_agree(key):
     """The Diffrax RK4 (custom Butcher tableau) equals the lax.scan RK4 up to round-off."""
     assert RK4().order(None) == 4
     xi, phi = cycle_memories(key, 30, 4)
-    kw = dict(t1=20.0, save_every=1.0, alpha_s=1.0, alpha_c=2.0, dt=0.01)
-    a = simulate("dsem", xi, phi, xi[:, 0], solver="rk4", **kw)
-    b = simulate("dsem", xi, phi, xi[:, 0], solver="rk4_scan", **kw)
+    kw = dict(t1=20.0, save_every=1.0, alpha_s=1.0, alpha_c=2.0)
+    a = simulate("dsem", xi, phi, xi[:, 0], solver_config=SolverConfig(solver="rk4", dt=0.01), **kw)
+    b = simulate("dsem", xi, phi, xi[:, 0], solver_config=SolverConfig(solver="rk4_scan", dt=0.01), **kw)
     np.testing.assert_allclose(a.v, b.v, atol=1e-10)
     np.testing.assert_allclose(a.v_d, b.v_d, atol=1e-10)

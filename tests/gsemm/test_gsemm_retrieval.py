@@ -13,21 +13,19 @@ import pytest
 
 from wavejax.gsemm import (
     MODELS,
+    SolverConfig,
     cycle_memories,
-    cycle_successors,
     decode,
     dwell_prediction,
     dwell_stats,
     energy,
-    energy_params,
-    follows_graph,
     make_params,
-    model_overlaps,
     overlaps,
     simulate,
     simulate_batch,
-    vector_field,
 )
+from wavejax.gsemm._metrics import cycle_successors, follows_graph, model_overlaps
+from wavejax.gsemm._models import energy_params, vector_field
 
 A3 = dict(alpha_s=1.0, alpha_c=2.0, beta_d=1.0, t_f=1.0, t_d=20.0, gamma=1.0)  # the acceptance-2 network, r = 0.5
 
@@ -47,7 +45,8 @@ def test_gamm_limit_is_lyapunov_and_completes_the_cue(model, a_s):
     (re-sim: 4e-14 DSEM, 3e-13 LISEM; issue bound 1e-7), the cue is completed, no transitions."""
     xi, phi = cycle_memories(jax.random.key(1), 100, 10)
     v0 = _flip(jax.random.key(2), xi[:, 3], 0.3) * (np.sqrt(a_s) if model == "dsem" else 1.0)
-    tr = simulate(model, xi, phi, v0, t1=30.0, save_every=0.01, alpha_s=a_s, alpha_c=0.0, solver="rk4")
+    tr = simulate(model, xi, phi, v0, t1=30.0, save_every=0.01, alpha_s=a_s, alpha_c=0.0,
+                  solver_config=SolverConfig(solver="rk4"))
     e = np.asarray(energy(model, xi, phi, tr.v, tr.v_d, alpha_s=a_s, alpha_c=0.0))
     assert np.diff(e).max() <= 1e-9
     m = model_overlaps(model, xi, tr.v)
@@ -112,7 +111,7 @@ def test_author_notebook_two_cycles(patterns):
         xi = jnp.asarray(np.random.RandomState(0).choice([-1, 1], (100, 7)), jnp.float64)
     v0 = xi[:, 4].at[75:].set(0.0)
     tr = simulate("dsem", xi, phi, v0, t1=583.33, save_every=0.03, alpha_s=1.0, alpha_c=4.9, beta_d=7.0,
-                  t_d=20.0, solver="rk4_split_scan", dt=0.01)
+                  t_d=20.0, solver_config=SolverConfig(solver="rk4_split_scan", dt=0.01))
     dec = decode(tr.ts, overlaps(xi, tr.v))
     seq = dec.sequence
     assert seq[:5].tolist() == [4, 5, 6, 3, 4] and len(seq) > 50  # fast regime: dwells ~4-6 time units
@@ -132,7 +131,8 @@ def test_lisem_cycle_code_defaults():
     a_c = 0: no transition for any seed."""
     nets = [cycle_memories(jax.random.key(s), 100, 5) for s in range(6)]
     xis, phi = jnp.stack([n[0] for n in nets]), nets[0][1]
-    kw = dict(t1=2000.0, save_every=0.5, alpha_s=0.045, beta_d=7.0, t_d=100.0, solver="euler_scan", dt=0.01)
+    kw = dict(t1=2000.0, save_every=0.5, alpha_s=0.045, beta_d=7.0, t_d=100.0,
+              solver_config=SolverConfig(solver="euler_scan", dt=0.01))
     run = jax.vmap(lambda x, a_c: simulate("lisem", x, phi, x[:, 0], alpha_c=a_c, **kw).v, in_axes=(0, None))
     counts = {}
     for a_c in (0.004, 0.006, 0.0):
@@ -158,7 +158,8 @@ def test_solver_agreement(net10):
     xi, phi = net10
     decs = []
     for solver in ("tsit5", "euler"):
-        tr = simulate("dsem", xi, phi, xi[:, 0], t1=1000.0, save_every=0.1, solver=solver, dt=0.01, **A3)
+        tr = simulate("dsem", xi, phi, xi[:, 0], t1=1000.0, save_every=0.1,
+                      solver_config=SolverConfig(solver=solver, dt=0.01), **A3)
         decs.append(decode(tr.ts, overlaps(xi, tr.v), min_run=50))
     ref = decs[0]
     assert len(ref.sequence) >= 14
@@ -180,7 +181,7 @@ def test_vmap_over_noisy_cues(net10):
     ms = {}
     for strategy in ("scan", "projected"):
         tb = simulate_batch("dsem", xi, phi, cues[:8], t1=320.0, save_every=0.5, strategy=strategy,
-                            method="rk4", dt=0.1, **A3)
+                            method="rk4", solver_config=SolverConfig(dt=0.1), **A3)
         ts, ms[strategy] = tb.ts, tb.m
         assert tb.result.tolist() == [0] * 8
         assert ms[strategy].shape == (8, 641, 10)

@@ -18,8 +18,8 @@ from wavejax.gsemm import (
     save_grid,
     simulate,
     simulate_batch,
-    vector_field,
 )
+from wavejax.gsemm._models import vector_field
 from wavejax.gsemm._scan import scan_solve
 from wavejax.gsemm._solve import MAX_STEPS, NONFINITE, SUCCESS
 
@@ -150,8 +150,8 @@ def test_float32_smoke():
 
 
 def test_solver_config_and_save_grid():
-    """One stride check and one n_save formula; SolverConfig validates eagerly; loose keywords and a
-    solver_config cannot be mixed."""
+    """One stride check and one n_save formula; SolverConfig validates eagerly; simulate takes no loose solver
+    keywords (issue 21)."""
     assert save_grid(10.0, 0.5, 0.01) == (21, 50) and save_grid(583.33, 0.03)[0] == 19445
     with pytest.raises(ValueError, match="multiple of dt"):
         save_grid(10.0, 0.5, 0.3)
@@ -161,6 +161,5 @@ def test_solver_config_and_save_grid():
         SolverConfig(solver="tsit5", clip=True)
     assert SolverConfig().steps_for(1000.0) == 100_000 and SolverConfig(solver="euler").steps_for(10.0) == 1016
     xi, phi = cycle_memories(jax.random.key(0), 12, 3)
-    with pytest.raises(ValueError, match="not both"):
-        simulate("dsem", xi, phi, xi[:, 0], t1=1.0, save_every=0.5, alpha_s=1.0, alpha_c=1.0, solver="euler",
-                 solver_config=SolverConfig())
+    with pytest.raises(TypeError, match="solver"):
+        simulate("dsem", xi, phi, xi[:, 0], t1=1.0, save_every=0.5, alpha_s=1.0, alpha_c=1.0, solver="euler")

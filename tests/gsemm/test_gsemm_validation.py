@@ -9,11 +9,11 @@ import pytest
 
 from wavejax.gsemm import (
     OnlineConfig,
+    SolverConfig,
     capacity_search,
     cycle_memories,
     decode,
     energy,
-    learn_phi_clamped,
     overlaps,
     simulate,
     simulate_batch,
@@ -41,7 +41,6 @@ KW = dict(t1=10.0, save_every=1.0, alpha_s=1.0, alpha_c=2.0)
 
 @pytest.mark.parametrize("change,match", [
     (dict(model="hopfield"), "model"),
-    (dict(solver="rk45"), "solver"),
     (dict(t_d=-1.0), "t_d"),
     (dict(t_f=0.0), "t_f"),
     (dict(alpha_c=-0.5), "alpha_c"),
@@ -53,8 +52,7 @@ KW = dict(t1=10.0, save_every=1.0, alpha_s=1.0, alpha_c=2.0)
     (dict(v0_len=11), "v0"),
     (dict(v0_nan=True), "v0"),
     (dict(vd0=np.zeros(5)), "vd0"),
-    (dict(solver="euler_scan", t_h=0.5), "t_h"),
-    (dict(clip=True), "clip"),
+    (dict(solver_config=SolverConfig(solver="euler_scan"), t_h=0.5), "t_h"),
 ])
 def test_simulate_rejects_bad_input(change, match, net, no_solve):
     xi, phi = net
@@ -91,10 +89,6 @@ def test_other_entry_points_reject_bad_input(net, no_solve):
         overlaps(xi, np.zeros((5, 11)))
     with pytest.raises(ValueError, match="ts"):
         decode(np.arange(4.0), np.zeros((5, 3)))
-    with pytest.raises(ValueError, match="order"):
-        learn_phi_clamped(xi, [0, 1, 7])
-    with pytest.raises(ValueError, match="xi"):
-        learn_phi_clamped(0.3 * xi, [0, 1, 2])
     with pytest.raises(ValueError, match="model"):
         capacity_search("lisa", jax.random.key(0), 16)
     with pytest.raises(TypeError, match="n_features"):

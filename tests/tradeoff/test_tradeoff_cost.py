@@ -6,18 +6,16 @@ import numpy as np
 import pytest
 
 from wavejax.tradeoff import (
-    compress_sizes,
     compressed_bits,
-    compression_costs,
     dequantize,
     empirical_entropy_bits,
     nonzeros,
-    packed_bits,
     param_count,
     quantize,
     raw_bits,
     serialize,
 )
+from wavejax.tradeoff._cost import compress_sizes, compression_costs, packed_bits
 from wavejax.tradeoff._rans import rans_bits, rans_decode, rans_encode
 
 

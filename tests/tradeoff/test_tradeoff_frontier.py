@@ -8,16 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wavejax.tradeoff import (
-    bootstrap_ci,
-    fit_phases,
-    fit_power_law,
-    front_curve,
-    mdl_lengths,
-    minimal_sufficient,
-    pareto_front,
-    piecewise_predict,
-)
+from wavejax.tradeoff import fit_phases, fit_power_law, minimal_sufficient, pareto_front
+from wavejax.tradeoff._fits import bootstrap_ci, piecewise_predict
+from wavejax.tradeoff._frontier import front_curve, mdl_lengths
 
 # small integer grids make ties and exact duplicates frequent, the hard cases of a front
 points = st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=1, max_size=40)

@@ -10,21 +10,11 @@ import numpy as np
 import pytest
 import zstandard
 
-from wavejax.tradeoff import (
-    SweepConfig,
-    _ladder,
-    compressed_bits,
-    encode,
-    evaluate_stack,
-    ladder_points,
-    make_batch_fn,
-    make_loss_fn,
-    make_model,
-    make_task,
-    pad_params,
-    unpad_params,
-    usable_points,
-)
+from wavejax.tradeoff import SweepConfig, _ladder, compressed_bits, make_model, make_task
+from wavejax.tradeoff._analysis import usable_points
+from wavejax.tradeoff._data import encode, make_batch_fn, make_loss_fn
+from wavejax.tradeoff._ladder import evaluate_stack, ladder_points
+from wavejax.tradeoff._pack import pad_params, unpad_params
 from wavejax.tradeoff._rans import rans_bits
 
 CFG = SweepConfig(task="hmm", length=300, n_programs=5, families=("elman",), widths=(3,), seeds=2, bits=(4, 32),

@@ -13,8 +13,10 @@ import pytest
 
 import wavejax.rnn
 from wavejax.rnn import Elman, TrainConfig, train
-from wavejax.tradeoff import PACKABLE, SweepConfig, make_batch_fn, make_model, make_task, pad_params, unpad_params
-from wavejax.tradeoff._pack import _packs, _train_pack
+from wavejax.tradeoff import SweepConfig, make_model, make_task
+from wavejax.tradeoff._data import make_batch_fn
+from wavejax.tradeoff._models import PACKABLE
+from wavejax.tradeoff._pack import _packs, _train_pack, pad_params, unpad_params
 from wavejax.tradeoff._sweep import _group_key
 
 # float32 tolerance for packed vs unpacked (the padded zeros change XLA's summation order only)

@@ -11,7 +11,8 @@ import pytest
 from helpers import run_multidevice
 
 from wavejax import io
-from wavejax.tradeoff import SweepConfig, analyze, compression_shift, load_points, run_sweep, usable_points
+from wavejax.tradeoff import SweepConfig, analyze, compression_shift, load_points, run_sweep
+from wavejax.tradeoff._analysis import usable_points
 
 CFG = SweepConfig(task="hmm", length=2048, n_programs=8, families=("elman",), widths=(4, 16), seeds=2,
                   bits=(2, 4, 8, 32), sparsities=(0.0,), steps=1000, batch=32, window=32, burn=4, lr=1e-2)

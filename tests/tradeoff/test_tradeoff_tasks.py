@@ -11,16 +11,14 @@ from wavejax.tradeoff import (
     hmm_entropy_rate,
     hmm_forward_nll,
     hmm_sample,
-    kernel_addresses,
     make_task,
-    program_traces,
     simulate_cache,
     switching_ar,
-    switching_ar_params,
     unifilar_hmm,
 )
+from wavejax.tradeoff._cache import kernel_addresses, program_traces
 from wavejax.tradeoff._predictors import last_value, ngram_real, ngram_symbols
-from wavejax.tradeoff._tasks import split_programs, windows
+from wavejax.tradeoff._tasks import split_programs, switching_ar_params, windows
 
 
 def test_hmm_entropy_rate_matches_the_forward_algorithm(key):

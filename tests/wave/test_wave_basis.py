@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import ATTN_ATOL
 
-from wavejax import wave
+from wavejax import tasks, wave
 
 
 def _multiset_distance(a, b):
@@ -19,7 +19,7 @@ def _multiset_distance(a, b):
 
 
 def _repeat_copy_rnn(N=128, seed=0):
-    M = wave.lbc_matrix(wave.binary_vb_task("repeat_copy"))
+    M = wave.lbc_matrix(tasks.binary_vb_task("repeat_copy"))
     Psi = wave.random_basis(jax.random.key(seed), N, 64)
     W = wave.embed(M, Psi)
     W_uh, W_hy = wave.write_read(Psi, 8, 8)
@@ -35,8 +35,8 @@ def test_basis_invariance_spectrum_and_rollout():
     # eigenvalues have multiplicity 8 (8th roots of unity): compare as multisets by greedy nearest matching;
     # eigen-solver error for this normal, well-conditioned W is ~1e-13
     assert _multiset_distance(ev_W, ev_M) <= 1e-9
-    phi = wave.binary_vb_task("repeat_copy")
-    x, y, _ = wave.task_batch(jax.random.key(1), phi, horizon=200, batch=4, dtype=jnp.float64)
+    phi = tasks.binary_vb_task("repeat_copy")
+    x, y, _ = tasks.task_batch(jax.random.key(1), phi, horizon=200, batch=4, dtype=jnp.float64)
     run = wave.rnn_runner(W, W_uh, W_hy)
     out = jax.vmap(run)(x)
     err = float(jnp.abs(out[:, 8:] - y[:, 8:]).max())
@@ -44,7 +44,7 @@ def test_basis_invariance_spectrum_and_rollout():
 
 
 def test_basis_invariance_non_orthonormal_basis():
-    M = wave.lbc_matrix(wave.binary_vb_task("mix_262676_189"))
+    M = wave.lbc_matrix(tasks.binary_vb_task("mix_262676_189"))
     Psi = wave.random_basis(jax.random.key(3), 128, 64, orthonormal=False)
     W = wave.embed(M, Psi)
     # nilpotent Jordan chains of length k turn rounding eps into spurious |lam| ~ eps^(1/k) (up to ~0.35 for
@@ -74,7 +74,7 @@ def test_gradient_norm_is_one_for_orthonormal_repeat_copy():
 @pytest.mark.parametrize("task", ["compose_copy", "mix_38637_145"])
 def test_gradient_support_matches_powers_of_M(task):
     """wave.md §7.6: k with nonzero dy(t+k)/dx(t) are exactly those with E_s^T M^k E_s != 0."""
-    M = wave.lbc_matrix(wave.binary_vb_task(task))
+    M = wave.lbc_matrix(tasks.binary_vb_task(task))
     Psi = wave.random_basis(jax.random.key(1), 96, 64)
     W = wave.embed(M, Psi)
     W_uh, W_hy = wave.write_read(Psi, 8, 8)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wavejax import wave
+from wavejax import tasks, wave
 
-TASK_IDS = list(wave.NAMED_TASKS.values())
+TASK_IDS = list(tasks.NAMED_TASKS.values())
 
 
 def _boundaries(s, d, key):
@@ -51,7 +51,7 @@ def test_shift_storage_is_bit_exact(s, d, seed, which, impl):
 @pytest.mark.parametrize("task_id", TASK_IDS)
 def test_ring_buffer_equals_shift_exactly(task_id):
     """Acceptance 7: the ring buffer and the reference shift agree bit for bit, masks and both modes."""
-    f = wave.linear_boundary(wave.binary_vb_task(task_id))
+    f = wave.linear_boundary(tasks.binary_vb_task(task_id))
     xs = jax.random.normal(jax.random.key(3), (40, 8))
     mask = (jnp.arange(40) < 8) | (jnp.arange(40) == 21)
     for mode in wave.INPUT_MODES:
@@ -68,7 +68,7 @@ def test_chunked_any_chunk_size_matches_shift(chunk):
 
     Inputs fall inside some chunks (reference scan there) and the T mod K remainder is a shorter chunk.
     """
-    phi = wave.binary_vb_task("mix_262676_189")
+    phi = tasks.binary_vb_task("mix_262676_189")
     f = wave.linear_boundary(phi)
     xs = jax.random.normal(jax.random.key(4), (37, 8))
     mask = (jnp.arange(37) < 8) | (jnp.arange(37) == 19) | (jnp.arange(37) == 36)
@@ -92,7 +92,7 @@ def test_chunked_large_batch_path_exact_and_differentiable():
     from wavejax.wave._lattice import _BIG_BATCH
 
     B, T = _BIG_BATCH, 20
-    phi = wave.binary_vb_task("mix_38637_145")
+    phi = tasks.binary_vb_task("mix_38637_145")
     f = wave.linear_boundary(phi)
     H0 = jax.random.normal(jax.random.key(7), (B, 8, 8))
     z = jnp.zeros((T, 8))
@@ -118,7 +118,7 @@ def test_chunked_large_batch_path_exact_and_differentiable():
 
 
 def test_save_newest_matches_lattice():
-    f = wave.linear_boundary(wave.binary_vb_task("compose_copy"))
+    f = wave.linear_boundary(tasks.binary_vb_task("compose_copy"))
     xs = jax.random.normal(jax.random.key(0), (30, 8))
     mask = jnp.arange(30) < 8
     Hs = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask)
@@ -129,7 +129,7 @@ def test_save_newest_matches_lattice():
 
 def test_jit_vmap_grad():
     """Acceptance 7: jit, vmap over a batch and grad through the rollout."""
-    phi = wave.binary_vb_task("mix_38637_145")
+    phi = tasks.binary_vb_task("mix_38637_145")
     f = wave.linear_boundary(phi)
     xs = jax.random.normal(jax.random.key(1), (5, 20, 8))
     mask = jnp.arange(20) < 8
@@ -176,9 +176,9 @@ def test_input_mode_caveat(task):
     This is a documented property of additive input, not a bug: during the input phase the boundary already
     fires on a half-filled substrate whenever the task reads recent lags.
     """
-    phi = wave.binary_vb_task(task)
+    phi = tasks.binary_vb_task(task)
     f = wave.linear_boundary(phi)
-    x, y, _ = wave.task_batch(jax.random.key(0), phi, horizon=40, batch=16, dtype=jnp.float64)
+    x, y, _ = tasks.task_batch(jax.random.key(0), phi, horizon=40, batch=16, dtype=jnp.float64)
     over = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="overwrite",
                                             save="newest"))(x)
     add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="add",
@@ -191,17 +191,17 @@ def test_input_mode_caveat(task):
 
 
 def test_add_mode_is_exact_for_repeat_copy():
-    phi = wave.binary_vb_task("repeat_copy")
+    phi = tasks.binary_vb_task("repeat_copy")
     f = wave.linear_boundary(phi)
-    x, y, _ = wave.task_batch(jax.random.key(0), phi, horizon=40, batch=4, dtype=jnp.float64)
+    x, y, _ = tasks.task_batch(jax.random.key(0), phi, horizon=40, batch=4, dtype=jnp.float64)
     add = jax.vmap(lambda xi: wave.rollout(f, jnp.zeros((8, 8)), xi, mask=jnp.arange(48) < 8, input_mode="add",
                                            save="newest"))(x)
     chex.assert_trees_all_equal(add[:, 8:], y[:, 8:])
 
 
 def test_generator_targets():
-    phi = wave.binary_vb_task("repeat_copy")
-    x, y, mask = wave.task_batch(jax.random.key(5), phi, horizon=20, batch=3)
+    phi = tasks.binary_vb_task("repeat_copy")
+    x, y, mask = tasks.task_batch(jax.random.key(5), phi, horizon=20, batch=3)
     chex.assert_shape([x, y], (3, 28, 8))
     assert x.dtype == jnp.float32 and set(np.unique(np.asarray(x[:, :8]))) == {-1.0, 1.0}
     assert (np.asarray(x[:, 8:]) == 0).all() and (np.asarray(y[:, :8]) == 0).all()
@@ -311,7 +311,7 @@ def test_rollout_core_traces_once_per_shape(monkeypatch):
 
     core = eqx.filter_jit(chex.assert_max_traces(lattice._rollout.__wrapped__, n=1))
     monkeypatch.setattr(lattice, "_rollout", core)
-    f = wave.linear_boundary(wave.binary_vb_task("repeat_copy"))
+    f = wave.linear_boundary(tasks.binary_vb_task("repeat_copy"))
     mask = jnp.arange(20) < 8
     for i in range(3):
         xs = jax.random.rademacher(jax.random.key(i), (20, 8), jnp.float64)
@@ -321,7 +321,7 @@ def test_rollout_core_traces_once_per_shape(monkeypatch):
 
 
 def test_rollout_positional_mask_is_deprecated_but_equal():
-    f = wave.linear_boundary(wave.binary_vb_task("compose_copy"))
+    f = wave.linear_boundary(tasks.binary_vb_task("compose_copy"))
     xs = jax.random.rademacher(jax.random.key(4), (20, 8), jnp.float64)
     mask = jnp.arange(20) < 8
     ref = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, input_mode="add")

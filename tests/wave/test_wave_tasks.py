@@ -22,15 +22,15 @@ DECODED = {
 
 @pytest.mark.parametrize("task_id", list(DECODED))
 def test_decoding_matches_spec_tables(task_id):
-    phi = wave.binary_vb_task(task_id)
+    phi = tasks.binary_vb_task(task_id)
     assert phi.shape == (8, 8, 8)
     expected = np.zeros((8, 8, 8))
     for j, sign, lag, src in DECODED[task_id]:
         expected[lag - 1, j, src] = sign
     np.testing.assert_array_equal(phi, expected)
-    F = wave.decode_task(task_id)
+    F = tasks.decode_task(task_id)
     assert ((F != 0).sum(axis=0) == 1).all() and set(np.unique(F)) <= {-1.0, 0.0, 1.0}
-    np.testing.assert_array_equal(wave.phi_to_operator(phi), F)
+    np.testing.assert_array_equal(tasks.phi_to_operator(phi), F)
     np.testing.assert_array_equal(tasks.lag_matrices(F), phi)
     assert tasks.task_table(F) == [(sign, lag, src) for _, sign, lag, src in DECODED[task_id]]
 
@@ -43,19 +43,10 @@ def test_library_spec_tables_and_names_match_the_spec():
         assert tasks.SPEC_TABLES[name] == [(sign, lag, src) for _, sign, lag, src in DECODED[tid]]
 
 
-def test_one_task_vocabulary_for_wave_and_emt():
-    """wave and emt export the same objects of wavejax.tasks; the deprecated names still give the same data."""
-    for name in ("NAMED_TASKS", "decode_task", "lag_matrices", "task_batch", "parse_task_id", "binary_vb_task"):
-        assert getattr(wave, name) is getattr(tasks, name) is getattr(emt, name)
-    assert emt.TASKS is tasks.NAMED_TASKS and emt.task_id is tasks.parse_task_id
-    assert wave.binary_task_batch is tasks.task_batch
-    for old in ("binary_task_batch", "operator_to_phi"):
-        assert old not in wave.__all__
-    for old in ("make_batch", "task_id", "TASKS", "phi_from_operator", "spectral_comparison", "grounded_basis"):
-        assert old not in emt.__all__
-    F = tasks.decode_task("mix_38637_145")
-    with pytest.warns(DeprecationWarning):
-        np.testing.assert_array_equal(wave.operator_to_phi(F, 8, 8), tasks.lag_matrices(F))
+def test_one_task_vocabulary_home():
+    """The task vocabulary has one home, wavejax.tasks: wave and emt do not re-export it (issue 21)."""
+    for name in tasks.__all__:
+        assert not hasattr(wave, name) and not hasattr(emt, name), name
 
 
 @pytest.mark.parametrize("text, expected", [("repeat_copy", (255, 0, 0)), ("0xff, 0, 0", (255, 0, 0)),
@@ -78,14 +69,14 @@ def test_lag_matrices_rejects_non_operator_shapes():
                                  (255, 2097152, 0), (255, 8**8, 0), (255.0, 0, 0), (255, 0, True)])
 def test_malformed_task_ids(bad):
     with pytest.raises(ValueError, match="task_id"):
-        wave.binary_vb_task(bad)
+        tasks.binary_vb_task(bad)
 
 
 @pytest.mark.parametrize("kw", [dict(s=0), dict(d=0), dict(s=-2)])
 def test_bad_sizes(kw):
     (name,) = kw
     with pytest.raises(ValueError, match=rf"\b{name} must be"):
-        wave.binary_vb_task((255, 0, 0), **kw)
+        tasks.binary_vb_task((255, 0, 0), **kw)
 
 
 def test_theorem_31_nonlinear_hds_float64():
@@ -119,7 +110,7 @@ def test_theorem_31_fibonacci_integers_exact():
 @pytest.mark.parametrize("task_id", list(DECODED))
 def test_lbc_matrix_structure_and_spectrum(task_id):
     """Acceptance 3: rank(M - shift) <= d; nonzero eigenvalues on the unit circle (1e-9)."""
-    M = wave.lbc_matrix(wave.binary_vb_task(task_id))
+    M = wave.lbc_matrix(tasks.binary_vb_task(task_id))
     S = wave.shift_matrix(8, 8)
     assert np.linalg.matrix_rank(M - S) <= 8
     ev = wave.spectrum(M)
@@ -136,8 +127,8 @@ def test_lbc_matrix_structure_and_spectrum(task_id):
 
 
 def test_nonzero_eigenvalue_counts_from_M():
-    counts = {name: np.linalg.matrix_rank(np.linalg.matrix_power(wave.lbc_matrix(wave.binary_vb_task(t)), 64))
-              for name, t in wave.NAMED_TASKS.items()}
+    counts = {name: np.linalg.matrix_rank(np.linalg.matrix_power(wave.lbc_matrix(tasks.binary_vb_task(t)), 64))
+              for name, t in tasks.NAMED_TASKS.items()}
     assert counts["repeat_copy"] == 64
     assert all(counts[n] < 64 for n in ("compose_copy", "mix_262676_189", "mix_38637_145"))
     assert counts["compose_copy"] == 36  # sum over dims j of its lag 8 - j: 8+7+...+1 = 36 slots in cycles

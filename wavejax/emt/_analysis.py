@@ -170,5 +170,3 @@ def gradient_profile(params: Mapping[str, Any], *, s: int = 8, max_lag: int = 40
     xs[:s] = np.asarray(jax.random.rademacher(key, (s, d), dtype=jnp.float32), np.float64)
     run = rnn_runner(p["W_hh"], p["W_uh"], p["W_hy"], nonlinearity="tanh")
     return gradient_vs_lag(run, jnp.asarray(xs, dtype), t0=0, max_lag=max_lag)
-
-analyse_rnn = analyze_rnn  # deprecated British spelling (one release; not in __all__)

@@ -22,7 +22,6 @@ zero-initial-state LTI system realizes a lag < s output exactly). :func:`circuit
 
 from __future__ import annotations
 
-import warnings
 from typing import Literal
 
 import jax
@@ -63,16 +62,6 @@ def circuit_matrix(F: np.ndarray, s: int | None = None) -> np.ndarray:
     if s is not None:
         _sd(F, s)
     return lbc_matrix(lag_matrices(np.asarray(F, np.float64)))
-
-
-def phi_from_operator(F: np.ndarray, s: int, d: int | None = None) -> np.ndarray:
-    """Deprecated name of :func:`circuit_matrix` (it returns the circuit Phi, not the lag matrices phi)."""
-    warnings.warn("wavejax.emt.phi_from_operator is deprecated; use wavejax.emt.circuit_matrix(F, s)",
-                  DeprecationWarning, stacklevel=2)
-    dd = _sd(F, s)
-    if d is not None and d != dd:
-        raise ValueError(f"d={d} does not match F of shape {np.shape(F)} (d = F.shape[1] = {dd})")
-    return circuit_matrix(F, s)
 
 
 def unit_count(Phi: np.ndarray) -> int:

@@ -1,11 +1,11 @@
-"""``wavejax emt train|analyse|table``: generated from the library configs by :func:`wavejax._cli.run_subcommands`.
+"""``wavejax emt train|analyze|table``: generated from the library configs by :func:`wavejax._cli.run_subcommands`.
 
     wavejax emt train --task repeat_copy --hidden 128 --train.steps 20000 --out runs/rc   # rerun resumes
     wavejax emt analyze --run runs/rc --out runs/rc-analysis                             # spectrum, basis, figures
     wavejax emt table --preset full --seeds 20                                           # Table 1 sweep
 
 ``train`` takes every field of :class:`~wavejax.emt._training.EMTConfig` (the engine's settings as ``--train.*``),
-``table`` every field of :class:`~wavejax.emt._table.TableConfig`, ``analyse`` those of :class:`AnalyzeConfig`;
+``table`` every field of :class:`~wavejax.emt._table.TableConfig`, ``analyze`` those of :class:`AnalyzeConfig`;
 ``--preset quick|full`` seeds the defaults; each command writes ``out/results.json`` (one schema) and its side
 files (``run.npz``, ``table1.md``, figures).
 """
@@ -57,7 +57,7 @@ def train_command(cfg: EMTConfig, out: Path) -> Result:
                 float(acc)) for m, acc in zip(run.members, run.test_accuracy, strict=True)]
     metrics = {"test_accuracy": run.test_accuracy, "final_level": run.history["level"][:, -1],
                "final_train_accuracy": np.nanmean(run.history["accuracy"][:, -100:], axis=1)}
-    return Result(rows=rows, metrics=metrics, figures=[fig], notes=f"run written to {out} (analyse with: wavejax "
+    return Result(rows=rows, metrics=metrics, figures=[fig], notes=f"run written to {out} (analyze with: wavejax "
                                                                    f"emt analyze --run {out})")
 
 
@@ -83,7 +83,7 @@ def analyze_command(cfg: AnalyzeConfig, out: Path) -> Result:
     from wavejax.emt._training import load_run
 
     if cfg.run is None:
-        raise SystemExit("wavejax emt analyse: --run is required (the folder written by wavejax emt train)")
+        raise SystemExit("wavejax emt analyze: --run is required (the folder written by wavejax emt train)")
     run = load_run(cfg.run)
     if cfg.member != -1 and not 0 <= cfg.member < len(run.members):
         raise SystemExit(f"--member {cfg.member} out of range: the run has {len(run.members)} members")
@@ -117,8 +117,6 @@ def table_command(cfg: TableConfig, out: Path) -> Result:
 
 COMMANDS = {"train": (EMTConfig, train_command), "analyze": (AnalyzeConfig, analyze_command),
             "table": (TableConfig, table_command)}
-COMMANDS["analyse"] = COMMANDS["analyze"]  # the pre-#11 (British) name of the command, kept for one release
-AnalyseConfig = AnalyzeConfig  # deprecated British spelling (one release; not in __all__)
 
 
 def commands() -> dict:

@@ -123,14 +123,6 @@ def privileged_basis(W_hh: np.ndarray, F: np.ndarray, s: int, *, W_hy: np.ndarra
     return PrivilegedBasis(Psi=Psi, Psi_star=Psi_star, keep=keep, s=s, d=d)
 
 
-def grounded_basis(W_hh: np.ndarray, W_hy: np.ndarray | None, W_uh: np.ndarray | None, F: np.ndarray, s: int,
-                   traj: np.ndarray | None = None, grounding: Literal["output", "input"] = "output",
-                   n_pca: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """``(Psi_full, Psi*_full)`` of :func:`privileged_basis` in the signature of the spec's API (emt.md §8)."""
-    b = privileged_basis(W_hh, F, s, W_hy=W_hy, W_uh=W_uh, traj=traj, grounding=grounding, n_pca=n_pca)
-    return b.Psi, b.Psi_star
-
-
 def phi_emp(W_hh: np.ndarray, basis: PrivilegedBasis) -> np.ndarray:
     """Phi_emp = Psi* W_hh Psi, shape (sd + n_pca, sd + n_pca) (zero rows / columns at pruned positions)."""
     _weights(W_hh, None, None)

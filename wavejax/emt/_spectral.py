@@ -1,4 +1,4 @@
-"""The spectral convergence metric of EMT (emt.md §5.2; wave.md §5.2; emt-tools ``spectral_comparison``).
+"""The spectral convergence metric of EMT (emt.md §5.2; wave.md §5.2).
 
 A trained bias-free RNN is said to implement the variable-binding circuit Phi (emt.md §2.3) when the
 eigenvalues of W_hh with modulus above a threshold have the same *phases* as those of Phi. Magnitudes are
@@ -16,7 +16,7 @@ import numpy as np
 
 from wavejax import _validate
 
-__all__ = ["dominant_eigenvalues", "spectral_error"]  # spectral_comparison: emt-tools alias, importable
+__all__ = ["dominant_eigenvalues", "spectral_error"]
 
 
 def dominant_eigenvalues(A: np.ndarray, thr: float = 0.9) -> np.ndarray:
@@ -79,8 +79,3 @@ def spectral_error(A: np.ndarray, B: np.ndarray, thr: float = 0.9) -> float:
         total += float(ang[j])
         pool.pop(j)
     return total / len(a)
-
-
-def spectral_comparison(A: np.ndarray, B: np.ndarray, thr: float = 0.9) -> float:
-    """Alias of :func:`spectral_error` under the emt-tools name used in the spec's API list (emt.md §8)."""
-    return spectral_error(A, B, thr)

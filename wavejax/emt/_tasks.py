@@ -3,7 +3,7 @@
 The task vocabulary (task ids, decoding to F, lag matrices, the batch generator) has ONE implementation, in
 :mod:`wavejax.tasks` (:func:`~wavejax.tasks.parse_task_id`, :func:`~wavejax.tasks.decode_task`,
 :func:`~wavejax.tasks.lag_matrices`, :func:`~wavejax.tasks.task_batch`, :func:`~wavejax.tasks.task_table`,
-:data:`~wavejax.tasks.NAMED_TASKS`), re-exported by :mod:`wavejax.emt`. This module adds
+:data:`~wavejax.tasks.NAMED_TASKS`). This module adds
 
 * :data:`CURRICULUM`: the output-phase lengths per level;
 * :func:`curriculum_batch_fn`: the generator as a ``batch_fn(key, level[, phi])`` of the training engine
@@ -16,45 +16,18 @@ F has shape ``(s*d, d)``: row (slot) ``k*d + c`` is time t - s + k (k = 0 oldest
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
 
 from wavejax import _validate
-from wavejax.tasks import (  # noqa: F401  (re-exported for compatibility)
-    NAMED_TASKS,
-    binary_vb_task,
-    decode_task,
-    lag_matrices,
-    parse_task_id,
-    task_batch,
-    task_table,
-)
+from wavejax.tasks import task_batch
 
 __all__ = ["CURRICULUM", "curriculum_batch_fn"]
 
-#: Deprecated name of :data:`wavejax.tasks.NAMED_TASKS` (the same dict object).
-TASKS: dict[str, tuple[int, int, int]] = NAMED_TASKS
-
-#: Deprecated name of :func:`wavejax.tasks.parse_task_id` (the same function).
-task_id = parse_task_id
-
 #: The horizon curriculum of the recipe (emt.md §4): output-phase lengths per level.
 CURRICULUM: tuple[int, ...] = (10, 20, 40, 60, 100)
-
-
-def make_batch(key: Array, F: np.ndarray, s: int, horizon: int, batch: int, *, dtype=jnp.float32
-               ) -> tuple[Float[Array, "B T d"], Float[Array, "B T d"], Array]:
-    """Deprecated: use ``wavejax.tasks.task_batch(key, lag_matrices(F), horizon=..., batch=...)`` (same batch)."""
-    warnings.warn("wavejax.emt.make_batch is deprecated; use wavejax.tasks.task_batch(key, lag_matrices(F), "
-                  "horizon=, batch=)", DeprecationWarning, stacklevel=2)
-    s = _validate.positive_int("s", s)
-    d = _validate.shape("F", F, (None, None))[1]
-    _validate.shape("F", F, (s * d, d))
-    return task_batch(key, lag_matrices(np.asarray(F)), horizon=horizon, batch=batch, dtype=dtype)
 
 
 def curriculum_batch_fn(phi: np.ndarray | None, *, batch: int, horizons: Sequence[int] = CURRICULUM,

@@ -28,14 +28,10 @@ import numpy as np
 from wavejax import _validate, io
 from wavejax.emt._tasks import CURRICULUM, curriculum_batch_fn
 from wavejax.rnn import Elman, TrainConfig, evaluate, init_state, train
-from wavejax.tasks import binary_vb_task, parse_task_id
-from wavejax.tasks import task_batch as binary_task_batch
+from wavejax.tasks import binary_vb_task, parse_task_id, task_batch
 
-__all__ = ["EMTConfig", "EMTRun", "task_of", "train_task", "train_sweep", "evaluate_members", "save_run", "load_run",
+__all__ = ["EMTConfig", "EMTRun", "train_task", "train_sweep", "evaluate_members", "save_run", "load_run",
            "init_params"]
-
-
-_TRAIN_FIELDS = ("steps", "lr", "l2", "clip", "threshold", "chunk", "ckpt_every", "member_block")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -64,7 +60,7 @@ class EMTConfig:
     train: TrainConfig = TrainConfig()
 
     def __post_init__(self):
-        task_of(self.task)
+        parse_task_id(self.task)
         for k in ("hidden", "batch", "n_seeds", "test_horizon", "test_batches"):
             _validate.positive_int(k, getattr(self, k))
         _validate.nonneg_int("seed", self.seed)
@@ -83,20 +79,6 @@ class EMTConfig:
         """The recipe of emt.md §4 (20k steps)."""
         return cls()
 
-    @classmethod
-    def from_flat(cls, **kw) -> EMTConfig:
-        """Deprecated flat keywords (``steps=``, ``lr=``, ``l2=``, ``clip=``, ``threshold=``, ``chunk=``,
-        ``ckpt_every=``, ``member_block=``) of the old EMTConfig, mapped into ``train`` (kept for one release).
-
-        >>> EMTConfig.from_flat(hidden=32, steps=50, ckpt_every=0).train.steps
-        50
-        """
-        flat = {k: kw.pop(k) for k in _TRAIN_FIELDS if k in kw}
-        chunk = min(flat.get("chunk", 100), flat.get("steps", 20_000))
-        ckpt = flat.get("ckpt_every", 1000)
-        flat |= {"chunk": chunk, "log_every": chunk, "ckpt_every": ckpt - ckpt % chunk if ckpt >= chunk else 0}
-        return cls(train=TrainConfig(**flat), **kw)
-
     def engine(self) -> TrainConfig:
         """The engine's :class:`wavejax.rnn.TrainConfig`: ``train`` with the padded curriculum of ``curriculum``.
 
@@ -108,11 +90,6 @@ class EMTConfig:
             ckpt = t.ckpt_every - t.ckpt_every % chunk if t.ckpt_every >= chunk else 0
             t = dataclasses.replace(t, chunk=chunk, log_every=chunk, ckpt_every=ckpt)
         return dataclasses.replace(t, n_levels=len(self.curriculum), curriculum="pad")
-
-
-def task_of(task: str | tuple[int, int, int]) -> tuple[int, int, int]:
-    """Task id from a name, a ``"id1,id2,id3"`` string or a tuple (:func:`wavejax.tasks.parse_task_id`)."""
-    return parse_task_id(task)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -167,7 +144,7 @@ def _test_batch_fn(horizon: int, batch: int):
 
 
 def _test_batch(key, phi, *, horizon: int, batch: int):
-    return binary_task_batch(key, phi, horizon=horizon, batch=batch)
+    return task_batch(key, phi, horizon=horizon, batch=batch)
 
 
 @functools.lru_cache(maxsize=32)
@@ -202,7 +179,7 @@ def _run(cfg: EMTConfig, members: list[dict], out: Path | None, desc: str) -> EM
 
 def train_task(cfg: EMTConfig, out: str | Path | None = None) -> EMTRun:
     """Train ``cfg.n_seeds`` seeds of one task (emt.md §4); ``out`` holds checkpoints, metrics.jsonl, run.npz."""
-    tid = task_of(cfg.task)
+    tid = parse_task_id(cfg.task)
     members = [{"task": tid, "l2": cfg.train.l2, "threshold": cfg.train.threshold, "seed": cfg.seed + m}
                for m in range(cfg.n_seeds)]
     return _run(cfg, members, None if out is None else Path(out), desc=f"emt {cfg.task} H={cfg.hidden}")
@@ -217,7 +194,7 @@ def train_sweep(cfg: EMTConfig, tasks: Sequence[str | tuple[int, int, int]], l2s
     """
     if not (tasks and l2s and thresholds and seeds):
         raise ValueError("tasks, l2s, thresholds and seeds must be non-empty")
-    members = [{"task": task_of(t), "l2": float(lam), "threshold": float(th), "seed": int(sd)}
+    members = [{"task": parse_task_id(t), "l2": float(lam), "threshold": float(th), "seed": int(sd)}
                for t, lam, th, sd in itertools.product(tasks, l2s, thresholds, seeds)]
     return _run(cfg, members, None if out is None else Path(out), desc=f"emt sweep H={cfg.hidden}")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -19,11 +18,11 @@ import numpy as np
 import optax
 
 from wavejax import _validate
-from wavejax.gan._evaluate import ClassifierConfig, random_probability_entropy
+from wavejax.gan._evaluate import random_probability_entropy
 from wavejax.gan._losses import critic_loss, generator_loss
 from wavejax.gan._models import count_params, init_params
 from wavejax.gan._study import StudyConfig, run_study
-from wavejax.gan._train import GANConfig, rmsprop_tf1
+from wavejax.gan._train import rmsprop_tf1
 from wavejax.io import atomic_write_json, atomic_write_text
 from wavejax.precision import require_dtype
 from wavejax.report import Experiment, Result, row
@@ -55,18 +54,6 @@ class ChecksConfig:
     def full(cls) -> ChecksConfig:
         """100,000 random probability vectors."""
         return cls()
-
-
-def quick_configs(**kw: Any) -> tuple[GANConfig, ClassifierConfig, int]:
-    """Deprecated (out of ``__all__``): use ``StudyConfig.quick()``; ``(gan, classifier, n_eval)`` of it."""
-    c = StudyConfig.quick()
-    return dataclasses.replace(c.gan, **kw), c.classifier, c.n_eval
-
-
-def full_configs(**kw: Any) -> tuple[GANConfig, ClassifierConfig, int]:
-    """Deprecated (out of ``__all__``): use ``StudyConfig.full()``; ``(gan, classifier, n_eval)`` of it."""
-    c = StudyConfig.full()
-    return dataclasses.replace(c.gan, **kw), c.classifier, c.n_eval
 
 
 def _rmsprop_parity() -> float:

@@ -162,7 +162,7 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
 
 
 def _save_grid(path: Path, state_g: GANTrainState, cfg: GANConfig, step: int) -> None:
-    from wavejax.report import image_grid
+    from wavejax.report._plots import image_grid
 
     g0 = {"params": seed_slice(state_g.params, 0), "batch_stats": seed_slice(state_g.batch_stats, 0)}
     imgs = sample(g0, jax.random.key(step), 25, hidden=cfg.hidden, image_size=cfg.image_size, batch=25)

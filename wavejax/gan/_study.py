@@ -213,7 +213,7 @@ def _weight_study(cfg: GANConfig, runs: dict, shared: str) -> tuple[tuple, dict,
 
 def _figures(out: Path, imgs: dict, xte: np.ndarray, A: np.ndarray, B: np.ndarray, S: np.ndarray,
              vals: dict, ent: dict, shared: str) -> None:
-    from wavejax.report import hist_plot, image_grid
+    from wavejax.report._plots import hist_plot, image_grid
 
     out.mkdir(parents=True, exist_ok=True)
     rows = [xte[np.random.default_rng(1).permutation(len(xte))[:8], ..., 0]]

@@ -285,6 +285,3 @@ def _train_steps(state_g: GANTrainState, state_d: GANTrainState, key: jax.Array,
 
     (state_g, state_d), ms = jax.lax.scan(body, (state_g, state_d), None, length=n)
     return state_g, state_d, jax.tree_util.tree_map(lambda v: v[-1], ms)
-
-
-train_steps = _train_steps  # deprecated public name (out of __all__): use wavejax.gan.train, or _train_steps

@@ -8,77 +8,41 @@ Diffrax vector field ``f(t, y, args)``), the one solve with a :class:`SolverConf
 Indices are 0-based: the spec's memory 1 is column 0 of Xi.
 """
 
-from wavejax.gsemm._batch import STRATEGIES as STRATEGIES
 from wavejax.gsemm._batch import simulate_batch as simulate_batch
-from wavejax.gsemm._capacity import CAPACITY_NETWORKS as CAPACITY_NETWORKS
-from wavejax.gsemm._capacity import CAPACITY_PRESETS as CAPACITY_PRESETS  # deprecated alias (not in __all__)
 from wavejax.gsemm._capacity import CapacityNetwork as CapacityNetwork
 from wavejax.gsemm._capacity import capacity_curve as capacity_curve
 from wavejax.gsemm._capacity import capacity_search as capacity_search
-from wavejax.gsemm._capacity import cycle_pass as cycle_pass
-from wavejax.gsemm._capacity import cycle_trial as cycle_trial
 from wavejax.gsemm._capacity import fit_growth as fit_growth
 from wavejax.gsemm._landscape import MovingMinimum as MovingMinimum
 from wavejax.gsemm._landscape import energy as energy
-from wavejax.gsemm._landscape import minimise as minimise  # deprecated alias (not in __all__)
 from wavejax.gsemm._landscape import minimize as minimize
 from wavejax.gsemm._landscape import moving_minimum as moving_minimum
-from wavejax.gsemm._learning import COMPETITIVE as COMPETITIVE
-from wavejax.gsemm._learning import ENERGY as ENERGY
-from wavejax.gsemm._learning import RULES as RULES
+from wavejax.gsemm._learn import RULES as RULES
+from wavejax.gsemm._learn import learn as learn
 from wavejax.gsemm._learning import CompetitiveConfig as CompetitiveConfig
 from wavejax.gsemm._learning import EnergyRuleConfig as EnergyRuleConfig
 from wavejax.gsemm._learning import LearningRule as LearningRule
 from wavejax.gsemm._learning import LearnState as LearnState
 from wavejax.gsemm._learning import competitive_readout as competitive_readout
-from wavejax.gsemm._learning import competitive_rule as competitive_rule
-from wavejax.gsemm._learning import energy_rule as energy_rule
-from wavejax.gsemm._learning import learn as learn
-from wavejax.gsemm._learning import learn_phi_clamped as learn_phi_clamped  # deprecated alias (not in __all__)
-from wavejax.gsemm._learning import learn_sequence as learn_sequence  # deprecated alias (not in __all__)
-from wavejax.gsemm._learning import recall_learned as recall_learned
 from wavejax.gsemm._metrics import Decoded as Decoded
-from wavejax.gsemm._metrics import best_chain as best_chain
-from wavejax.gsemm._metrics import cycle_successors as cycle_successors
 from wavejax.gsemm._metrics import decode as decode
 from wavejax.gsemm._metrics import dwell_prediction as dwell_prediction
 from wavejax.gsemm._metrics import dwell_stats as dwell_stats
-from wavejax.gsemm._metrics import follows_graph as follows_graph
-from wavejax.gsemm._metrics import model_overlaps as model_overlaps
 from wavejax.gsemm._metrics import overlaps as overlaps
-from wavejax.gsemm._metrics import successors_from_phi as successors_from_phi
-from wavejax.gsemm._metrics import transition_count as transition_count
 from wavejax.gsemm._models import DSEM as DSEM
 from wavejax.gsemm._models import DSEM_POLY as DSEM_POLY
 from wavejax.gsemm._models import EXPSM as EXPSM
 from wavejax.gsemm._models import LISEM as LISEM
 from wavejax.gsemm._models import MODELS as MODELS
-from wavejax.gsemm._models import Lagrangian as Lagrangian
 from wavejax.gsemm._models import Model as Model
 from wavejax.gsemm._models import Params as Params
-from wavejax.gsemm._models import energy_params as energy_params
-from wavejax.gsemm._models import hidden_input as hidden_input
 from wavejax.gsemm._models import make_params as make_params
-from wavejax.gsemm._models import overlap_fn as overlap_fn
-from wavejax.gsemm._models import vector_field as vector_field
-from wavejax.gsemm._models import vector_field_h as vector_field_h
-from wavejax.gsemm._online import CONTRASTIVE as CONTRASTIVE
 from wavejax.gsemm._online import OnlineConfig as OnlineConfig
-from wavejax.gsemm._online import OnlineScalars as OnlineScalars
 from wavejax.gsemm._online import contrastive_recall as contrastive_recall
-from wavejax.gsemm._online import contrastive_runs as contrastive_runs
-from wavejax.gsemm._online import contrastive_step as contrastive_step
-from wavejax.gsemm._online import count_links as count_links
-from wavejax.gsemm._online import cpp_decode as cpp_decode
-from wavejax.gsemm._online import free_recall as free_recall  # deprecated alias (not in __all__)
-from wavejax.gsemm._online import online_learn as online_learn  # deprecated alias (not in __all__)
 from wavejax.gsemm._online import recall_score as recall_score
 from wavejax.gsemm._simulate import cycle_memories as cycle_memories
 from wavejax.gsemm._simulate import simulate as simulate
-from wavejax.gsemm._simulate import solve_params as solve_params  # deprecated alias (not in __all__)
 from wavejax.gsemm._solve import RESULT_CODES as RESULT_CODES
-from wavejax.gsemm._solve import RK4 as RK4
-from wavejax.gsemm._solve import SOLVERS as SOLVERS
 from wavejax.gsemm._solve import SolverConfig as SolverConfig
 from wavejax.gsemm._solve import Trajectory as Trajectory
 from wavejax.gsemm._solve import result_name as result_name
@@ -86,17 +50,10 @@ from wavejax.gsemm._solve import save_grid as save_grid
 from wavejax.gsemm._solve import solve as solve
 
 __all__ = [
-    "COMPETITIVE", "CONTRASTIVE", "ENERGY",
-    "CAPACITY_NETWORKS", "CapacityNetwork", "CompetitiveConfig", "DSEM", "DSEM_POLY", "Decoded", "EXPSM",
-    "EnergyRuleConfig", "LISEM", "Lagrangian", "LearnState", "LearningRule", "MODELS", "Model", "MovingMinimum",
-    "OnlineConfig", "OnlineScalars", "Params", "RESULT_CODES", "RK4", "RULES", "SOLVERS", "STRATEGIES",
-    "SolverConfig", "Trajectory",
-    "best_chain", "capacity_curve", "capacity_search", "competitive_readout", "competitive_rule",
-    "contrastive_recall", "contrastive_runs", "contrastive_step", "count_links", "cpp_decode", "cycle_memories",
-    "cycle_pass",
-    "cycle_successors", "cycle_trial", "decode", "dwell_prediction", "dwell_stats", "energy", "energy_params",
-    "energy_rule", "fit_growth", "follows_graph", "hidden_input", "learn", "make_params", "minimize",
-    "model_overlaps", "moving_minimum", "overlap_fn", "overlaps", "recall_learned", "recall_score", "result_name",
-    "save_grid", "simulate", "simulate_batch", "solve", "successors_from_phi", "transition_count", "vector_field",
-    "vector_field_h",
+    "CapacityNetwork", "CompetitiveConfig", "DSEM", "DSEM_POLY", "Decoded", "EXPSM", "EnergyRuleConfig", "LISEM",
+    "LearnState", "LearningRule", "MODELS", "Model", "MovingMinimum", "OnlineConfig", "Params", "RESULT_CODES",
+    "RULES", "SolverConfig", "Trajectory", "capacity_curve", "capacity_search", "competitive_readout",
+    "contrastive_recall", "cycle_memories", "decode", "dwell_prediction", "dwell_stats", "energy", "fit_growth",
+    "learn", "make_params", "minimize", "moving_minimum", "overlaps", "recall_score", "result_name", "save_grid",
+    "simulate", "simulate_batch", "solve",
 ]

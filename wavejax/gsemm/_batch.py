@@ -37,7 +37,7 @@ import numpy as np
 from wavejax import _validate as V
 from wavejax.gsemm._models import Model, get_model, make_params, overlap_fn
 from wavejax.gsemm._scan import scan_solve
-from wavejax.gsemm._simulate import _solver_config, validate_network
+from wavejax.gsemm._simulate import solver_config_or_default, validate_network
 from wavejax.gsemm._solve import NONFINITE, SUCCESS, SolverConfig, Trajectory, _code, save_grid, solve
 from wavejax.precision import require_dtype
 
@@ -135,18 +135,15 @@ def _check(model, strategy, method, cfg):
 
 def simulate_batch(model: str, xi, phi, v0s, *, t1: float, save_every: float, alpha_s, alpha_c, beta_d=1.0,
                    t_f=1.0, t_d=20.0, gamma=1.0, strategy: str = "stacked", method: str = "euler",
-                   solver_config: SolverConfig | None = None, dtype=jnp.float64, solver: str = "tsit5",
-                   rtol: float = 1e-6, atol: float = 1e-8, dt: float = 0.01,
-                   max_steps: int | None = None) -> Trajectory:
+                   solver_config: SolverConfig | None = None, dtype=jnp.float64) -> Trajectory:
     """Solve B trajectories of one network from cues ``v0s`` (B, N), v_d(0) = 0.
 
     Returns a :class:`~wavejax.gsemm._solve.Trajectory` with ``ts`` (T,), ``m`` (B, T, K), ``m[b, t, mu]`` the
     overlap (1/N) xi^mu . sigma_f(v_b(t)), and ``result`` (B,) codes (0 = successful). ``strategy`` picks the
-    batching (module doc); ``solver_config`` (or the deprecated loose ``solver``/``rtol``/``atol``/``max_steps``)
-    applies to the adaptive strategies, ``dt`` (``solver_config.dt``) and ``method`` to ``"scan"``/``"projected"``.
+    batching (module doc); ``solver_config`` (default ``SolverConfig()``) applies to the adaptive strategies, its
+    ``dt`` and ``method`` to ``"scan"``/``"projected"``.
     """
-    cfg = _solver_config(solver_config, dict(solver=solver, rtol=rtol, atol=atol, dt=dt, max_steps=max_steps,
-                                             clip=False))
+    cfg = solver_config_or_default(solver_config)
     N, K = validate_network(model, xi, phi, alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, t_f=t_f, t_d=t_d,
                             gamma=gamma)
     _check(model, strategy, method, cfg)

@@ -69,12 +69,6 @@ CAPACITY_NETWORKS = {
     "dsem_poly": CapacityNetwork(),
     "lisem": CapacityNetwork(alpha_s=4.5, alpha_c=4.5, dwell=40.0, per_neuron=True),
 }
-# Deprecated (one release): the old untyped form of CAPACITY_NETWORKS.
-CAPACITY_PRESETS = {
-    "dsem": dict(alpha_s=1.0, alpha_c=2.0, beta_d=1.0, gamma=1.0, t_f=1.0, t_d=20.0, dwell=25.0),
-    "dsem_poly": dict(alpha_s=1.0, alpha_c=2.0, beta_d=1.0, gamma=1.0, t_f=1.0, t_d=20.0, dwell=25.0),
-    "lisem": dict(alpha_s_N=4.5, alpha_c_N=4.5, beta_d=1.0, gamma=1.0, t_f=1.0, t_d=20.0, dwell=40.0),
-}
 
 
 @functools.partial(jax.jit, static_argnames=("model", "n_save", "save_every", "dt"))

@@ -55,18 +55,8 @@ class RetrieveConfig:
 
 def retrieve(cfg: RetrieveConfig, out: Path) -> Result:
     """Run :class:`RetrieveConfig`; figures overlaps.png and energy.png in ``out``."""
-    from wavejax.gsemm import (
-        cycle_memories,
-        cycle_successors,
-        decode,
-        dwell_prediction,
-        dwell_stats,
-        energy,
-        follows_graph,
-        model_overlaps,
-        result_name,
-        simulate,
-    )
+    from wavejax.gsemm import cycle_memories, decode, dwell_prediction, dwell_stats, energy, result_name, simulate
+    from wavejax.gsemm._metrics import cycle_successors, follows_graph, model_overlaps
 
     out.mkdir(parents=True, exist_ok=True)
     xi, phi = cycle_memories(jax.random.key(cfg.seed), cfg.n_features, cfg.n_memories)
@@ -102,10 +92,8 @@ def retrieve(cfg: RetrieveConfig, out: Path) -> Result:
 
 
 def commands() -> dict:
-    """``{name: (config class, fn)}`` of every ``wavejax gsemm`` subcommand (``learn``: old name of ``learning``)."""
-    cmds = {"retrieve": (RetrieveConfig, retrieve), **experiment_commands("gsemm")}
-    cmds["learn"] = cmds["learning"]  # the pre-#11 name of the learning command (one release)
-    return cmds
+    """``{name: (config class, fn)}`` of every ``wavejax gsemm`` subcommand."""
+    return {"retrieve": (RetrieveConfig, retrieve), **experiment_commands("gsemm")}
 
 
 def main(argv: list[str]) -> None:

@@ -30,8 +30,9 @@ from wavejax.gsemm._metrics import (
 )
 from wavejax.gsemm._simulate import cycle_memories, simulate
 from wavejax.gsemm._solve import SolverConfig
-from wavejax.report import Experiment, Result, line_plot, row, scatter_plot
+from wavejax.report import Experiment, Result, line_plot, row
 from wavejax.report._experiment import holds_ge, holds_le
+from wavejax.report._plots import scatter_plot
 
 SECTION = "General Sequential Episodic Memory Model (Karuvally, Sejnowski, Siegelmann, ICML 2023)"
 

@@ -122,5 +122,3 @@ def moving_minimum(model: str, xi, phi, traj, times, *, alpha_s, alpha_c, beta_d
     cur_state = np.asarray(jnp.argmax(sf(cv) @ X, axis=-1))
     return MovingMinimum(ts[idx], np.asarray(me), mem_state, np.asarray(ce), cur_state,
                          np.asarray(cv) @ pc1, np.asarray(mv) @ pc1)
-
-minimise = minimize  # deprecated British spelling (one release; not in __all__)

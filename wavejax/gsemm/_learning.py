@@ -1,8 +1,8 @@
 """Online learning of memories Xi and transitions Phi (gsemm.md §4.2–4.3; equations PROPOSED / UNCONFIRMED).
 
-Three rules, each a module-level pure function with its equation in its docstring, and one entry point
-:func:`learn` with an Optax-like ``init``/``update`` pair (:class:`LearningRule`) and one state
-(:class:`LearnState`):
+Three rules, each a module-level pure function with its equation in its docstring, as an Optax-like
+``init``/``update`` pair (:class:`LearningRule`) on one state (:class:`LearnState`); the one entry point
+:func:`~wavejax.gsemm.learn` (module :mod:`wavejax.gsemm._learn`) presents patterns to any of them:
 
 * :func:`energy_rule` — gradient descent on the energy of §2.3 with the states fixed (Hebbian / STDP-like);
   v is clamped to each presented pattern; Diffrax integrates (v_d, Xi, Phi).
@@ -18,8 +18,6 @@ Recall goes through the one simulation core (:func:`~wavejax.gsemm._simulate.sim
 from __future__ import annotations
 
 import dataclasses
-import functools
-import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -30,11 +28,9 @@ import numpy as np
 
 from wavejax import _validate as V
 from wavejax.gsemm._models import DSEM, Params, hidden_input, make_params
-from wavejax.precision import require_dtype
 
 __all__ = ["LearnState", "LearningRule", "EnergyRuleConfig", "CompetitiveConfig", "energy_rule",
-           "competitive_rule", "competitive_readout", "learn", "ENERGY", "COMPETITIVE", "RULES",
-           "recall_learned"]
+           "competitive_rule", "competitive_readout", "ENERGY", "COMPETITIVE", "recall_learned"]
 
 
 class LearnState(NamedTuple):
@@ -212,61 +208,6 @@ def competitive_readout(st: LearnState):
     return jnp.asarray(xi, st.xi.dtype), jnp.asarray(phi, st.xi.dtype)
 
 
-# --- the one entry point -------------------------------------------------------------------------------------
-
-def _rules() -> dict[str, LearningRule]:
-    from wavejax.gsemm._online import CONTRASTIVE
-
-    return {"energy": ENERGY, "contrastive": CONTRASTIVE, "competitive": COMPETITIVE}
-
-
-RULES = ("energy", "contrastive", "competitive")
-
-
-@functools.partial(jax.jit, static_argnames=("rule", "cfg"))
-def _learn(rule: LearningRule, key, patterns, cfg, init: LearnState | None):
-    st = rule.init(key, patterns, cfg) if init is None else init
-    st, _ = jax.lax.scan(lambda s, x: (rule.update(s, x, cfg), None), st, patterns)
-    return st
-
-
-def learn(rule: str | LearningRule, key: jax.Array, patterns, *, cfg, init: LearnState | None = None,
-          dtype=jnp.float64) -> LearnState:
-    """Present ``patterns`` (P, N) once, in order, to an online rule; return the final :class:`LearnState`.
-
-    Args:
-      rule: "energy", "contrastive", "competitive" (``RULES``) or a :class:`LearningRule`.
-      key: PRNG key of the weight initialisation. patterns: (P, N), entries +-1 (the energy rule accepts any
-        finite patterns, e.g. sqrt(a_s) xi).
-      cfg: the rule's config (:class:`EnergyRuleConfig`, :class:`~wavejax.gsemm._online.OnlineConfig`,
-        :class:`CompetitiveConfig`).
-      init: start from this state instead of ``rule.init``. Default inits: energy: Xi = patterns^T / sqrt(a_s)
-        (the presented patterns are the memories), Phi = 0; contrastive: Xi, Phi ~ N(0, 1) of Frobenius norm 1;
-        competitive: Xi ~ 0.1 N(0, 1), Phi = 0.
-      dtype: computation dtype (float64 needs 64-bit mode).
-
-    Examples:
-      >>> import numpy as np
-      >>> from wavejax.gsemm import EnergyRuleConfig
-      >>> pats = jnp.asarray(np.eye(3)[:, :2].T * 2 - 1, jnp.float32)  # 2 patterns of N = 3
-      >>> st = learn("energy", jax.random.key(0), pats, cfg=EnergyRuleConfig(clamp_time=5.0), dtype=jnp.float32)
-      >>> st.phi.shape, int(st.count), bool(st.phi[0, 1] > st.phi[1, 0])  # 0 -> 1 potentiated, not 1 -> 0
-      ((2, 2), 2, True)
-    """
-    rules = _rules()
-    if isinstance(rule, str):
-        V.one_of("rule", rule, RULES)
-        rule = rules[rule]
-    pats = jnp.asarray(patterns, require_dtype(dtype))
-    P, _ = V.ndim("patterns", pats, (2,))
-    V.finite("patterns", pats)
-    if rule.name in ("contrastive", "competitive"):
-        V.pm_one("patterns", pats)
-    if rule.name == "competitive" and cfg.n_hidden < P:
-        raise ValueError(f"n_hidden must be >= the number of patterns {P}; got n_hidden={cfg.n_hidden}")
-    return _learn(rule, key, pats, cfg, init)
-
-
 def recall_learned(xi, phi, cue, *, t1: float = 1000.0, save_every: float = 0.5, alpha_s: float = 1.0,
                    alpha_c: float = 2.0, beta_d: float = 1.0, t_d: float = 20.0):
     """Free recall of a learned +-1 DSEM (Tsit5) from ``cue`` (N,), v_d(0) = 0; returns v every ``save_every``."""
@@ -274,55 +215,3 @@ def recall_learned(xi, phi, cue, *, t1: float = 1000.0, save_every: float = 0.5,
 
     return simulate("dsem", xi, phi, cue, t1=t1, save_every=save_every, alpha_s=alpha_s, alpha_c=alpha_c,
                     beta_d=beta_d, t_d=t_d).v
-
-
-# --- deprecated entry points (one release; out of the package __all__) ---------------------------------------
-
-def learn_phi_clamped(xi, order, *, clamp_time: float = 20.0, alpha_s: float = 1.0, alpha_c: float = 1.0,
-                      beta_d: float = 1.0, gamma: float = 1.0, t_d: float = 20.0, tau_phi: float | None = None,
-                      tau_xi: float | None = None, learn_xi: bool = False, feedback: bool = False,
-                      rtol: float = 1e-6, atol: float = 1e-8, dtype=jnp.float64):
-    """One pass of :func:`energy_rule` over ``order`` with v clamped to sqrt(a_s) xi^{order[i]}.
-
-    Returns ``(Phi (K, K), Xi (N, K))`` at the end of the pass: the pre-#11 order, kept for this deprecated alias
-    only. Use ``learn("energy", key, patterns, cfg=EnergyRuleConfig(...), init=...)``, whose state is (xi, phi).
-    """
-    warnings.warn("learn_phi_clamped is deprecated: use learn('energy', ...)", DeprecationWarning, stacklevel=2)
-    N, K = V.ndim("xi", xi, (2,))
-    V.pm_one("xi", xi)
-    order = np.asarray(order, int)
-    if order.ndim != 1 or order.size == 0 or order.min() < 0 or order.max() >= K:
-        raise ValueError(f"order must be a non-empty list of indices in [0, {K}); got {order.tolist()}")
-    cfg = EnergyRuleConfig(clamp_time=clamp_time, alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, gamma=gamma,
-                           t_d=t_d, tau_phi=tau_phi, tau_xi=tau_xi, learn_xi=learn_xi, feedback=feedback, rtol=rtol,
-                           atol=atol)
-    x = jnp.asarray(xi, require_dtype(dtype))
-    st = learn(ENERGY, jax.random.key(0), jnp.sqrt(jnp.asarray(alpha_s, x.dtype)) * x.T[order], cfg=cfg,
-               init=_state(x, jnp.zeros((K, K), x.dtype), N), dtype=dtype)
-    return st.phi, st.xi
-
-
-def learn_sequence(key: jax.Array, patterns, *, n_hidden: int = 20, clamp_time: float = 20.0, t_d: float = 20.0,
-                   tau_xi: float = 2.0, tau_phi: float = 20.0, beta: float = 30.0, rtol: float = 1e-6,
-                   atol: float = 1e-8):
-    """Deprecated: ``learn("competitive", ...)`` then :func:`competitive_readout`.
-
-    Returns ``(xi, phi, raw_xi, raw_phi)`` as before.
-    """
-    cfg = CompetitiveConfig(n_hidden=n_hidden, clamp_time=clamp_time, t_d=t_d, tau_xi=tau_xi, tau_phi=tau_phi,
-                            beta=beta, rtol=rtol, atol=atol)
-    pats = jnp.asarray(patterns)
-    st = learn(COMPETITIVE, key, pats, cfg=cfg, dtype=pats.dtype)
-    xi, phi = competitive_readout(st)
-    return xi, phi, st.xi, st.phi
-
-
-_MOVED = ("OnlineConfig", "online_learn", "free_recall", "recall_score")  # pre-#11 location (one release)
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        from wavejax.gsemm import _online as online
-
-        return getattr(online, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,17 +16,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavejax.gsemm._learn import learn
 from wavejax.gsemm._learning import (
     CompetitiveConfig,
     EnergyRuleConfig,
     competitive_readout,
-    learn,
     recall_learned,
 )
 from wavejax.gsemm._metrics import successors_from_phi
 from wavejax.gsemm._online import OnlineConfig, contrastive_runs, recall_score
 from wavejax.gsemm._simulate import cycle_memories
-from wavejax.report import Result, heatmap, row, scatter_plot
+from wavejax.report import Result, heatmap, row
+from wavejax.report._plots import scatter_plot
 
 __all__ = ["LearningConfig", "run_learning", "sweep_configs", "contrastive_links"]
 

@@ -289,18 +289,3 @@ def recall_score(patterns, vs, dt_save: float, *, min_overlap: float = 0.5) -> d
     return {"sequence": seq.tolist(), "links_learned": learned, "link_fraction": learned / (P - 1),
             "peak_overlaps": dec.peaks.tolist(),
             "min_peak": float(dec.peaks.min()) if dec.peaks.size else float("nan")}
-
-
-def online_learn(key: jax.Array, patterns, *, cfg: OnlineConfig) -> LearnState:
-    """Deprecated alias: ``learn("contrastive", key, patterns, cfg=cfg)``."""
-    from wavejax.gsemm._learning import learn
-
-    pats = jnp.asarray(patterns)
-    return learn(CONTRASTIVE, key, pats, cfg=cfg, dtype=pats.dtype)
-
-
-def free_recall(st: LearnState, v0, *, cfg: OnlineConfig, n_steps: int, stride: int = 10):
-    """Deprecated alias: :func:`contrastive_recall` with ``diagnostic=stride``; returns v (T, N) after t = 0."""
-    tr = contrastive_recall(st, jnp.asarray(v0, st.xi.dtype), cfg=dataclasses.replace(cfg, diagnostic=stride),
-                            n_steps=n_steps)
-    return tr.v[1:]

@@ -21,15 +21,10 @@ import numpy as np
 
 from wavejax import _validate as V
 from wavejax.gsemm._models import MODELS, get_model, make_params
-from wavejax.gsemm._solve import RK4 as RK4  # deprecated import location (one release)
 from wavejax.gsemm._solve import SCAN, SolverConfig, Trajectory, save_grid, solve
-from wavejax.gsemm._solve import SOLVERS as SOLVERS  # deprecated import location (one release)
 from wavejax.precision import require_dtype
 
 __all__ = ["cycle_memories", "simulate"]
-
-_SOLVER_KW = {"solver": "tsit5", "rtol": 1e-6, "atol": 1e-8, "dt": 0.01, "max_steps": None, "clip": False}
-
 
 def cycle_memories(key: jax.Array, n_features: int, n_memories: int,
                    cycles: Sequence[Sequence[int]] | str | None = None, *, dtype=jnp.float64):
@@ -97,13 +92,10 @@ def validate_cue(name: str, v0, n: int) -> None:
     V.finite(name, v0)
 
 
-def _solver_config(solver_config: SolverConfig | None, loose: dict) -> SolverConfig:
-    """The SolverConfig from ``solver_config=`` or the loose keywords (kept for one release); not both."""
-    changed = {k: v for k, v in loose.items() if v != _SOLVER_KW[k]}
+def solver_config_or_default(solver_config: SolverConfig | None) -> SolverConfig:
+    """``solver_config``, or the default :class:`SolverConfig` (Tsit5 + PID) when it is None."""
     if solver_config is None:
-        return SolverConfig(**{**_SOLVER_KW, **changed})
-    if changed:
-        raise ValueError(f"pass either solver_config or the loose solver keywords, not both; got {sorted(changed)}")
+        return SolverConfig()
     if not isinstance(solver_config, SolverConfig):
         raise TypeError(f"solver_config must be a SolverConfig; got solver_config={solver_config!r}")
     return solver_config
@@ -111,8 +103,7 @@ def _solver_config(solver_config: SolverConfig | None, loose: dict) -> SolverCon
 
 def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, alpha_c, beta_d=1.0, t_f=1.0,
              t_d=20.0, gamma=1.0, solver_config: SolverConfig | None = None, vd0=None, t_h: float = 0.0,
-             current=None, save: str = "state", dtype=jnp.float64, solver: str = "tsit5", rtol: float = 1e-6,
-             atol: float = 1e-8, dt: float = 0.01, max_steps: int | None = None, clip: bool = False) -> Trajectory:
+             current=None, save: str = "state", dtype=jnp.float64) -> Trajectory:
     """Simulate a GSEMM from the cue ``v0`` (gsemm.md §2.2, §8).
 
         T_f dv/dt = sqrt(a_s) Xi sigma_h(h) - v + I(t),   T_d dv_d/dt = b_d sigma_f(v) - v_d
@@ -122,9 +113,8 @@ def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, 
       xi: memories (N, K), entries +-1. phi: transitions (K, K). v0: cue (N,). vd0: initial delay (N,), default 0.
       t1: end time; save_every: spacing of saved times (ts = 0, save_every, ...).
       alpha_s, alpha_c, beta_d, t_f, t_d, gamma: model scalars (LISEM uses the code's a_c convention, §2.4).
-      solver_config: a :class:`~wavejax.gsemm._solve.SolverConfig` (solver, rtol, atol, dt, max_steps, clip).
-        The loose keywords ``solver, rtol, atol, dt, max_steps, clip`` still work (deprecated; one release) but
-        cannot be combined with ``solver_config``.
+      solver_config: a :class:`~wavejax.gsemm.SolverConfig` (solver, rtol, atol, dt, max_steps, clip); default
+        ``SolverConfig()`` (Tsit5 + PID, rtol 1e-6, atol 1e-8).
       t_h: > 0 adds explicit hidden dynamics (stiff for small t_h: use "kvaerno5"; not with scan solvers).
       current: optional input I(t): an (N,) array or ``(edges (P+1,), patterns (P, N))``, piecewise constant.
       save: "state" (v, v_d) or "overlaps" (m only).
@@ -147,8 +137,7 @@ def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, 
       >>> seq.tolist(), dwell.tolist(), int(tr.result)
       ([0, 1, 2, 3], [17.5, 23.0, 25.5], 0)
     """
-    cfg = _solver_config(solver_config, dict(solver=solver, rtol=rtol, atol=atol, dt=dt, max_steps=max_steps,
-                                             clip=clip))
+    cfg = solver_config_or_default(solver_config)
     N, K = validate_network(model, xi, phi, alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, t_f=t_f, t_d=t_d,
                             gamma=gamma, t_h=t_h)
     validate_cue("v0", v0, N)
@@ -174,24 +163,3 @@ def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, 
     vd0 = jnp.zeros_like(v0) if vd0 is None else jnp.asarray(vd0, dtype)
     return solve(get_model(model), p, v0, vd0, current, n_save=n_save, save_every=float(save_every), cfg=cfg,
                  max_steps=cfg.steps_for(t1), save=save, explicit_h=bool(t_h))
-
-
-def n_save_points(t1: float, save_every: float) -> int:
-    """Deprecated (one release): ``save_grid(t1, save_every)[0]``."""
-    return save_grid(t1, save_every)[0]
-
-
-def check_x64(dtype) -> None:
-    """Deprecated (one release): ``wavejax.precision.require_dtype(dtype)``."""
-    require_dtype(dtype)
-
-
-def solve_params(model: str, p, v0, vd0, current=None, *, n_save: int, save_every: float, solver: str = "tsit5",
-                 rtol: float = 1e-6, atol: float = 1e-8, dt: float = 0.01, max_steps: int = 100_000,
-                 explicit_h: bool = False, clip: bool = False, save: str = "state"):
-    """Deprecated (one release): :func:`wavejax.gsemm._solve.solve`; returns the old ``(ts, saved)`` pair."""
-    cfg = SolverConfig(solver=solver, rtol=rtol, atol=atol, dt=dt, clip=clip)
-    tr = solve(get_model(model), p, v0, vd0, current, n_save=n_save, save_every=save_every, cfg=cfg,
-               max_steps=max_steps, save=save, explicit_h=explicit_h)
-    return tr.ts, ((tr.v, tr.v_d) if save == "state" else tr.m)
-

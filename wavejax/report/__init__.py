@@ -7,12 +7,9 @@ from wavejax.report._experiment import Scale as Scale
 from wavejax.report._experiment import row as row
 from wavejax.report._plots import eigen_plot as eigen_plot
 from wavejax.report._plots import heatmap as heatmap
-from wavejax.report._plots import hist_plot as hist_plot
-from wavejax.report._plots import image_grid as image_grid
 from wavejax.report._plots import line_plot as line_plot
-from wavejax.report._plots import save_figure as save_figure
-from wavejax.report._plots import scatter_plot as scatter_plot
 from wavejax.report._reproduce import reproduce as reproduce
 
-__all__ = ["Experiment", "Result", "Row", "Scale", "row", "eigen_plot", "heatmap", "hist_plot", "image_grid",
-           "line_plot", "save_figure", "scatter_plot", "reproduce"]
+__all__ = [
+    "Experiment", "Result", "Row", "Scale", "eigen_plot", "heatmap", "line_plot", "reproduce", "row",
+]

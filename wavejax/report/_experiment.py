@@ -52,14 +52,12 @@ class Experiment:
     section: str  # report section (one per paper), e.g. "Traveling-wave working memory"
     title: str  # one-line description
     run: Callable[[Any, Path], Result]  # run(cfg, out) with cfg an instance of `config`
-    config: type | None = None  # frozen config class with quick()/full() classmethods
+    config: type  # frozen config class with quick()/full() classmethods
     version: int = 1  # bump to invalidate cached results when the experiment changes
     x64: bool = False  # run inside wavejax.precision.x64_scope() (float64 numerics)
 
     def make_config(self, scale: Scale) -> Any:
         """The config of this experiment at ``scale`` (``config.quick()`` or ``config.full()``)."""
-        if self.config is None:
-            return scale  # legacy experiments take the scale itself
         return preset(self.config, scale)
 
 

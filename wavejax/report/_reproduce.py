@@ -91,7 +91,7 @@ def run_experiment(exp: Experiment, scale: Scale, cache: Path) -> tuple[Result |
     except Exception:
         return None, folder, time.perf_counter() - t0, traceback.format_exc(), False
     secs = time.perf_counter() - t0
-    write_results(folder, res, command=exp.name, config=cfg if exp.config is not None else {"scale": scale},
+    write_results(folder, res, command=exp.name, config=cfg,
                   started=started, seconds=secs)
     return res, folder, secs, "", False
 

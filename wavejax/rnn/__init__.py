@@ -18,6 +18,8 @@ from wavejax.rnn._train import make_optimizer as make_optimizer
 from wavejax.rnn._train import train as train
 from wavejax.rnn._train import train_step as train_step
 
-__all__ = ["AdamState", "Elman", "LSTM", "LinearRNN", "TrainConfig", "TrainResult", "TrainState", "WaveRNN",
-           "elman_recurrence", "evaluate", "init_state", "make_optimizer", "masked_mse",
-           "sign_accuracy", "sym_uniform", "train", "train_step"]
+__all__ = [
+    "AdamState", "Elman", "LSTM", "LinearRNN", "TrainConfig", "TrainResult", "TrainState", "WaveRNN",
+    "elman_recurrence", "evaluate", "init_state", "make_optimizer", "masked_mse", "sign_accuracy", "sym_uniform",
+    "train", "train_step",
+]

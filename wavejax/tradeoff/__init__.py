@@ -12,81 +12,34 @@ Program Phases", arXiv:2310.03865; spec tradeoff.md).
   CIs (``fits``) and the whole analysis of a sweep (``analysis``).
 """
 
-from wavejax.tradeoff._analysis import analyse as analyse  # deprecated alias (not in __all__)
 from wavejax.tradeoff._analysis import analyze as analyze
 from wavejax.tradeoff._analysis import compression_shift as compression_shift
-from wavejax.tradeoff._analysis import cost_span as cost_span
-from wavejax.tradeoff._analysis import phase_summary as phase_summary
 from wavejax.tradeoff._analysis import phase_verdict as phase_verdict
-from wavejax.tradeoff._analysis import usable_points as usable_points
-from wavejax.tradeoff._cache import KERNELS as KERNELS
 from wavejax.tradeoff._cache import CacheConfig as CacheConfig
-from wavejax.tradeoff._cache import kernel_addresses as kernel_addresses
-from wavejax.tradeoff._cache import program_addresses as program_addresses
-from wavejax.tradeoff._cache import program_trace as program_trace
-from wavejax.tradeoff._cache import program_traces as program_traces
 from wavejax.tradeoff._cache import simulate_cache as simulate_cache
-from wavejax.tradeoff._cost import BITS_LADDER as BITS_LADDER
-from wavejax.tradeoff._cost import SCALE_BITS as SCALE_BITS
-from wavejax.tradeoff._cost import compress_sizes as compress_sizes
 from wavejax.tradeoff._cost import compressed_bits as compressed_bits
-from wavejax.tradeoff._cost import compression_costs as compression_costs
 from wavejax.tradeoff._cost import dequantize as dequantize
 from wavejax.tradeoff._cost import empirical_entropy_bits as empirical_entropy_bits
 from wavejax.tradeoff._cost import nonzeros as nonzeros
-from wavejax.tradeoff._cost import packed_bits as packed_bits
 from wavejax.tradeoff._cost import param_count as param_count
 from wavejax.tradeoff._cost import quantize as quantize
 from wavejax.tradeoff._cost import raw_bits as raw_bits
-from wavejax.tradeoff._cost import serialise as serialise  # deprecated alias (not in __all__)
 from wavejax.tradeoff._cost import serialize as serialize
-from wavejax.tradeoff._curves import curves_figure as curves_figure
-from wavejax.tradeoff._curves import load_curves as load_curves
-from wavejax.tradeoff._curves import plateau_summary as plateau_summary
-from wavejax.tradeoff._curves import training_rows as training_rows
-from wavejax.tradeoff._data import TASKS as TASKS
 from wavejax.tradeoff._data import TaskData as TaskData
-from wavejax.tradeoff._data import encode as encode
-from wavejax.tradeoff._data import hmm_size as hmm_size
-from wavejax.tradeoff._data import make_batch_fn as make_batch_fn
-from wavejax.tradeoff._data import make_eval_loss_fn as make_eval_loss_fn
-from wavejax.tradeoff._data import make_loss_fn as make_loss_fn
 from wavejax.tradeoff._data import make_task as make_task
-from wavejax.tradeoff._figures import excess_figure as excess_figure
 from wavejax.tradeoff._figures import frontier_figures as frontier_figures
-from wavejax.tradeoff._figures import sweep_figure as sweep_figure
 from wavejax.tradeoff._fits import PhaseFit as PhaseFit
 from wavejax.tradeoff._fits import PowerLawFit as PowerLawFit
-from wavejax.tradeoff._fits import bootstrap_ci as bootstrap_ci
 from wavejax.tradeoff._fits import fit_phases as fit_phases
 from wavejax.tradeoff._fits import fit_power_law as fit_power_law
-from wavejax.tradeoff._fits import piecewise_predict as piecewise_predict
 from wavejax.tradeoff._frontier import family_fronts as family_fronts
-from wavejax.tradeoff._frontier import front_curve as front_curve
-from wavejax.tradeoff._frontier import gaussian_nats as gaussian_nats
-from wavejax.tradeoff._frontier import mdl_lengths as mdl_lengths
 from wavejax.tradeoff._frontier import minimal_sufficient as minimal_sufficient
 from wavejax.tradeoff._frontier import pareto_front as pareto_front
-from wavejax.tradeoff._ladder import evaluate_stack as evaluate_stack
-from wavejax.tradeoff._ladder import ladder_points as ladder_points
-from wavejax.tradeoff._ladder import member_diverged as member_diverged
 from wavejax.tradeoff._models import FAMILIES as FAMILIES
-from wavejax.tradeoff._models import PACKABLE as PACKABLE
-from wavejax.tradeoff._models import LatticeAttention as LatticeAttention
-from wavejax.tradeoff._models import LatticeLinear as LatticeLinear
 from wavejax.tradeoff._models import macs_per_step as macs_per_step
 from wavejax.tradeoff._models import make_model as make_model
 from wavejax.tradeoff._models import state_bits as state_bits
-from wavejax.tradeoff._pack import pad_params as pad_params
-from wavejax.tradeoff._pack import train_packed as train_packed
-from wavejax.tradeoff._pack import unpad_params as unpad_params
-from wavejax.tradeoff._predictors import global_mean as global_mean
-from wavejax.tradeoff._predictors import integer_table_bits as integer_table_bits
-from wavejax.tradeoff._predictors import last_value as last_value
-from wavejax.tradeoff._predictors import ngram_real as ngram_real
-from wavejax.tradeoff._predictors import ngram_symbols as ngram_symbols
 from wavejax.tradeoff._predictors import trivial_points as trivial_points
-from wavejax.tradeoff._sweep import FULL_HMM as FULL_HMM
 from wavejax.tradeoff._sweep import SweepConfig as SweepConfig
 from wavejax.tradeoff._sweep import load_points as load_points
 from wavejax.tradeoff._sweep import run_sweep as run_sweep
@@ -96,28 +49,14 @@ from wavejax.tradeoff._tasks import SwitchingAR as SwitchingAR
 from wavejax.tradeoff._tasks import hmm_entropy_rate as hmm_entropy_rate
 from wavejax.tradeoff._tasks import hmm_forward_nll as hmm_forward_nll
 from wavejax.tradeoff._tasks import hmm_sample as hmm_sample
-from wavejax.tradeoff._tasks import load_traces as load_traces
-from wavejax.tradeoff._tasks import normalise as normalise  # deprecated alias (not in __all__)
-from wavejax.tradeoff._tasks import normalize as normalize
-from wavejax.tradeoff._tasks import split_programs as split_programs
 from wavejax.tradeoff._tasks import switching_ar as switching_ar
-from wavejax.tradeoff._tasks import switching_ar_params as switching_ar_params
 from wavejax.tradeoff._tasks import unifilar_hmm as unifilar_hmm
-from wavejax.tradeoff._tasks import windows as windows
 
 __all__ = [
-    "BITS_LADDER", "CacheConfig", "FAMILIES", "FULL_HMM", "HMM", "KERNELS", "LatticeAttention", "LatticeLinear",
-    "PACKABLE", "PhaseFit", "PowerLawFit", "SCALE_BITS", "SweepConfig", "SwitchingAR", "TASKS", "TaskData", "analyze",
-    "bootstrap_ci", "compress_sizes", "compressed_bits", "compression_costs", "compression_shift", "cost_span",
-    "curves_figure", "dequantize", "empirical_entropy_bits", "encode", "evaluate_stack", "excess_figure",
-    "family_fronts", "fit_phases", "fit_power_law", "front_curve", "frontier_figures", "gaussian_nats", "global_mean",
-    "hmm_entropy_rate", "hmm_forward_nll", "hmm_sample", "hmm_size", "integer_table_bits", "kernel_addresses",
-    "ladder_points", "last_value", "load_curves", "load_points", "load_traces", "macs_per_step", "make_batch_fn",
-    "make_eval_loss_fn", "make_loss_fn", "make_model", "make_task", "mdl_lengths", "member_diverged",
-    "minimal_sufficient", "ngram_real", "ngram_symbols", "nonzeros", "normalize", "packed_bits", "pad_params",
-    "param_count", "pareto_front", "phase_summary", "phase_verdict", "piecewise_predict", "plateau_summary",
-    "program_addresses", "program_trace", "program_traces", "quantize", "raw_bits", "run_sweep", "serialize",
-    "simulate_cache", "split_programs", "state_bits", "switching_ar", "switching_ar_params", "sweep_figure",
-    "task_summary", "train_packed", "training_rows", "trivial_points", "unifilar_hmm", "unpad_params", "usable_points",
-    "windows",
+    "CacheConfig", "FAMILIES", "HMM", "PhaseFit", "PowerLawFit", "SweepConfig", "SwitchingAR", "TaskData", "analyze",
+    "compressed_bits", "compression_shift", "dequantize", "empirical_entropy_bits", "family_fronts", "fit_phases",
+    "fit_power_law", "frontier_figures", "hmm_entropy_rate", "hmm_forward_nll", "hmm_sample", "load_points",
+    "macs_per_step", "make_model", "make_task", "minimal_sufficient", "nonzeros", "param_count", "pareto_front",
+    "phase_verdict", "quantize", "raw_bits", "run_sweep", "serialize", "simulate_cache", "state_bits", "switching_ar",
+    "task_summary", "trivial_points", "unifilar_hmm",
 ]

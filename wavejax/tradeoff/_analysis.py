@@ -260,5 +260,3 @@ def _bootstrap(pts, C, L, task, *, key, n_boot, grid, init) -> dict[str, Any]:
         return {"error": "no trained points"}
     out = bootstrap_ci(lambda i: stat(nontriv[i]), nontriv.size, key=key, n_boot=n_boot)
     return {**out, "n_boot": n_boot, "resampled": "trained points (trivial anchors kept)"}
-
-analyse = analyze  # deprecated British spelling (one release; not in __all__)

@@ -315,5 +315,3 @@ def empirical_entropy_bits(codes: Any) -> float:
     _, counts = np.unique(q, return_counts=True)
     p = counts / q.size
     return float(-(counts * np.log2(p)).sum())
-
-serialise = serialize  # deprecated British spelling (one release; not in __all__)

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from wavejax.report import line_plot, scatter_plot
+from wavejax.report import line_plot
+from wavejax.report._plots import scatter_plot
 from wavejax.tradeoff._analysis import usable_points
 from wavejax.tradeoff._fits import piecewise_predict
 from wavejax.tradeoff._frontier import gaussian_nats, mdl_lengths, pareto_front

@@ -174,11 +174,3 @@ def state_bits(family: str, width: int, *, slots: int = 8) -> int:
     if family in ("lattice", "attention"):
         return 32 * slots * width
     return 32 * width
-
-
-def __getattr__(name: str):  # deprecated aliases (one release): pad_params / unpad_params moved to tradeoff.pack
-    if name in ("pad_params", "unpad_params"):
-        from wavejax.tradeoff import _pack as pack
-
-        return getattr(pack, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

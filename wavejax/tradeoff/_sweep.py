@@ -24,19 +24,16 @@ import numpy as np
 
 from wavejax import _validate, io, runs
 from wavejax.tradeoff import _cost
-from wavejax.tradeoff._data import TASKS, TaskData, hmm_size, make_batch_fn, make_loss_fn, make_task
-from wavejax.tradeoff._ladder import _point_key, evaluate_stack, ladder_points, member_diverged
+from wavejax.tradeoff._data import TASKS, TaskData, hmm_size, make_batch_fn, make_task
+from wavejax.tradeoff._ladder import _point_key, ladder_points, member_diverged
 from wavejax.tradeoff._models import FAMILIES, make_model
-from wavejax.tradeoff._pack import _packs, _train_pack, train_packed
+from wavejax.tradeoff._pack import _packs, _train_pack
 from wavejax.tradeoff._predictors import trivial_points
 
 __all__ = ["FULL_HMM", "SweepConfig", "run_sweep", "load_points", "task_summary"]
 
 SWEEP_STATE = ("points.jsonl", "curves.jsonl", "groups", "task.json")  # what overwrite=True deletes
 
-# moved names kept importable from here (one release): make_batch_fn, make_loss_fn (data), evaluate_stack,
-# ladder_points (ladder), train_packed (pack)
-_MOVED = (make_batch_fn, make_loss_fn, evaluate_stack, ladder_points, train_packed)
 FULL_HMM = "hmm:16x6"  # the full sweep's HMM (16 states, 6 symbols): loss still falls with width at 64
 
 
@@ -181,9 +178,6 @@ def load_points(out: str | Path) -> list[dict[str, Any]]:
             seen.add(r.get("key"))
             pts.append(r)
     return pts
-
-
-group_key = _group_key  # deprecated alias (one release): the group key is internal to the sweep
 
 
 def _write_trivial(cfg: SweepConfig, task: TaskData, path: Path, done: set) -> None:

@@ -232,5 +232,3 @@ def windows(x: Any, w: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"x must be longer than the window w={w}; got length {x.shape[0]}")
     idx = np.arange(x.shape[0] - w)[:, None] + np.arange(w)[None, :]
     return x[idx], x[w:]
-
-normalise = normalize  # deprecated British spelling (one release; not in __all__)

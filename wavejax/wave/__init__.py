@@ -6,13 +6,6 @@ module :mod:`wavejax.tasks`), the matrix view
 and hidden bases (``lbc_matrix``, ``embed``, ``extract_wave_basis``), and gradient-vs-lag analysis.
 """
 
-from wavejax.tasks import NAMED_TASKS as NAMED_TASKS
-from wavejax.tasks import binary_vb_task as binary_vb_task
-from wavejax.tasks import decode_task as decode_task
-from wavejax.tasks import lag_matrices as lag_matrices
-from wavejax.tasks import parse_task_id as parse_task_id
-from wavejax.tasks import phi_to_operator as phi_to_operator
-from wavejax.tasks import task_batch as task_batch
 from wavejax.wave._basis import autonomous_period as autonomous_period
 from wavejax.wave._basis import embed as embed
 from wavejax.wave._basis import extract_wave_basis as extract_wave_basis
@@ -32,10 +25,8 @@ from wavejax.wave._gradients import gradient_vs_lag as gradient_vs_lag
 from wavejax.wave._gradients import lattice_runner as lattice_runner
 from wavejax.wave._gradients import random_rnn as random_rnn
 from wavejax.wave._gradients import rnn_runner as rnn_runner
-from wavejax.wave._hds import binary_task_batch as binary_task_batch  # deprecated (use task_batch), not in __all__
 from wavejax.wave._hds import fibonacci as fibonacci
 from wavejax.wave._hds import nonlinear_hds as nonlinear_hds
-from wavejax.wave._hds import operator_to_phi as operator_to_phi  # deprecated (use lag_matrices), not in __all__
 from wavejax.wave._hds import varma as varma
 from wavejax.wave._lattice import INPUT_MODES as INPUT_MODES
 from wavejax.wave._lattice import rollout as rollout
@@ -43,9 +34,8 @@ from wavejax.wave._lattice import step as step
 from wavejax.wave._probe import probe_315 as probe_315
 
 __all__ = [
-    "AttentionBoundary", "INPUT_MODES", "LinearBoundary", "NAMED_TASKS", "attention_boundary", "autonomous_period",
-    "binary_vb_task", "decode_task", "embed", "extract_wave_basis", "fibonacci", "gradient_vs_lag", "lag_matrices",
-    "lattice_runner", "lbc_matrix", "linear_boundary", "nonlinear_hds", "nonzero_spectrum", "parse_task_id",
-    "phi_to_operator", "probe_315", "random_basis", "random_rnn", "rnn_runner", "rollout", "shift_matrix", "spectrum",
-    "step", "task_batch", "varma", "wave_basis_from_rnn", "wave_coordinates", "write_read",
+    "AttentionBoundary", "INPUT_MODES", "LinearBoundary", "attention_boundary", "autonomous_period", "embed",
+    "extract_wave_basis", "fibonacci", "gradient_vs_lag", "lattice_runner", "lbc_matrix", "linear_boundary",
+    "nonlinear_hds", "nonzero_spectrum", "probe_315", "random_basis", "random_rnn", "rnn_runner", "rollout",
+    "shift_matrix", "spectrum", "step", "varma", "wave_basis_from_rnn", "wave_coordinates", "write_read",
 ]

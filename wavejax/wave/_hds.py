@@ -6,41 +6,20 @@ VARMA(s) recursion
     x(t) = sum_{l=1..s} phi_l x(t-l),          phi_l in R^{d x d}   (array ``phi[l-1]``, lag l)
 
 The binary linear-VB task family (decoding, lag matrices, the batch generator) lives in :mod:`wavejax.tasks`,
-shared with :mod:`wavejax.emt`; its names are re-exported here for compatibility.
+shared with :mod:`wavejax.emt`.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float
 
 from wavejax import _validate
-from wavejax.tasks import (  # noqa: F401  (re-exported: the task vocabulary lives in wavejax.tasks)
-    NAMED_TASKS,
-    binary_vb_task,
-    decode_task,
-    lag_matrices,
-    phi_to_operator,
-    task_batch,
-)
 
 __all__ = ["varma", "fibonacci", "nonlinear_hds"]
-
-# Deprecated spellings of the shared task vocabulary (wavejax.tasks), importable for one release:
-binary_task_batch = task_batch  # deprecated: use wavejax.tasks.task_batch
-
-
-def operator_to_phi(F: np.ndarray, s: int, d: int) -> np.ndarray:
-    """Deprecated: use :func:`wavejax.tasks.lag_matrices` (s and d come from F's shape)."""
-    warnings.warn("wavejax.wave.operator_to_phi is deprecated; use wavejax.tasks.lag_matrices(F)",
-                  DeprecationWarning, stacklevel=2)
-    _validate.shape("F", F, (s * d, d))
-    return lag_matrices(F)
 
 
 def varma(phi: Float[Array, "s d d"], x0: Float[Array, "s d"], steps: int) -> Float[Array, "steps d"]:

@@ -17,9 +17,8 @@ chunks that hold an input.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 import equinox as eqx
 import jax
@@ -66,22 +65,11 @@ def _new_row(f, H, x, m, input_mode):
     return fh + jnp.where(m, x.astype(H.dtype), jnp.zeros_like(fh))
 
 
-def _legacy_args(legacy: tuple, mask: Any, input_mode: Any) -> tuple[Any, Any]:
-    """Map the deprecated positional ``rollout(f, H0, xs, mask, input_mode)`` onto the keywords."""
-    if not legacy:
-        return mask, input_mode
-    if len(legacy) > 2 or mask is not None or (len(legacy) == 2 and input_mode != "overwrite"):
-        raise TypeError("rollout takes mask and input_mode by keyword: rollout(f, H0, xs, mask=..., input_mode=...)")
-    warnings.warn("positional mask / input_mode of wavejax.wave.rollout are deprecated; pass them by keyword",
-                  DeprecationWarning, stacklevel=3)
-    return legacy[0], legacy[1] if len(legacy) == 2 else input_mode
-
-
 def rollout(
     f: Boundary,
     H0: Float[Array, "s d"],
     xs: Float[Array, "T d"],
-    *legacy: Any,
+    *,
     mask: Bool[Array, " T"] | None = None,
     input_mode: Literal["overwrite", "add"] = "overwrite",
     impl: Literal["shift", "ring", "chunked"] = "shift",
@@ -96,7 +84,6 @@ def rollout(
         or any callable (plain functions are static: a new lambda compiles anew).
       H0: initial substrate, shape (s, d); row s-1 newest.
       xs: inputs x(1..T), shape (T, d).
-      legacy: deprecated positional ``mask`` / ``input_mode`` (DeprecationWarning; pass them by keyword).
       mask: shape (T,) bool, True where x(t) is present; default all True.
       input_mode: ``"overwrite"`` (newest = x(t) where present, else f(H)) or ``"add"`` (newest = f(H) + x(t)).
       impl: ``"shift"`` (reference) or ``"ring"`` (ring buffer), bit-identical; or ``"chunked"`` (linear
@@ -131,7 +118,6 @@ def rollout(
       >>> Hs[-1, :, 0].tolist()                       # the last three inputs, oldest first
       [2.0, 3.0, 4.0]
     """
-    mask, input_mode = _legacy_args(legacy, mask, input_mode)
     _validate.callable_("f", f)
     s, d = _validate.ndim("H0", H0, 2)
     if s < 1 or d < 1:

@@ -18,15 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wavejax.gsemm import (
-    SolverConfig,
-    cycle_memories,
-    cycle_successors,
-    decode,
-    follows_graph,
-    model_overlaps,
-    simulate,
-)
+from wavejax.gsemm import SolverConfig, cycle_memories, decode, simulate
+from wavejax.gsemm._metrics import cycle_successors, follows_graph, model_overlaps
 from wavejax.precision import enable_x64
 
 # The authors' class on the same sets (gsemm-check.md §2 table; identical for their Euler and split RK4).
