@@ -248,7 +248,8 @@ def task_batch(
       >>> x.shape, bool((y[:, 8:] == x[:, :3]).all()), int(mask.sum())
       ((2, 11, 8), True, 3)
     """
-    _validate.ndim("phi", phi, 3)
+    _, d, _ = _validate.ndim("phi", phi, 3)
+    _validate.shape("phi", phi, (None, d, d))
     horizon = _validate.positive_int("horizon", horizon)
     batch = _validate.positive_int("batch", batch)
     return _task_batch(key, jnp.asarray(phi, dtype), horizon, batch)

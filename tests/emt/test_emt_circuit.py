@@ -8,7 +8,6 @@ import pytest
 
 from wavejax.emt import _circuit as circuit_mod
 from wavejax.emt import circuit_error, circuit_matrix, circuit_rnn, circuit_rollout, recurrent_positions, unit_count
-from wavejax.emt._circuit import phi_from_operator
 from wavejax.tasks import NAMED_TASKS, decode_task, lag_matrices, task_batch
 from wavejax.wave import random_basis
 
@@ -110,13 +109,12 @@ def test_emt_circuit_rollout_tanh_matches_numpy_loop(key):
     np.testing.assert_allclose(np.asarray(hs), ref_h, rtol=1e-12, atol=1e-12)
 
 
-def test_emt_circuit_matrix_is_the_lag_matrix_companion_and_alias_warns():
+def test_emt_circuit_matrix_is_the_lag_matrix_companion():
     F = decode_task(TASKS["mix_262676_189"])
     Phi = circuit_matrix(F)
     assert Phi.shape == (64, 64) and Phi.dtype == np.float64
     np.testing.assert_array_equal(Phi[56:], F.T)  # composition row
-    with pytest.warns(DeprecationWarning, match="circuit_matrix"):
-        np.testing.assert_array_equal(phi_from_operator(F, 8), Phi)
+    np.testing.assert_array_equal(circuit_matrix(F, 8), Phi)  # s given: checked against F's shape
 
 
 def test_emt_circuit_error_counts_nan_as_wrong(monkeypatch, key):
@@ -187,8 +185,6 @@ def test_emt_circuit_validation(key):
         circuit_rnn(F, 8, np.ones((128, 64)))
     with pytest.raises(ValueError, match="F"):
         circuit_matrix(F[:-8], 8)
-    with pytest.raises(ValueError, match="d="):
-        phi_from_operator(F, 8, 4)
     with pytest.raises(ValueError, match="W_hy"):
         circuit_rollout({"W_uh": np.zeros((4, 2)), "W_hh": np.zeros((4, 4))}, np.zeros((1, 3, 2)))
     with pytest.raises(ValueError, match="x"):

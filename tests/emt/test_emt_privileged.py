@@ -22,7 +22,6 @@ from wavejax.emt import (
     structure_metrics,
     variable_memories,
 )
-from wavejax.emt._privileged import grounded_basis  # the emt-tools signature (alias, out of __all__)
 from wavejax.tasks import NAMED_TASKS, decode_task, lag_matrices, task_batch
 from wavejax.wave import random_basis
 
@@ -76,7 +75,8 @@ def test_emt_pca_complement(getkey):
     # hidden states that live in range(Psi): no complement direction survives (round-off is dropped)
     assert privileged_basis(p["W_hh"], F, 8, W_hy=p["W_hy"], traj=h).Psi.shape == (128, 64)
     noisy = h + 0.05 * np.asarray(jax.random.normal(getkey(), h.shape))
-    Psi, Psi_star = grounded_basis(p["W_hh"], p["W_hy"], None, F, 8, noisy)
+    b = privileged_basis(p["W_hh"], F, 8, W_hy=p["W_hy"], traj=noisy)
+    Psi, Psi_star = b.Psi, b.Psi_star
     assert Psi.shape == (128, 74) and Psi_star.shape == (74, 128)
     C = Psi[:, 64:]
     assert np.allclose(C.T @ C, np.eye(10), atol=1e-10) and np.allclose(Psi_star[64:], C.T)

@@ -5,9 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wavejax.emt import CURRICULUM, curriculum_batch_fn
-from wavejax.emt._tasks import make_batch
-from wavejax.emt._training import task_of
+from wavejax.emt import CURRICULUM, EMTConfig, curriculum_batch_fn
 from wavejax.tasks import NAMED_TASKS, decode_task, lag_matrices, parse_task_id, task_batch, task_table
 
 C = 9241421688590303745  # 0x8040201008040201
@@ -44,15 +42,15 @@ def test_emt_malformed_ids_raise(bad, match):
     with pytest.raises(ValueError, match=match):
         parse_task_id(bad)
     with pytest.raises(ValueError, match=match):
-        task_of(bad)  # emt.training's parser agrees (the one parser behind it)
+        EMTConfig(task=bad)  # the EMT config checks its task with the one parser
 
 
-def test_emt_task_of_strings():
-    assert task_of("repeat_copy") == (255, 0, 0)
-    assert task_of(f"{C}, 262676, 189") == (C, 262676, 189)
-    assert task_of("0xff,0,0") == (255, 0, 0)
+def test_parse_task_id_strings():
+    assert parse_task_id("repeat_copy") == (255, 0, 0)
+    assert parse_task_id(f"{C}, 262676, 189") == (C, 262676, 189)
+    assert parse_task_id("0xff,0,0") == (255, 0, 0)
     with pytest.raises(ValueError, match="comma"):
-        task_of("a,b,c")
+        parse_task_id("a,b,c")
 
 
 def _reference_targets(F, u, horizon):
@@ -97,8 +95,8 @@ def test_emt_curriculum_batch_fn(key):
 
 def test_emt_generator_validation(key):
     F = decode_task((255, 0, 0))
-    with pytest.raises(ValueError, match="F must have shape"):
-        make_batch(key, F[:-1], 8, 10, 2)
+    with pytest.raises(ValueError, match="phi"):
+        task_batch(key, lag_matrices(F)[:, :-1], horizon=10, batch=2)
     with pytest.raises(ValueError, match="horizon must be"):
         task_batch(key, lag_matrices(F), horizon=0, batch=2)
     with pytest.raises(ValueError, match="batch must be"):
@@ -107,12 +105,3 @@ def test_emt_generator_validation(key):
         curriculum_batch_fn(None, batch=2, horizons=(20, 10))
     with pytest.raises(ValueError, match="batch"):
         curriculum_batch_fn(None, batch=0)
-
-
-def test_emt_make_batch_is_a_deprecated_alias_of_task_batch(key):
-    F = decode_task("mix_38637_145")
-    with pytest.warns(DeprecationWarning, match="task_batch"):
-        old = make_batch(key, F, 8, 12, 3)
-    new = task_batch(key, lag_matrices(F), horizon=12, batch=3)
-    for a, b in zip(old, new, strict=True):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

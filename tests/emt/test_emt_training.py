@@ -20,21 +20,20 @@ from wavejax.emt import (
     EMTRun,
     TableConfig,
     analyze_rnn,
+    circuit_matrix,
     circuit_rnn,
     curriculum_batch_fn,
     table_cells,
     train_sweep,
     train_task,
 )
-from wavejax.emt._circuit import phi_from_operator
 from wavejax.emt._experiments import CircuitConfig, run_circuit, trained_rows
 from wavejax.emt._figures import analysis_figures
 from wavejax.emt._table import format_cell, format_table
-from wavejax.emt._tasks import TASKS
 from wavejax.emt._training import load_run, save_run
 from wavejax.report._results import validate_results
 from wavejax.rnn import Elman, TrainConfig, masked_mse
-from wavejax.tasks import binary_vb_task, decode_task, task_batch
+from wavejax.tasks import NAMED_TASKS, binary_vb_task, decode_task, task_batch
 from wavejax.wave._basis import random_basis
 
 
@@ -110,7 +109,7 @@ def test_emt_sweep_task_axis_and_table(tmp_path):
                     train=TrainConfig(steps=60, chunk=30, log_every=30, ckpt_every=0))
     tasks = ["repeat_copy", "mix_262676_189"]
     run = train_sweep(cfg, tasks, [0.0, 0.1], [0.96], [3])
-    assert [m["task"] for m in run.members] == [TASKS[t] for t in tasks for _ in range(2)]
+    assert [m["task"] for m in run.members] == [NAMED_TASKS[t] for t in tasks for _ in range(2)]
     assert [m["l2"] for m in run.members] == [0.0, 0.1, 0.0, 0.1]
     # a member of the sweep equals the single-task run with the same seed / L2 (tasks enter as per-member data)
     solo = train_task(dataclasses.replace(cfg, task="mix_262676_189", seed=3,
@@ -119,9 +118,9 @@ def test_emt_sweep_task_axis_and_table(tmp_path):
     # L2 = 0.1 shrinks the recurrent weights
     assert np.linalg.norm(run.params["W_hh"][1]) < np.linalg.norm(run.params["W_hh"][0])
     cells, recs = table_cells(run, 16)
-    assert len(recs) == 4 and set(cells) == {(TASKS[t], 16, lam) for t in tasks for lam in (0.0, 0.1)}
+    assert len(recs) == 4 and set(cells) == {(NAMED_TASKS[t], 16, lam) for t in tasks for lam in (0.0, 0.1)}
     # a cell's accuracy is the mean over seeds of the member accuracy (one seed, one threshold here)
-    assert cells[(TASKS["repeat_copy"], 16, 0.1)][1] == pytest.approx(float(run.test_accuracy[1]))
+    assert cells[(NAMED_TASKS["repeat_copy"], 16, 0.1)][1] == pytest.approx(float(run.test_accuracy[1]))
     text = format_table({(k[0], 64, k[2]): v for k, v in cells.items()}, hiddens=(64,), l2s=(0.0, 0.1))
     assert text.count("\n") == 4 and "[paper: --- (0.97)]" in text and "[paper: 0.0026 (1.00)]" in text
 
@@ -129,9 +128,9 @@ def test_emt_sweep_task_axis_and_table(tmp_path):
 def test_emt_table_cells_protocol():
     # two seeds x two thresholds: per seed the min error / max accuracy over thresholds, then the mean over seeds;
     # NaN errors are skipped (pandas), a cell with no finite error is "---"
-    tid = TASKS["compose_copy"]
+    tid = NAMED_TASKS["compose_copy"]
     members = [{"task": tid, "l2": 0.0, "threshold": th, "seed": sd} for th in (0.9, 0.98) for sd in (0, 1)]
-    Phi = phi_from_operator(decode_task(tid), 8)
+    Phi = circuit_matrix(decode_task(tid), 8)
     good = Phi  # the circuit itself: spectral error 0
     bad = np.zeros_like(Phi)  # no eigenvalue above 0.9: count mismatch, NaN error
     W = np.stack([good, bad, bad, bad])
@@ -149,11 +148,11 @@ def test_emt_table_cells_protocol():
 def test_emt_paper_table_rendering():
     # the repeat-copy row of Table 1 as printed in emt.md §6 (H64 L2=0 / 1e-3 / 0.1, H128 L2=0 / 1e-3 / 0.1)
     spec_row = "--- (0.97) | --- (0.88) | --- (0.50) | 0.0005 (1.00) | --- (0.93) | --- (0.50)"
-    text = format_table({(TASKS["repeat_copy"], H, lam): PAPER_TABLE[(TASKS["repeat_copy"], H, lam)]
+    text = format_table({(NAMED_TASKS["repeat_copy"], H, lam): PAPER_TABLE[(NAMED_TASKS["repeat_copy"], H, lam)]
                          for H in (64, 128) for lam in (0.0, 1e-3, 0.1)}, with_paper=False)
     assert text.splitlines()[2].endswith(spec_row + " |")
     assert format_cell(math.nan, 0.931) == "--- (0.93)" and format_cell(None, 0.5) == "--- (0.50)"
-    assert "n/a" in format_table({(TASKS["repeat_copy"], 128, 0.0): (0.1, 0.5)}, with_paper=False)
+    assert "n/a" in format_table({(NAMED_TASKS["repeat_copy"], 128, 0.0): (0.1, 0.5)}, with_paper=False)
 
 
 def test_emt_circuit_experiment(tmp_path):
@@ -170,7 +169,7 @@ def test_emt_circuit_experiment(tmp_path):
 
 def test_emt_analyse_rnn_on_the_analytic_circuit(tmp_path):
     # the repeat-copy circuit embedded in N = 96 dims: W_hh's spectrum IS Phi's, so count = theory, error ~ 0
-    F = decode_task(TASKS["repeat_copy"])
+    F = decode_task(NAMED_TASKS["repeat_copy"])
     p = circuit_rnn(F, 8, random_basis(jax.random.key(3), 96, 64))
     a = analyze_rnn(p, "repeat_copy", init=p)
     json.dumps(a)  # a plain, JSON-able dict
@@ -247,7 +246,7 @@ def test_emt_cli_analyse_reports_too_narrow_runs(tmp_path):
                          "W_hy": rng.normal(size=(1, 8, 32))},
                  history={"loss": np.ones((1, 5)), "accuracy": np.full((1, 5), 0.5), "level": np.zeros((1, 5))},
                  test_accuracy=np.array([0.5]), test_loss=np.array([1.0]),
-                 members=[{"task": TASKS["repeat_copy"], "l2": 0.0, "threshold": 0.96, "seed": 0}], hidden=32)
+                 members=[{"task": NAMED_TASKS["repeat_copy"], "l2": 0.0, "threshold": 0.96, "seed": 0}], hidden=32)
     save_run(run, tmp_path / "narrow")
     main(["analyze", "--run", str(tmp_path / "narrow"), "--out", str(tmp_path / "an")])
     rec = json.loads((tmp_path / "an" / "results.json").read_text())
@@ -302,6 +301,6 @@ def test_emt_composition_paper_scale(name, tmp_path):
 
 @pytest.mark.slow
 def test_emt_l2_01_gives_chance():
-    run = train_sweep(EMTConfig(hidden=128), list(TASKS), [0.1], [0.96], [0])
+    run = train_sweep(EMTConfig(hidden=128), list(NAMED_TASKS), [0.1], [0.96], [0])
     assert np.all(np.abs(run.test_accuracy - 0.5) < 0.05)
     assert jnp.all(jnp.isfinite(jnp.asarray(run.test_loss)))

@@ -1,7 +1,7 @@
 """Episodic Memory Theory (Karuvally, Delmastro, Siegelmann, arXiv:2310.02430; spec emt.md).
 
-Tasks (the shared task module :mod:`wavejax.tasks`, also used by :mod:`wavejax.wave`), the variable-binding
-circuit Phi and its linear circuit RNN, training on the shared engine (:mod:`wavejax.rnn`), the spectral metric,
+The horizon curriculum on the shared task module :mod:`wavejax.tasks` (task ids, lag matrices and batches live
+there, not here), the variable-binding circuit Phi and its linear circuit RNN, training on the shared engine (:mod:`wavejax.rnn`), the spectral metric,
 the privileged basis with the circuit-match metrics, and the analyses / figures of a trained RNN.
 """
 

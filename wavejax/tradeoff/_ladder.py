@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -22,10 +22,19 @@ from wavejax.tradeoff import _cost
 from wavejax.tradeoff._data import TaskData, encode, make_eval_loss_fn
 from wavejax.tradeoff._models import macs_per_step, state_bits
 
-if TYPE_CHECKING:
-    from wavejax.tradeoff._sweep import SweepConfig
-
 __all__ = ["evaluate_stack", "ladder_points", "member_diverged"]
+
+
+class LadderSpec(Protocol):
+    """The fields of a sweep config that :func:`ladder_points` reads (:class:`~wavejax.tradeoff.SweepConfig` has
+    them); a protocol, so this module does not import the sweep that calls it."""
+
+    task: str
+    bits: tuple[int, ...]
+    sparsities: tuple[float, ...]
+    scale_bits: int
+    slots: int
+    burn: int
 
 
 def _point_key(gkey: str, seed: int, bits: int, sparsity: float, scale_bits: int = 32) -> str:
@@ -94,7 +103,7 @@ def member_diverged(params: Any, loss_hist: Any = None) -> np.ndarray:
     return bad
 
 
-def ladder_points(model: Any, params: Any, task: TaskData, cfg: SweepConfig, *, family: str, width: int,
+def ladder_points(model: Any, params: Any, task: TaskData, cfg: LadderSpec, *, family: str, width: int,
                   gkey: str, diverged: Any = None) -> list[dict[str, Any]]:
     """Quantise + compress every member of a stacked group at every (b, s) and evaluate them all at once.
 

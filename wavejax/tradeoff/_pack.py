@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -22,10 +22,17 @@ from wavejax import _validate, io
 from wavejax.tradeoff._data import TaskData, make_loss_fn
 from wavejax.tradeoff._models import PACKABLE, _unit_spec, make_model
 
-if TYPE_CHECKING:
-    from wavejax.tradeoff._sweep import SweepConfig
-
 __all__ = ["train_packed", "pad_params", "unpad_params"]
+
+
+class PackSpec(Protocol):
+    """The fields of a sweep config that the packing reads (:class:`~wavejax.tradeoff.SweepConfig` has them); a
+    protocol, so this module does not import the sweep that calls it."""
+
+    seeds: int
+    slots: int
+    pack_members: int
+    pack_widths: bool
 
 
 def _map_named(fn, params):
@@ -80,7 +87,7 @@ def unpad_params(family: str, params, width: int, to: int, *, lead: int = 0):
     return _map_named(cut, params)
 
 
-def _packs(cfg: SweepConfig, family: str, groups: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+def _packs(cfg: PackSpec, family: str, groups: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
     """Split a family's unfinished (width, group key) list into packs trained as one program each: consecutive
     widths (ascending), at most ``cfg.pack_members // cfg.seeds`` widths per pack; one width per pack when packing
     is off or the family does not pack."""
@@ -89,7 +96,7 @@ def _packs(cfg: SweepConfig, family: str, groups: list[tuple[int, str]]) -> list
     return [groups[i:i + per] for i in range(0, len(groups), per)]
 
 
-def _train_pack(cfg: SweepConfig, family: str, pack: list[tuple[int, str]], task: TaskData, batch_fn: Callable,
+def _train_pack(cfg: PackSpec, family: str, pack: list[tuple[int, str]], task: TaskData, batch_fn: Callable,
                 tcfg, root, out: Path):
     """Train the seeds of every (width, group key) of ``pack`` as one vmapped program; yields ``(width, gkey,
     params stacked over seeds (width-``width`` shapes), loss history (seeds, steps))`` per width.

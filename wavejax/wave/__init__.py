@@ -1,9 +1,9 @@
 """Traveling-wave working memory (Karuvally, Sejnowski, Siegelmann, ICML 2024; spec wave.md).
 
 The lattice (``rollout``, ``step``), boundary functions (``linear_boundary``, ``attention_boundary``, any callable),
-history-dependent systems and the binary task family (``decode_task``, ``lag_matrices``, ``task_batch``: the shared
-module :mod:`wavejax.tasks`), the matrix view
-and hidden bases (``lbc_matrix``, ``embed``, ``extract_wave_basis``), and gradient-vs-lag analysis.
+history-dependent systems (``varma``, ``fibonacci``, ``nonlinear_hds``), the matrix view and hidden bases
+(``lbc_matrix``, ``embed``, ``extract_wave_basis``), and gradient-vs-lag analysis. The binary task family
+(``binary_vb_task``, ``decode_task``, ``lag_matrices``, ``task_batch``) lives in :mod:`wavejax.tasks`.
 """
 
 from wavejax.wave._basis import autonomous_period as autonomous_period
