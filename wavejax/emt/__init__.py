@@ -1,8 +1,9 @@
 """Episodic Memory Theory (Karuvally, Delmastro, Siegelmann, arXiv:2310.02430; spec emt.md).
 
 The horizon curriculum on the shared task module :mod:`wavejax.tasks` (task ids, lag matrices and batches live
-there, not here), the variable-binding circuit Phi and its linear circuit RNN, training on the shared engine (:mod:`wavejax.rnn`), the spectral metric,
-the privileged basis with the circuit-match metrics, and the analyses / figures of a trained RNN.
+there, not here), the variable-binding circuit Phi and its linear circuit RNN, training on the shared engine
+(:mod:`wavejax.rnn`), the spectral metric, the privileged basis with the circuit-match metrics, and the analyses /
+figures of a trained RNN.
 """
 
 from wavejax.emt._analysis import analyze_rnn as analyze_rnn
