@@ -4,8 +4,8 @@
     wavejax emt analyze --run runs/rc --out runs/rc-analysis                             # spectrum, basis, figures
     wavejax emt table --preset full --seeds 20                                           # Table 1 sweep
 
-``train`` takes every field of :class:`~wavejax.emt._training.EMTConfig` (the engine's settings as ``--train.*``),
-``table`` every field of :class:`~wavejax.emt._table.TableConfig`, ``analyze`` those of :class:`AnalyzeConfig`;
+``train`` takes every field of :class:`~wavejax.emt.EMTConfig` (the engine's settings as ``--train.*``),
+``table`` every field of :class:`~wavejax.emt.TableConfig`, ``analyze`` those of :class:`AnalyzeConfig`;
 ``--preset quick|full`` seeds the defaults; each command writes ``out/results.json`` (one schema) and its side
 files (``run.npz``, ``table1.md``, figures).
 """

@@ -6,7 +6,7 @@ h(t) (T, H):
 1. grounding G (H, d): pinv(W_hy) ("output", reported to work better) or W_uh ("input", the paper's choice);
 2. power blocks B_k = W_hh^(s-k) G, k = 1..s (block s = newest, the one written/read); columns unit-normalized;
    Psi = [B_1 | ... | B_s] (H, sd), oldest first (:func:`wavejax.wave.extract_wave_basis`, one implementation);
-3. pruning to the recurrent part of the theoretical Phi (:func:`wavejax.emt._circuit.recurrent_positions`);
+3. pruning to the recurrent part of the theoretical Phi (:func:`wavejax.emt.recurrent_positions`);
 4. dual basis Psi* = pinv(Psi_kept) (SVD, rcond 1e-15);
 5. complement: h_perp = h - Psi Psi* h; its top ``n_pca`` principal directions are appended as orthonormal
    basis vectors (dual = transpose). They lie in range(Psi)^perp, so the full dual stays exact;

@@ -3,10 +3,10 @@
 Every command is ``fn(cfg, out) -> Result``; the runner (:func:`wavejax._cli.run_subcommands`) adds ``--out`` and
 ``--preset`` and writes ``out/results.json`` in the one schema.
 
-* ``train`` (:class:`~wavejax.gan._train.GANConfig`): train ``--seeds`` vmapped runs of one sharing variant;
+* ``train`` (:class:`~wavejax.gan.GANConfig`): train ``--seeds`` vmapped runs of one sharing variant;
   metrics, sample grids and orbax checkpoints go to ``--out`` and re-running the same command resumes. The
   final kernels are saved as ``g_kernel.npy`` / ``d_kernel.npy``. Presets: quick (CPU digits), full, paper.
-* ``evaluate`` / ``study`` (:class:`~wavejax.gan._study.StudyConfig`): the whole study (classifier, baseline vs
+* ``evaluate`` / ``study`` (:class:`~wavejax.gan.StudyConfig`): the whole study (classifier, baseline vs
   shared, entropies with CIs, FID, similarity report); the ``gan.study`` experiment.
 * ``checks``: the ``gan.checks`` experiment (exact parameter counts, TF1 RMSProp parity).
 * ``similarity`` (:class:`SimilarityConfig`): the similarity report of a ``gan train`` folder (``--run DIR``: its

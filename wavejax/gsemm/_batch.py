@@ -18,7 +18,7 @@ while-loop body runs for the slowest member), so the best way to batch on CPU is
   (the component of v orthogonal to span(Xi) decays as e^{-t/T_f} and never feeds back). Overlaps are a / N. No
   approximation: the same trajectory up to round-off, at O(K^2) instead of O(NK) work per step.
 
-All return a :class:`~wavejax.gsemm._solve.Trajectory` with overlaps only, ``m`` (B, T, K) (the full states of
+All return a :class:`~wavejax.gsemm.Trajectory` with overlaps only, ``m`` (B, T, K) (the full states of
 64 x 10^4 saves would not fit comfortably in memory), and one ``result`` code per member (B,): a member that
 runs out of ``max_steps`` or diverges is reported there and the others are unaffected (for ``"stacked"``, one
 shared ODE, the Diffrax code is shared and only non-finite members are told apart).
@@ -138,7 +138,7 @@ def simulate_batch(model: str, xi, phi, v0s, *, t1: float, save_every: float, al
                    solver_config: SolverConfig | None = None, dtype=jnp.float64) -> Trajectory:
     """Solve B trajectories of one network from cues ``v0s`` (B, N), v_d(0) = 0.
 
-    Returns a :class:`~wavejax.gsemm._solve.Trajectory` with ``ts`` (T,), ``m`` (B, T, K), ``m[b, t, mu]`` the
+    Returns a :class:`~wavejax.gsemm.Trajectory` with ``ts`` (T,), ``m`` (B, T, K), ``m[b, t, mu]`` the
     overlap (1/N) xi^mu . sigma_f(v_b(t)), and ``result`` (B,) codes (0 = successful). ``strategy`` picks the
     batching (module doc); ``solver_config`` (default ``SolverConfig()``) applies to the adaptive strategies, its
     ``dt`` and ``method`` to ``"scan"``/``"projected"``.

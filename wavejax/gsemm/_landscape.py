@@ -91,7 +91,7 @@ def moving_minimum(model: str, xi, phi, traj, times, *, alpha_s, alpha_c, beta_d
     """Minimise E(.; v_d(t)) from each memory and from v(t) at the saved times nearest to ``times``.
 
     Args:
-      traj: a :class:`~wavejax.gsemm._simulate.Trajectory` (ts (T,), v (T, N), v_d (T, N)).
+      traj: a :class:`~wavejax.gsemm.Trajectory` (ts (T,), v (T, N), v_d (T, N)).
       times: the analysis times (M,). Other arguments as in :func:`energy`.
 
     Returns:

@@ -11,8 +11,8 @@ Three rules, each a module-level pure function with its equation in its docstrin
 * :func:`competitive_rule` — wavejax's working variant: Hebbian learning of Xi and Phi with a competitive,
   homeostatic hidden layer (PROPOSED).
 
-Recall goes through the one simulation core (:func:`~wavejax.gsemm._simulate.simulate` /
-:func:`~wavejax.gsemm._solve.solve`). Argument and return order is ``(xi, phi)`` everywhere.
+Recall goes through the one simulation core (:func:`~wavejax.gsemm.simulate` /
+:func:`~wavejax.gsemm.solve`). Argument and return order is ``(xi, phi)`` everywhere.
 """
 
 from __future__ import annotations

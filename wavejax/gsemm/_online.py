@@ -1,6 +1,6 @@
 """The authors' contrastive online rule: a faithful port of EDEN_cpp ``gsemm/ExpSM.cpp`` (gsemm.md §4.2–4.3).
 
-``ExpSM`` is DSEM with tanh on the delay in the hidden drive (:data:`~wavejax.gsemm._models.EXPSM`) and a_s = 1.
+``ExpSM`` is DSEM with tanh on the delay in the hidden drive (:data:`~wavejax.gsemm.EXPSM`) and a_s = 1.
 One step of the online protocol (``ExpSM::update`` then ``ExpSM::learn``, forward Euler, step dt) with the
 presented pattern t as input current I = t (NOT scaled by 1/T_f):
 
@@ -13,7 +13,7 @@ presented pattern t as input current I = t (NOT scaled by 1/T_f):
 
 Init (``evaluate_learning``): Xi, Phi ~ N(0, 1), each scaled to Frobenius norm 1; v = v_d = 0. Recall
 (``evaluate_learning``): v ~ N(0, 1), v_d = 0, no input, for 2 P steps_per_memory steps, through the one
-simulation core (:func:`wavejax.gsemm._solve.solve`, model ``expsm``, Euler dt; its v_d step uses the old v, an
+simulation core (:func:`wavejax.gsemm.solve`, model ``expsm``, Euler dt; its v_d step uses the old v, an
 O(dt^2) per-step difference from the C++). Decoder (:func:`cpp_decode`): every ``diagnostic`` steps
 m = patterns^T clip(v, -1, 1) / N_h over all N_h drawn patterns (the P presented ones and N_h - P never-presented
 distractors); samples with max m <= 0.6 are skipped; the mode of the last ``swindow`` kept argmaxes is the output
@@ -140,7 +140,7 @@ CONTRASTIVE = LearningRule("contrastive", _init, _update)
 @functools.partial(jax.jit, static_argnames=("cfg", "n_steps"))
 def contrastive_recall(st: LearnState, v0, *, cfg: OnlineConfig, n_steps: int):
     """Free recall of the learned ExpSM from ``v0`` (N,), v_d = 0, no input, Euler ``cfg.dt``, through
-    :func:`wavejax.gsemm._solve.solve`; returns the :class:`~wavejax.gsemm._solve.Trajectory` saved every
+    :func:`wavejax.gsemm.solve`; returns the :class:`~wavejax.gsemm.Trajectory` saved every
     ``cfg.diagnostic`` steps (v (T, N), result code)."""
     p = make_params(st.xi, st.phi, alpha_s=cfg.alpha_s, alpha_c=cfg.alpha_c, t_f=cfg.t_f, t_d=cfg.t_d,
                     dtype=st.xi.dtype)
@@ -276,7 +276,7 @@ def count_links(sequence, n_patterns: int) -> int:
 def recall_score(patterns, vs, dt_save: float, *, min_overlap: float = 0.5) -> dict:
     """Score a free recall against the presented order 0..P-1 (gsemm.md §7 A11), wavejax decoder.
 
-    Overlaps of v with the patterns (1/N); returns the decoded sequence (:func:`~wavejax.gsemm._metrics.decode`,
+    Overlaps of v with the patterns (1/N); returns the decoded sequence (:func:`~wavejax.gsemm.decode`,
     min_run 3), the successor links i -> i+1 (i < P-1) that appear as decoded changes, their fraction, and the
     peak overlap of each visited memory.
     """

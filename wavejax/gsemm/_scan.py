@@ -2,7 +2,7 @@
 
 ONE scan solver for every fixed-step path (``simulate``'s ``*_scan`` solvers, ``simulate_batch``'s ``scan`` and
 ``projected`` strategies, the capacity sweep, recall after learning). It integrates any vector field in Diffrax's
-``f(t, y, args)`` form (a :class:`~wavejax.gsemm._models.Model` is one; so is the projected K-dimensional system of
+``f(t, y, args)`` form (a :class:`~wavejax.gsemm.Model` is one; so is the projected K-dimensional system of
 :mod:`wavejax.gsemm._batch`) on a pytree state ``y = (v, v_d)``: an outer ``lax.scan`` over save intervals, an inner
 one over ``stride`` steps, no step-size control. Batch with ``jax.vmap`` outside.
 
@@ -71,7 +71,7 @@ def scan_solve(f: Callable, y0, args, *, dt: float, stride: int, n_save: int, me
     """Integrate ``dy/dt = f(t, y, args)`` from t = 0 with fixed step ``dt``; save every ``stride`` steps.
 
     Args:
-      f: vector field ``f(t, y, args)`` (e.g. a :class:`~wavejax.gsemm._models.Model`).
+      f: vector field ``f(t, y, args)`` (e.g. a :class:`~wavejax.gsemm.Model`).
       y0: initial state pytree (``(v0, vd0)`` for GSEMM). args: passed to ``f`` and ``save_fn``.
       dt: step size; stride: steps between saves; n_save: number of saved points (t = 0, stride dt, ...).
       method: one of ``SCAN_METHODS``.

@@ -1,7 +1,7 @@
 """Memories, transition graphs and the public GSEMM simulation entry point (gsemm.md §3, §4.1, §8).
 
-``simulate`` validates in Python, packs :class:`~wavejax.gsemm._models.Params` and calls the one jitted
-:func:`~wavejax.gsemm._solve.solve` with a frozen :class:`~wavejax.gsemm._solve.SolverConfig`: adaptive Diffrax
+``simulate`` validates in Python, packs :class:`~wavejax.gsemm.Params` and calls the one jitted
+:func:`~wavejax.gsemm.solve` with a frozen :class:`~wavejax.gsemm.SolverConfig`: adaptive Diffrax
 solvers use ``PIDController(rtol, atol)``, ``euler``/``rk4``/``heun`` ``ConstantStepSize(dt)`` (RK4 is a custom
 Butcher tableau: Diffrax has no classical RK4 class), and the ``*_scan`` solvers the fixed-step ``lax.scan`` solver
 of :mod:`wavejax.gsemm._scan` (``rk4_split_scan`` is the authors' operator split: RK4 for v with v_d frozen, then
@@ -121,7 +121,7 @@ def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, 
       dtype: computation dtype (float64 needs 64-bit mode).
 
     Returns:
-      :class:`~wavejax.gsemm._solve.Trajectory` (ts (T,), v (T, N), v_d (T, N), result code). vmap over
+      :class:`~wavejax.gsemm.Trajectory` (ts (T,), v (T, N), v_d (T, N), result code). vmap over
       v0 / vd0 / xi / phi / scalars works; a failed member has ``result != 0`` (never an exception).
 
     Raises:

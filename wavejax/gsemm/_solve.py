@@ -1,7 +1,7 @@
 """Solver configuration, the save grid, the trajectory type and the ONE jitted GSEMM solve (gsemm.md §4.1, §8).
 
-:func:`solve` integrates a :class:`~wavejax.gsemm._models.Model` (the vector field ``f(t, y, args)``) from packed
-:class:`~wavejax.gsemm._models.Params`: Diffrax solvers go through ``diffrax.diffeqsolve(..., throw=False)``, the
+:func:`solve` integrates a :class:`~wavejax.gsemm.Model` (the vector field ``f(t, y, args)``) from packed
+:class:`~wavejax.gsemm.Params`: Diffrax solvers go through ``diffrax.diffeqsolve(..., throw=False)``, the
 ``*_scan`` solvers through the one fixed-step solver of :mod:`wavejax.gsemm._scan`. A failed solve is DATA: the
 returned :class:`Trajectory` carries an int ``result`` code (``RESULT_CODES``), so under ``jax.vmap`` one failing
 member (max_steps exhausted, a diverging fixed-step run) does not crash the batch.
@@ -160,7 +160,7 @@ def _tree_finite(y) -> jax.Array:
                                              "explicit_h"))
 def solve(model: Model, p: Params, v0, vd0, current=None, *, n_save: int, save_every: float, cfg: SolverConfig,
           max_steps: int, save: str = "state", explicit_h: bool = False) -> Trajectory:
-    """Jitted core of :func:`~wavejax.gsemm._simulate.simulate` on packed Params (no validation; vmappable).
+    """Jitted core of :func:`~wavejax.gsemm.simulate` on packed Params (no validation; vmappable).
 
     ``save="state"`` fills ``v, v_d`` (T, N); ``save="overlaps"`` fills ``m`` (T, K) only (small: for long batched
     runs). The result code is never raised (``throw=False``).

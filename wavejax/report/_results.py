@@ -12,7 +12,7 @@
       "timings": {"started": ISO-8601 UTC, "seconds": float}
     }
 
-:func:`results_record` builds it from a :class:`~wavejax.report._experiment.Result`, :func:`write_results` writes it
+:func:`results_record` builds it from a :class:`~wavejax.report.Result`, :func:`write_results` writes it
 atomically, :func:`validate_results` checks a loaded file (it raises ``ValueError`` naming the bad key) and
 :func:`result_from_record` reads it back.
 """

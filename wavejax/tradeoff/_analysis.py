@@ -1,13 +1,13 @@
 """From sweep points to the frontier report: fronts, compression shift, phase fits, MDL optimum, bootstrap CIs.
 
-Input: the point records of :func:`wavejax.tradeoff._sweep.run_sweep` (``cost_bits`` C, ``loss`` ℓ, ``raw_bits``
+Input: the point records of :func:`wavejax.tradeoff.run_sweep` (``cost_bits`` C, ``loss`` ℓ, ``raw_bits``
 N·32, ``family``, ``seed``, ``bits``, ``sparsity``) and the task summary (``floor``, ``discrete``,
 ``n_test_symbols``). :func:`analyze` returns one JSON-able dict:
 
 * ``front``: the global non-dominated set of (C, ℓ) (tradeoff.md §2.3) and per-family fronts;
 * ``raw_front`` and ``compression_shift``: the front of the unquantised models at raw cost N·32 bits and, at every
   loss level ε both fronts reach, B̂_raw(ε) / B̂_compressed(ε) (>= 1 means compression moved the front left);
-* ``phases``: :func:`~wavejax.tradeoff._fits.fit_phases` on the front in u = log₁₀ C, v = log₁₀ ℓ and on the
+* ``phases``: :func:`~wavejax.tradeoff.fit_phases` on the front in u = log₁₀ C, v = log₁₀ ℓ and on the
   excess loss v = log₁₀(ℓ − ℓ̂_∞) (§2.5), with the BIC of 0/1/2 breakpoints;
 * ``power_law``: ℓ = ℓ_∞ + A·C^{−α} on the front;
 * ``mdl``: the two-part code length L₂ = C + n·ℓ_nats/ln 2 minimiser (§2.4; MSE tasks use the Gaussian log-loss
@@ -167,8 +167,8 @@ def analyze(points: Sequence[dict[str, Any]], task: dict[str, Any], *, key: jax.
     """The whole frontier analysis of one sweep (see the module docstring); deterministic given ``key``.
 
     Args:
-      points: sweep point records (:func:`wavejax.tradeoff._sweep.load_points`).
-      task: task summary (:func:`wavejax.tradeoff._sweep.task_summary`): ``discrete``, ``floor``,
+      points: sweep point records (:func:`wavejax.tradeoff.load_points`).
+      task: task summary (:func:`wavejax.tradeoff.task_summary`): ``discrete``, ``floor``,
         ``n_test_symbols``.
       key: PRNG key of the bootstrap.
       n_boot: bootstrap resamples (the spec asks >= 1000 at full scale).

@@ -1,7 +1,7 @@
 """``wavejax tradeoff sweep|frontier|report|costs|fits|hmm|ar|cache`` (tyro over the library's frozen configs).
 
 * ``sweep``: train the model family on a task and record every (family, width, seed, b, s) point
-  (:class:`~wavejax.tradeoff._sweep.SweepConfig`, every field a flag; resumable: rerun with the same ``--out`` to
+  (:class:`~wavejax.tradeoff.SweepConfig`, every field a flag; resumable: rerun with the same ``--out`` to
   continue a killed sweep). ``--preset quick`` is the report's quick sweep of the HMM task
   (:meth:`SweepConfig.quick`), ``--preset full`` the full one (:meth:`SweepConfig.full`: under an hour for the three
   tasks on 2 CPU cores; scale it up on a GPU with its flags).
@@ -9,7 +9,7 @@
   bootstrap CIs) and draw its figures into ``--out``.
 * ``costs``, ``fits``, ``hmm``, ``ar``, ``cache``: one headline experiment each, with its own config class
   (:func:`wavejax._cli.experiment_commands`); ``--sweep.widths 1 2`` etc. set the task sweeps.
-* ``report``: all (or ``--only``) tradeoff experiments through :func:`wavejax.report._reproduce.reproduce`, i.e.
+* ``report``: all (or ``--only``) tradeoff experiments through :func:`wavejax.report.reproduce`, i.e.
   ``wavejax reproduce --only tradeoff`` with its report.md.
 
 Every command writes ``<out>/results.json`` in the one schema of :mod:`wavejax.report._results`.

@@ -227,7 +227,7 @@ def _preset_name(cfg: Any) -> str:
 
 
 def task_rows(task: str, a: dict[str, Any], *, floor: float | None, discrete: bool) -> list:
-    """Report rows of one analysed sweep (``a`` = :func:`~wavejax.tradeoff._analysis.analyze`): best loss vs the
+    """Report rows of one analysed sweep (``a`` = :func:`~wavejax.tradeoff.analyze`): best loss vs the
     known floor, the compression shift, the three-phase test, the power law and the MDL optimum."""
     best = a["best"]
     rows = []
