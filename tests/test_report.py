@@ -46,7 +46,7 @@ def test_reproduce_caches_and_reports_failures(tmp_path, monkeypatch):
     assert summary["figures"] == ["t.ok/f.png"]
     cached = json.loads(next((tmp_path / "cache").glob("t.ok-*/results.json")).read_text())
     validate_results(cached)
-    assert cached["command"] == "t.ok" and cached["config"] == {"scale": "quick"}
+    assert cached["command"] == "t.ok" and cached["config"] == {"value": "quick"}  # ScaleOnly.quick() is "quick"
 
 
 def test_killed_reproduce_resumes_without_recomputing(tmp_path, monkeypatch):
