@@ -9,14 +9,14 @@ from wavejax.rnn._models import LinearRNN as LinearRNN
 from wavejax.rnn._models import WaveRNN as WaveRNN
 from wavejax.rnn._models import elman_recurrence as elman_recurrence
 from wavejax.rnn._models import sym_uniform as sym_uniform
-from wavejax.rnn._train import AdamState as AdamState
-from wavejax.rnn._train import TrainConfig as TrainConfig
+from wavejax.rnn._optim import AdamState as AdamState
+from wavejax.rnn._optim import make_optimizer as make_optimizer
+from wavejax.rnn._step import TrainConfig as TrainConfig
+from wavejax.rnn._step import TrainState as TrainState
+from wavejax.rnn._step import init_state as init_state
+from wavejax.rnn._step import train_step as train_step
 from wavejax.rnn._train import TrainResult as TrainResult
-from wavejax.rnn._train import TrainState as TrainState
-from wavejax.rnn._train import init_state as init_state
-from wavejax.rnn._train import make_optimizer as make_optimizer
 from wavejax.rnn._train import train as train
-from wavejax.rnn._train import train_step as train_step
 
 __all__ = [
     "AdamState", "Elman", "LSTM", "LinearRNN", "TrainConfig", "TrainResult", "TrainState", "WaveRNN",

@@ -54,14 +54,12 @@ import numpy as np
 
 from wavejax import _validate, distributed
 from wavejax.loop import run_chunks, window_means
-from wavejax.rnn._evaluation import evaluate
-from wavejax.rnn._metrics import masked_mse, sign_accuracy
-from wavejax.rnn._optim import AdamState, make_optimizer
-from wavejax.rnn._step import TrainConfig, TrainState, _call_batch, _chunk_fn, init_state, train_step
+from wavejax.rnn._metrics import masked_mse
+from wavejax.rnn._optim import make_optimizer
+from wavejax.rnn._step import TrainConfig, TrainState, _call_batch, _chunk_fn, init_state
 from wavejax.runs import describe
 
-__all__ = ["AdamState", "TrainConfig", "TrainState", "TrainResult", "masked_mse", "sign_accuracy", "make_optimizer",
-           "init_state", "train_step", "train", "evaluate"]
+__all__ = ["TrainResult", "train"]
 
 HISTORY = ("loss", "accuracy", "grad_norm", "level")  # per-step history of train, each (members, steps)
 
