@@ -169,7 +169,7 @@ def test_model_clis_refuse_another_config_before_any_work(tmp_path, model, first
     mod = importlib.import_module(f"wavejax.{model}._cli")
     cls, _ = mod.commands()[argv[0]]
     cfg = _cli.parse_command(cls, first, prog=f"wavejax {model} {argv[0]}")[0]
-    runs.claim(tmp_path, _cli._record(f"wavejax {model} {argv[0]}", cls, cfg))
+    runs.claim(tmp_path, _cli._record(f"wavejax {model} {argv[0]}", cfg))
     io.append_jsonl(tmp_path / "metrics.jsonl", {"step": 100})  # the first run's output
     with pytest.raises(SystemExit) as info:
         mod.main([*argv, "--out", str(tmp_path)])

@@ -67,7 +67,8 @@ SHARDED = """
 import json, jax, numpy as np
 from wavejax.precision import enable_x64
 enable_x64()
-from wavejax.gsemm import capacity_search, cycle_trial
+from wavejax.gsemm import capacity_search
+from wavejax.gsemm._capacity import cycle_trial
 assert jax.device_count() == 4
 ts, m = cycle_trial("dsem", jax.random.key(5), 12, 4, n_sets=6)   # 6 sets -> padded to 8 over 4 devices
 np.save(OUT, m)

@@ -44,7 +44,7 @@ def test_overlaps_and_dwell_law():
 
 @pytest.mark.parametrize("mod", ["metrics", "simulate", "landscape"])
 def test_docstring_examples(mod):
-    m = importlib.import_module(f"wavejax.gsemm.{mod}")
+    m = importlib.import_module(f"wavejax.gsemm._{mod}")
     globs = dict(vars(m), jax=jax, jnp=jnp, cycle_memories=cycle_memories, decode=decode, overlaps=overlaps)
     res = doctest.testmod(m, extraglobs=globs, optionflags=doctest.ELLIPSIS)
     assert res.failed == 0 and res.attempted > 0

@@ -138,6 +138,6 @@ def test_docstring_examples_run(module):
     import doctest
     import importlib
 
-    mod = importlib.import_module(f"wavejax.tradeoff.{module}")
+    mod = importlib.import_module(f"wavejax.tradeoff._{module}")
     res = doctest.testmod(mod, extraglobs={"np": np}, optionflags=doctest.ELLIPSIS)
     assert res.attempted > 0 and res.failed == 0

@@ -130,7 +130,7 @@ def train_packed(family: str, widths: list[int], keys: list[jax.Array], batch_fn
 
     Width ``widths[i]`` gets ``len(keys[i])`` members with member keys ``keys[i]``; every member starts from the
     width-w model's init ``init(split(key)[0])`` (what the engine gives an unpacked run with that key), zero-padded
-    to W = max(widths) (:func:`~wavejax.tradeoff._models.pad_params`), and the engine multiplies its gradient by its
+    to W = max(widths) (:func:`pad_params`), and the engine multiplies its gradient by its
     0/1 unit mask (``train(init_params=..., grad_mask=...)``): the padded entries stay exactly 0 and the width-w
     member computes the width-w model up to float32 summation order.
 

@@ -48,7 +48,7 @@ def lbc_matrix(phi: Float[Array, "s d d"]) -> np.ndarray:
     The last block row is [A_1 ... A_s] = [phi_s ... phi_1]: the newest block receives sum_l phi_l x(t-l).
 
     Examples:
-      >>> from wavejax.wave import binary_vb_task
+      >>> from wavejax.tasks import binary_vb_task
       >>> M = lbc_matrix(binary_vb_task("repeat_copy"))
       >>> M.shape, bool(np.allclose(np.linalg.matrix_power(M, 8), np.eye(64)))
       ((64, 64), True)
