@@ -320,13 +320,9 @@ def test_rollout_core_traces_once_per_shape(monkeypatch):
         np.testing.assert_array_equal(np.asarray(Hs[-1]), np.asarray(xs)[np.arange(12, 20) % 8])
 
 
-def test_rollout_positional_mask_is_deprecated_but_equal():
+def test_rollout_mask_and_input_mode_are_keyword_only():
     f = wave.linear_boundary(tasks.binary_vb_task("compose_copy"))
     xs = jax.random.rademacher(jax.random.key(4), (20, 8), jnp.float64)
     mask = jnp.arange(20) < 8
-    ref = wave.rollout(f, jnp.zeros((8, 8)), xs, mask=mask, input_mode="add")
-    with pytest.warns(DeprecationWarning, match="keyword"):
-        old = wave.rollout(f, jnp.zeros((8, 8)), xs, mask, "add")
-    chex.assert_trees_all_equal(old, ref)
-    with pytest.raises(TypeError, match="by keyword"):
-        wave.rollout(f, jnp.zeros((8, 8)), xs, mask, mask=mask)
+    with pytest.raises(TypeError, match="positional"):
+        wave.rollout(f, jnp.zeros((8, 8)), xs, mask, "add")
