@@ -35,9 +35,8 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 from wavejax.rnn import TrainConfig, train  # noqa: E402
-from wavejax.tradeoff import make_task  # noqa: E402
+from wavejax.tradeoff import make_model, make_task  # noqa: E402
 from wavejax.tradeoff._data import make_batch_fn, make_loss_fn  # noqa: E402
-from wavejax.tradeoff._models import make_model  # noqa: E402
 from wavejax.tradeoff._pack import train_packed  # noqa: E402
 
 WIDTHS = (1, 2, 3, 4, 6, 8, 12, 16)

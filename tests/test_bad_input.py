@@ -528,7 +528,7 @@ def _nan_trace():
 
 
 def _emt_cfg(**kw):
-    from wavejax.emt._training import EMTConfig
+    from wavejax.emt import EMTConfig
 
     return EMTConfig(**kw)
 

@@ -6,8 +6,7 @@ import json
 import numpy as np
 from helpers import ScaleOnly
 
-from wavejax.report import Experiment, Result, line_plot, row
-from wavejax.report._reproduce import reproduce
+from wavejax.report import Experiment, Result, line_plot, reproduce, row
 from wavejax.report._results import validate_results
 
 rep_mod = importlib.import_module("wavejax.report._reproduce")

@@ -237,7 +237,7 @@ def test_atomic_write_json_rejects_non_json_values_naming_the_key(tmp_path):
 
 def test_corrupt_files_raise_errors_naming_the_path(tmp_path):
     from wavejax.emt._training import load_run
-    from wavejax.gan._data import read_idx
+    from wavejax.gan import read_idx
 
     bad = tmp_path / "r.json"
     bad.write_text('{"a": ')
@@ -331,7 +331,7 @@ def test_emt_cli_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
 def test_reproduce_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
     import importlib
 
-    from wavejax.report._experiment import Experiment
+    from wavejax.report import Experiment
 
     rep = importlib.import_module("wavejax.report._reproduce")  # the module (the package exports the function)
 

@@ -34,7 +34,7 @@ from wavejax.emt._training import load_run, save_run
 from wavejax.report._results import validate_results
 from wavejax.rnn import Elman, TrainConfig, masked_mse
 from wavejax.tasks import NAMED_TASKS, binary_vb_task, decode_task, task_batch
-from wavejax.wave._basis import random_basis
+from wavejax.wave import random_basis
 
 
 def test_emt_padded_curriculum_equals_short_sequences(key):

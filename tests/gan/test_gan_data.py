@@ -5,12 +5,11 @@ import gzip
 import numpy as np
 import pytest
 
+from wavejax.gan import load_mnist_5k, read_idx
 from wavejax.gan._data import (
     load_digits,
     load_mnist,
-    load_mnist_5k,
     mnist_5k_path,
-    read_idx,
     read_mnist_csv,
     split_train_test,
     stratified_split,

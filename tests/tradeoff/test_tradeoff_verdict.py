@@ -9,8 +9,8 @@ import jax
 import numpy as np
 import pytest
 
-from wavejax.tradeoff import _cost
-from wavejax.tradeoff._analysis import analyze, cost_span, phase_verdict
+from wavejax.tradeoff import _cost, analyze, phase_verdict
+from wavejax.tradeoff._analysis import cost_span
 from wavejax.tradeoff._curves import _drop, plateau_summary
 from wavejax.tradeoff._fits import piecewise_predict
 

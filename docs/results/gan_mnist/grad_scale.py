@@ -10,7 +10,8 @@ largest change of any G parameter made by one outer step, and the losses; then t
 import time, sys, gzip, importlib.util, pathlib  # noqa: E401
 import jax, jax.numpy as jnp, numpy as np
 from functools import partial
-from wavejax.gan._train import GANConfig, create_states, outer_step, _apply, _noise
+from wavejax.gan import GANConfig, create_states, outer_step
+from wavejax.gan._train import _apply, _noise
 from wavejax.gan import _losses as losses
 h, b, loss, nsteps = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 clip = 0.01 if loss == "original" else 0.0
