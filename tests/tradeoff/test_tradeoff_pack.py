@@ -102,13 +102,3 @@ def test_packed_group_equals_unpacked_groups(family, tmp_path, monkeypatch):
         for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(params1), strict=True):
             assert a.shape == b.shape
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=RTOL, atol=ATOL)
-
-
-def test_deprecated_pad_aliases_still_import():
-    """pad_params / unpad_params moved from tradeoff.models to tradeoff.pack; the old path works for one release."""
-    from wavejax.tradeoff import _models as models
-    from wavejax.tradeoff import _pack as pack
-
-    assert models.pad_params is pack.pad_params and models.unpad_params is pack.unpad_params
-    with pytest.raises(AttributeError):
-        models.no_such_name  # noqa: B018
