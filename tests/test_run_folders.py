@@ -71,8 +71,10 @@ def test_engine_refuses_another_config_and_overwrite_starts_afresh(tmp_path):
     a = {"lr": 0.001, "task": {"name": "repeat_copy", "ids": [1, 2]}}
     with pytest.raises(Stop):
         _run(tmp_path, stop_at=9, config=a)
-    rec = io.read_json(tmp_path / "ckpt_config.json")
-    assert rec == {"config": a, "hash": io.config_hash(a)}
+    rec = io.read_json(tmp_path / runs.RECORD)
+    assert rec["owners"] == {"engine": {"config": a, "hash": io.config_hash(a)}}
+    assert rec["created"]["folders"] == ["history", "ckpt"] and rec["created"]["trees"] == ["ckpt/6"]
+    assert rec["created"]["files"] == ["metrics.jsonl", "history/step_000000006.npz"]
     b = {"lr": 0.005, "task": {"name": "compose_copy", "ids": [1, 2]}}
     with pytest.raises(runs.ConfigMismatch) as info:
         _run(tmp_path, config=b)
@@ -84,23 +86,30 @@ def test_engine_refuses_another_config_and_overwrite_starts_afresh(tmp_path):
         _run(tmp_path, config=b, overwrite=True, stop_at=3)
     assert not (tmp_path / "ckpt").exists() and not (tmp_path / "history").exists()
     assert [r["step"] for r in io.read_jsonl(tmp_path / "metrics.jsonl")] == [3]
-    assert io.read_json(tmp_path / "ckpt_config.json")["config"] == b
+    assert io.read_json(tmp_path / runs.RECORD)["owners"]["engine"]["config"] == b
     res = _run(tmp_path, config=b)  # the same config resumes
     np.testing.assert_array_equal(res.history["x"], _run(tmp_path / "ref").history["x"])
 
 
 def test_engine_refuses_checkpoints_without_a_record(tmp_path):
     with pytest.raises(Stop):
-        _run(tmp_path, stop_at=9)  # no config: no record (a folder of an older wavejax)
-    with pytest.raises(runs.ConfigMismatch, match="ckpt.*no ckpt_config.json record"):
+        _run(tmp_path, stop_at=9)
+    (tmp_path / runs.RECORD).unlink()  # a folder of an older wavejax (or another tool): run state, no record
+    with pytest.raises(runs.ConfigMismatch, match="holds ckpt, history, metrics.jsonl, which wavejax did not "
+                       "write") as info:
         _run(tmp_path, config={"lr": 1.0})
+    assert "overwrite" not in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(runs.ConfigMismatch, match="which wavejax did not write"):  # --overwrite removes nothing
+        _run(tmp_path, config={"lr": 1.0}, overwrite=True)
+    assert io.latest_step(tmp_path / "ckpt") == 6
 
 
 def test_a_record_without_run_state_is_replaced(tmp_path):
     # a command that failed before writing anything leaves only its record: another config may use the folder
     runs.claim(tmp_path, {"lr": 1.0})
     assert runs.claim(tmp_path, {"lr": 2.0})["config"] == {"lr": 2.0}
-    (tmp_path / "results.json").write_text("{}")
+    with runs.run_folder(tmp_path, {"lr": 2.0}, owner="cli"):
+        io.atomic_write_json(tmp_path / "results.json", {})
     with pytest.raises(runs.ConfigMismatch, match="lr: 2.0 -> 3.0"):
         runs.claim(tmp_path, {"lr": 3.0})
     long = {"p": "/a/very/long/folder/name/" * 4 + "run_1"}
@@ -139,7 +148,7 @@ def test_cli_refuses_another_config_names_fields_and_overwrites(tmp_path, capsys
     cmds = {"go": (_Cfg, _toy)}
     out = str(tmp_path / "o")
     _cli.run_subcommands("wavejax toy", cmds, ["go", "--out", out])
-    rec = io.read_json(tmp_path / "o" / "config.json")
+    rec = io.read_json(tmp_path / "o" / runs.RECORD)["owners"]["cli"]
     assert rec["config"] == {"command": "wavejax toy go", "config": {"n": 3, "inner": {"lr": 1e-3}}}
     assert rec["hash"] == io.config_hash(rec["config"])
     _cli.run_subcommands("wavejax toy", cmds, ["go", "--out", out])  # same config: accepted (resumes)
@@ -168,12 +177,12 @@ def test_model_clis_refuse_another_config_before_any_work(tmp_path, model, first
     mod = importlib.import_module(f"wavejax.{model}.cli")
     cls, _ = mod.commands()[argv[0]]
     cfg = _cli.parse_command(cls, first, prog=f"wavejax {model} {argv[0]}")[0]
-    runs.claim(tmp_path, _cli._record(f"wavejax {model} {argv[0]}", cls, cfg))
-    io.append_jsonl(tmp_path / "metrics.jsonl", {"step": 100})  # the first run's output
+    with runs.run_folder(tmp_path, _cli._record(f"wavejax {model} {argv[0]}", cls, cfg), owner="cli"):
+        io.append_jsonl(tmp_path / "metrics.jsonl", {"step": 100})  # the first run's output
     with pytest.raises(SystemExit) as info:
         mod.main([*argv, "--out", str(tmp_path)])
     assert field in str(info.value.code) and str(tmp_path) in str(info.value.code)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "metrics.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [runs._runfolder.LOCK, "metrics.jsonl", runs.RECORD]
 
 
 # --------------------------------------------------------------------------- §9: checkpoints that name the problem

@@ -23,7 +23,7 @@ import tyro
 from wavejax.report.experiment import Result, preset, presets
 
 __all__ = ["run_subcommands", "run_command", "default_out", "experiment_command", "experiment_commands",
-           "parse_command"]
+           "parse_command", "refuse_empty_out"]
 
 Command = tuple[type, Callable[..., Any]]
 
@@ -63,8 +63,9 @@ def _wrapper(cls: type, default: Any = None) -> type:
         fields.append(("out", Annotated[Path | None, tyro.conf.arg(
             help="output folder (default runs/<model>-<command>-<timestamp>)")], dataclasses.field(default=None)))
     fields.append(("overwrite", Annotated[bool, tyro.conf.arg(
-        help="start afresh: delete the old run's checkpoints, metrics and results in --out (default: a rerun "
-             "with the same config resumes, another config is refused)")], dataclasses.field(default=False)))
+        help="start afresh: remove the files the old run in --out wrote (listed in its wavejax-run.json; files "
+             "wavejax did not write stay). Default: a rerun with the same config resumes, another config is "
+             "refused")], dataclasses.field(default=False)))
     if names:
         lit = Literal[names]  # type: ignore[valid-type]
         fields.append(("preset", Annotated[lit | None, tyro.conf.arg(
@@ -74,7 +75,15 @@ def _wrapper(cls: type, default: Any = None) -> type:
     return w
 
 
+def refuse_empty_out(argv: list[str], prog: str) -> None:
+    """``--out ''`` would silently mean the working directory: refused (tyro reads it as ``Path(".")``)."""
+    for i, a in enumerate(argv):
+        if (a == "--out" and i + 1 < len(argv) and not argv[i + 1].strip()) or a.strip() == "--out=":
+            raise SystemExit(f"{prog}: error: --out must name an output folder; got --out ''")
+
+
 def _parse(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path | None, bool]:
+    refuse_empty_out(argv, prog)
     name, rest = _split_preset(argv)
     if name is not None and name not in presets(cls):
         raise SystemExit(f"{prog}: --preset must be one of {', '.join(presets(cls)) or '(none)'}; got {name!r}")
@@ -92,7 +101,8 @@ def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path |
 
 
 def _record(prog: str, cls: type, cfg: Any) -> dict[str, Any]:
-    """What ``out/config.json`` records: the command and its config (without a legacy ``out`` field)."""
+    """What the ``"cli"`` owner of ``out/wavejax-run.json`` records: the command and its config (without a
+    legacy ``out`` field)."""
     from wavejax.io import to_jsonable
 
     conf = to_jsonable(cfg)
@@ -103,29 +113,37 @@ def _record(prog: str, cls: type, cfg: Any) -> dict[str, Any]:
 
 def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Path | None, *,
                 overwrite: bool = False) -> Any:
-    """Record the run in ``out/config.json`` (refusing another config, see the module docstring), run
-    ``fn(cfg, out)``, write ``out/results.json`` from the :class:`Result` it returns and print its claims."""
+    """Lock ``out`` and record the run in its ``wavejax-run.json`` (refusing another config, see
+    :mod:`wavejax.runs`), run ``fn(cfg, out)``, write ``out/results.json`` from the :class:`Result` it returns and
+    print its claims."""
     from wavejax.precision import enable_x64
-    from wavejax.report.results import write_results
-    from wavejax.runs import ConfigMismatch, claim
+    from wavejax.runs import ConfigMismatch, FolderInUse, folder, run_folder
 
     model, command = (prog.split() + ["", ""])[1:3]
-    from wavejax.distributed import is_main_process
+    try:
+        out = folder(out) if out is not None else default_out(model, command)
+    except ValueError as e:
+        raise SystemExit(f"{prog}: {e}") from None
+    try:
+        with run_folder(out, _record(prog, cls, cfg), owner="cli", state=CLI_STATE, overwrite=overwrite):
+            return _run(prog, cls, fn, cfg, out, enable_x64)
+    except (ConfigMismatch, FolderInUse) as e:
+        raise SystemExit(f"{prog}: {e}") from None
 
-    out = Path(out) if out is not None else default_out(model, command)
-    main = is_main_process()  # several processes: only process 0 writes and prints
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        try:
-            claim(out, _record(prog, cls, cfg), overwrite=overwrite)
-        except ConfigMismatch as e:
-            raise SystemExit(f"{prog}: {e}") from None
+
+CLI_STATE = ("results.json",)  # what the runner itself writes in a run folder (fn writes and records the rest)
+
+
+def _run(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Path, enable_x64: Callable) -> Any:
+    from wavejax.distributed import is_main_process
+    from wavejax.report.results import write_results
+
     if getattr(cls, "X64", False):
         enable_x64()
     started = time.time()
     legacy = _has_out(cls) and len(inspect.signature(fn).parameters) == 1
     res = fn(cfg) if legacy else fn(cfg, out)
-    if isinstance(res, Result) and main:
+    if isinstance(res, Result) and is_main_process():  # several processes: only process 0 writes and prints
         write_results(out, res, command=prog, config=cfg, started=started)
         for r in res.rows:
             print(f"{r.quantity}: {r.measured} (reference {r.paper}; holds: {r.holds})")

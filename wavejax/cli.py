@@ -66,6 +66,9 @@ class BenchConfig:
 
 
 def _reproduce(argv: list[str]) -> None:
+    from wavejax._cli import refuse_empty_out
+
+    refuse_empty_out(argv, "wavejax reproduce")
     mapped: list[str] = []
     for a in argv:
         if a in ("--quick", "--full"):

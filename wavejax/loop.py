@@ -5,12 +5,14 @@ owns everything around the steps:
 
 * **resume**: with ``out`` and ``ckpt_every`` it restores the newest orbax checkpoint of ``out/ckpt`` (an
   unreadable newest one is skipped with a warning) together with the per-step history up to it
-  (``out/history/step_XXXXXXXXX.npz``, written before each checkpoint), and drops the ``out/metrics.jsonl``
-  lines past it (a kill between a log line and the next checkpoint leaves no duplicate; without a checkpoint
-  the file starts afresh). A resumed run's history and metrics equal an uninterrupted run's, bit for bit;
-* **run record**: with ``out`` and ``config`` it records the config in ``out/ckpt_config.json`` and refuses to
-  resume checkpoints made with another one (:func:`wavejax.runs.claim`, listing the differing fields) unless
-  ``overwrite=True``, which deletes the old checkpoints, history and metrics first;
+  (``out/history/step_XXXXXXXXX.npz``, written before each checkpoint, with the steps logged so far), and
+  rebuilds ``out/metrics.jsonl`` from that history (a file cut short, holding duplicates or lines past the
+  checkpoint is rewritten; without a checkpoint the file starts afresh). A resumed run's history and metrics
+  equal an uninterrupted run's, bit for bit (but a :func:`window_means` line's ``elapsed_s``);
+* **run record and lock**: with ``out`` the folder is opened as the ``"engine"`` owner of its record
+  (:func:`wavejax.runs.run_folder`: one writer, every file recorded); with ``config`` it refuses to resume
+  checkpoints made with another one (listing the differing fields) unless ``overwrite=True``, which removes the
+  files the old run wrote first;
 * **JSONL metrics** every ``log_every`` steps (a record made by ``log_fn`` from the history window);
 * **orbax checkpoints** every ``ckpt_every`` steps and at the end;
 * **progress** bar (:func:`wavejax.progress.progress`);
@@ -90,7 +92,8 @@ def _default_step_of(state: Any) -> Any:
     return state.step
 
 
-ENGINE_STATE = ("ckpt", "history", "metrics.jsonl")  # what overwrite=True deletes (with ckpt_config.json)
+ENGINE_STATE = ("ckpt", "history", "metrics.jsonl")  # the engine's names in a run folder (its owner: "engine")
+_LOGGED = "_logged"  # history npz key: the (step, elapsed_s) of every metrics line written up to the checkpoint
 
 
 def _history_path(out: Path, step: int) -> Path:
@@ -98,16 +101,13 @@ def _history_path(out: Path, step: int) -> Path:
 
 
 def _resume(out: Path, state: Any, resume: bool, to_ckpt: Callable, from_ckpt: Callable
-            ) -> tuple[Any, dict[str, np.ndarray]]:
-    """(state, history up to it) from the newest checkpoint of ``out/ckpt`` (or ``(state, {})``); trims
-    metrics.jsonl to the checkpoint's step (to nothing when none is restored)."""
+            ) -> tuple[Any, dict[str, np.ndarray], np.ndarray]:
+    """(state, history up to it, logged (step, elapsed) pairs) from the newest checkpoint of ``out/ckpt`` (or
+    ``(state, {}, [])``)."""
     restored = io.restore_checkpoint(out / "ckpt", to_ckpt(state)) if resume else None
-    done = 0 if restored is None else restored[0]
-    if (out / "metrics.jsonl").exists():
-        kept = [r for r in io.read_jsonl(out / "metrics.jsonl") if r["step"] <= done]
-        io.atomic_write_text(out / "metrics.jsonl", "".join(io.jsonl_line(r) for r in kept))
     if restored is None:
-        return state, {}
+        return state, {}, np.zeros((0, 2))
+    done = restored[0]
     past = {}
     hpath = _history_path(out, done)
     if hpath.exists():
@@ -115,13 +115,31 @@ def _resume(out: Path, state: Any, resume: bool, to_ckpt: Callable, from_ckpt: C
     elif distributed.is_main_process():
         warnings.warn(f"{hpath} is missing: the history before step {done} of {out} is NaN", RuntimeWarning,
                       stacklevel=3)
-    return from_ckpt(state, restored[1]), past
+    logged = past.pop(_LOGGED, None)
+    if logged is None:  # a history without its log steps: keep the metrics lines up to the checkpoint
+        logged = np.array([[r["step"], np.nan] for r in io.read_jsonl(out / "metrics.jsonl") if r["step"] <= done])
+    return from_ckpt(state, restored[1]), past, np.asarray(logged, np.float64).reshape(-1, 2)
 
 
-def _save(out: Path, step: int, tree: Any, hist: dict[str, np.ndarray]) -> None:
-    """History up to ``step`` (atomic npz), then the checkpoint; prune histories of dropped checkpoints."""
+def _rebuild_metrics(out: Path, logged: np.ndarray, hist: dict, every: int, log_fn: Callable) -> None:
+    """Write ``metrics.jsonl`` afresh from the checkpointed history: one line per logged step, as the run wrote
+    them (a file cut short, holding duplicates or lines past the checkpoint ends equal to an uninterrupted run's).
+    """
+    if not len(logged) and not (out / "metrics.jsonl").exists():
+        return
+    regen = bool(hist) and bool(np.isfinite(logged[:, 1]).all())
+    old = {} if regen else {r.get("step"): r for r in io.read_jsonl(out / "metrics.jsonl")}
+    lines = [io.jsonl_line(log_fn(int(step), hist, every, float(el)) if regen else old[int(step)])
+             for step, el in logged if regen or int(step) in old]
+    io.atomic_write_text(out / "metrics.jsonl", "".join(lines))
+
+
+def _save(out: Path, step: int, tree: Any, hist: dict[str, np.ndarray], logged: list) -> None:
+    """History up to ``step`` (atomic npz, with the logged steps), then the checkpoint; prune histories of
+    dropped checkpoints."""
     buf = _bytes.BytesIO()
-    np.savez(buf, **hist)  # every value recorded so far is from a step before its member's checkpointed step
+    # every value recorded so far is from a step before its member's checkpointed step
+    np.savez(buf, **hist, **{_LOGGED: np.asarray(logged, np.float64).reshape(-1, 2)})
     io.atomic_write_bytes(_history_path(out, step), buf.getvalue())
     kept = set(io.save_checkpoint(out / "ckpt", step, tree))
     if distributed.is_main_process():
@@ -191,44 +209,79 @@ def run_chunks(step_chunk: Callable, state: Any, *, total: int, log_every: int, 
       callback: ``callback(step, metrics)`` after every chunk; raising stops the run (checkpoints stay valid).
       desc: progress-bar label.
       config: with ``out``, a record of everything that determines the run (JSON-able, e.g.
-        :func:`wavejax.runs.describe` of the config, model and data): written to ``out/ckpt_config.json``, and a
+        :func:`wavejax.runs.describe` of the config, model and data): recorded in ``out/wavejax-run.json``, and a
         rerun with a different one raises :class:`wavejax.runs.ConfigMismatch` naming the differing fields.
         ``None``: no check (the caller vouches for the folder).
-      overwrite: with ``out``, delete the folder's old checkpoints, history, metrics and record first.
+      overwrite: with ``out``, remove the files the folder's old run wrote first (only those: see
+        :mod:`wavejax.runs`).
     """
     _validate.callable_("step_chunk", step_chunk)
     total = _validate.positive_int("total", total)
     _validate.positive_int("log_every", log_every)
     _validate.nonneg_int("ckpt_every", ckpt_every)
-    out = None if out is None else Path(out)
+    run = _Run(step_chunk, total, log_every, ckpt_every, None, aux, stacked, shard, block, step_of, to_ckpt,
+               from_ckpt, log_fn, tuple(history_keys), on_chunk, callback, desc)
+    if out is None:
+        return _drive(run, state)
+    out = runs.folder(out)
+    with runs.run_folder(out, config, owner="engine", state=ENGINE_STATE, overwrite=overwrite):
+        return _drive(run._replace(out=out), state)
+
+
+class _Run(NamedTuple):
+    step_chunk: Callable
+    total: int
+    log_every: int
+    ckpt_every: int
+    out: Path | None
+    aux: Any
+    stacked: bool
+    shard: bool
+    block: int | None
+    step_of: Callable
+    to_ckpt: Callable
+    from_ckpt: Callable
+    log_fn: Callable
+    history_keys: tuple
+    on_chunk: Callable | None
+    callback: Callable | None
+    desc: str
+
+
+def _drive(r: _Run, state: Any) -> Loop:
+    out, total, aux = r.out, r.total, r.aux
     past: dict[str, np.ndarray] = {}
+    logged = np.zeros((0, 2))
     if out is not None:
-        if config is not None or overwrite:
-            runs.claim(out, config, record="ckpt_config.json", overwrite=overwrite, clear=ENGINE_STATE)
-        state, past = _resume(out, state, bool(ckpt_every), to_ckpt, from_ckpt)
-    n = distributed._leading(state) if stacked else 1
-    (state, aux), mesh = _place((state, aux), n, shard, block) if stacked else ((state, aux), None)
-    hist = {k: np.full((n, total), np.nan, np.float32) for k in (*history_keys, *past)}
+        state, past, logged = _resume(out, state, bool(r.ckpt_every), r.to_ckpt, r.from_ckpt)
+    n = distributed._leading(state) if r.stacked else 1
+    (state, aux), mesh = _place((state, aux), n, r.shard, r.block) if r.stacked else ((state, aux), None)
+    hist = {k: np.full((n, total), np.nan, np.float32) for k in (*r.history_keys, *past)}
     for k, v in past.items():
         hist[k][:, :min(v.shape[1], total)] = v[:n, :total]
-    unpad = (lambda t: distributed.unpad_leading(t, n)) if stacked else (lambda t: t)
-    steps = distributed.to_host(step_of(state)).reshape(-1)[:n]
-    bar = progress(total=total, desc=desc, initial=int(np.min(steps)))
+    if out is not None:
+        _rebuild_metrics(out, logged, hist, r.log_every, r.log_fn)
+    logs = [tuple(x) for x in logged.tolist()]
+    unpad = (lambda t: distributed.unpad_leading(t, n)) if r.stacked else (lambda t: t)
+    steps = distributed.to_host(r.step_of(state)).reshape(-1)[:n]
+    bar = progress(total=total, desc=r.desc, initial=int(np.min(steps)))
     t0 = time.perf_counter()
     while (start := int(np.min(steps))) < total:
-        state, m = step_chunk(state, aux, start, mesh)
-        m = jax.tree_util.tree_map(lambda a: a[:n], distributed.to_host(m)) if stacked else distributed.to_host(m)
+        state, m = r.step_chunk(state, aux, start, mesh)
+        m = jax.tree_util.tree_map(lambda a: a[:n], distributed.to_host(m)) if r.stacked else distributed.to_host(m)
         _record(hist, m, steps, total)
-        steps = distributed.to_host(step_of(state)).reshape(-1)[:n]
+        steps = distributed.to_host(r.step_of(state)).reshape(-1)[:n]
         now = int(np.min(steps))
         bar.update(now - start)
-        if out is not None and _crossed(start, now, log_every, total):
-            io.append_jsonl(out / "metrics.jsonl", log_fn(now, hist, log_every, time.perf_counter() - t0))
-        if out is not None and _crossed(start, now, ckpt_every, total):
-            _save(out, now, to_ckpt(unpad(state)), hist)
-        if on_chunk is not None:
-            on_chunk(now, state)
-        if callback is not None:
-            callback(now, m)
+        if out is not None and _crossed(start, now, r.log_every, total):
+            elapsed = time.perf_counter() - t0
+            io.append_jsonl(out / "metrics.jsonl", r.log_fn(now, hist, r.log_every, elapsed))
+            logs.append((now, elapsed))
+        if out is not None and _crossed(start, now, r.ckpt_every, total):
+            _save(out, now, r.to_ckpt(unpad(state)), hist, logs)
+        if r.on_chunk is not None:
+            r.on_chunk(now, state)
+        if r.callback is not None:
+            r.callback(now, m)
     bar.close()
     return Loop(distributed.to_local(unpad(state)), hist, out)

@@ -64,7 +64,7 @@ def test_sweep_refuses_another_config_in_its_folder(sweep):
     other = dataclasses.replace(CFG, lr=5e-3, widths=(4,))
     with pytest.raises(ConfigMismatch, match=r"widths: \[4, 16\] -> \[4\]; lr: 0.01 -> 0.005"):
         run_sweep(other, sweep["out"])
-    assert io.read_json(sweep["out"] / "sweep_config.json")["config"]["lr"] == CFG.lr
+    assert io.read_json(sweep["out"] / "wavejax-run.json")["owners"]["sweep"]["config"]["lr"] == CFG.lr
 
 
 def test_hmm_best_frontier_loss_is_the_entropy_rate(sweep):

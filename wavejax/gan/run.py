@@ -123,7 +123,7 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
       out: folder for ``metrics.jsonl`` (every ``log_every`` steps: each seed's metrics at that step),
         ``samples/*.png``, ``ckpt/`` and ``history/``; re-running with it and the same ``cfg``, ``data`` and
         ``key`` resumes (with the full history); any other ``cfg``/``data``/``key`` raises
-        :class:`wavejax.runs.ConfigMismatch` naming the differing fields (recorded in ``out/ckpt_config.json``;
+        :class:`wavejax.runs.ConfigMismatch` naming the differing fields (recorded in ``out/wavejax-run.json``;
         ``steps`` may differ, to stop early and continue later). ``None``: nothing is written or resumed.
       data: training images (N, s, s, 1) in [0, 1]; default :func:`load_training_data`.
       key: base PRNG key (default ``jax.random.key(cfg.seed)``); seed m uses ``split(key, seeds)[m]``.

@@ -155,7 +155,7 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
       out: folder for ``metrics.jsonl``, ``ckpt/`` (orbax) and ``history/``; rerunning with the same ``out`` and
         the same run resumes from the newest checkpoint, with the full history. The run (``cfg``, the model's
         fields, the loss and batch functions by name, the member keys, swept values and data by digest, and
-        ``config``) is recorded in ``out/ckpt_config.json``; a rerun that differs in any of them raises
+        ``config``) is recorded in ``out/wavejax-run.json``; a rerun that differs in any of them raises
         :class:`wavejax.runs.ConfigMismatch` naming the fields (:func:`wavejax.runs.claim`). ``None``: nothing
         written.
       shard: with several devices and ``n_members > 1``, pad the member axis to a multiple of the device count

@@ -37,7 +37,7 @@ def _sweep(cfg: SweepConfig, out: Path) -> Result:
     from wavejax.tradeoff.figures import sweep_figure
     from wavejax.tradeoff.sweep import load_points, run_sweep
 
-    res = run_sweep(cfg, out)  # the runner recorded cfg in out/config.json, run_sweep in sweep_config.json
+    res = run_sweep(cfg, out)  # one record, out/wavejax-run.json: the runner as "cli", run_sweep as "sweep"
     fig = sweep_figure(load_points(out), out, title=cfg.task) if is_main_process() else None
     n_trained = len(res["trained"])
     return Result(rows=[row(f"{cfg.task}: points recorded in points.jsonl", "—", res["n_points"], None,
