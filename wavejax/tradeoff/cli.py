@@ -113,7 +113,7 @@ def _report(cfg: ReportConfig, out: Path) -> Result:
     from wavejax.report.reproduce import reproduce
 
     reproduce(out, scale=cfg.scale, cache=cfg.cache or out / "cache", only=cfg.only or ("tradeoff.",))
-    summary = read_json(out / "results.json")["experiments"]
+    summary = read_json(out / "results.json")["metrics"]["experiments"]  # the report's own results.json
     rows = [row(r["quantity"], r["paper"], r["measured"], r["holds"], r["note"])
             for e in summary.values() for r in e["rows"]]
     return Result(rows=rows, figures=["report.md"], metrics={"experiments": summary})
