@@ -322,8 +322,8 @@ def test_emt_cli_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
         return real(*a, callback=die, **kw)
 
     monkeypatch.setattr(rtrain, "run_chunks", killed)
-    with pytest.raises(KeyboardInterrupt):
-        main([*args, "--out", str(tmp_path / "run")])
+    with pytest.raises(SystemExit, match="emt train: interrupted; rerun the same command to resume"):
+        main([*args, "--out", str(tmp_path / "run")])  # Ctrl-C: one line (issue 22 §5)
     monkeypatch.setattr(rtrain, "run_chunks", real)
     main([*args, "--out", str(tmp_path / "run")])  # the same command again: resumes at step 20
     ref, run = io.load_npz(tmp_path / "ref" / "run.npz"), io.load_npz(tmp_path / "run" / "run.npz")

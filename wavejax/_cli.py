@@ -10,11 +10,14 @@ defaults from that classmethod before the flags are applied, and ``--out DIR`` n
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import importlib
 import inspect
+import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,7 +26,7 @@ import tyro
 from wavejax.report.experiment import Result, preset, presets
 
 __all__ = ["run_subcommands", "run_command", "default_out", "experiment_command", "experiment_commands",
-           "parse_command", "refuse_empty_out"]
+           "parse_command", "refuse_empty_out", "one_line_errors"]
 
 Command = tuple[type, Callable[..., Any]]
 
@@ -125,8 +128,11 @@ def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Pat
     except ValueError as e:
         raise SystemExit(f"{prog}: {e}") from None
     try:
-        with run_folder(out, _record(prog, cls, cfg), owner="cli", state=CLI_STATE, overwrite=overwrite):
-            return _run(prog, cls, fn, cfg, out, enable_x64)
+        with one_line_errors(prog, out):
+            if out.exists() and not out.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(out))
+            with run_folder(out, _record(prog, cls, cfg), owner="cli", state=CLI_STATE, overwrite=overwrite):
+                return _run(prog, cls, fn, cfg, out, enable_x64)
     except (ConfigMismatch, FolderInUse) as e:
         raise SystemExit(f"{prog}: {e}") from None
 
@@ -149,6 +155,34 @@ def _run(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Path, enab
             print(f"{r.quantity}: {r.measured} (reference {r.paper}; holds: {r.holds})")
         print(f"results and figures in {out}")
     return res
+
+
+_CAUSES = {errno.ENOSPC: "no space left on the device (disk full)", errno.EDQUOT: "disk quota exceeded",
+           errno.EROFS: "read-only file system", errno.EACCES: "permission denied (not writable?)",
+           errno.EPERM: "operation not permitted", errno.ENOTDIR: "not a folder", errno.EEXIST: "not a folder"}
+_RESUMABLE = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+
+
+@contextlib.contextmanager
+def one_line_errors(prog: str, out: Path | None = None) -> Iterator[None]:
+    """Turn Ctrl-C, I/O failures (disk full, unwritable or invalid folder) and corrupt-file errors into one line
+    on stderr naming the path and the cause (with "rerun the same command to resume" where a rerun resumes) and
+    a non-zero exit. ``WAVEJAX_DEBUG=1`` in the environment: the full traceback instead."""
+    if os.environ.get("WAVEJAX_DEBUG", "") not in ("", "0"):
+        yield
+        return
+    resume = f"; rerun the same command to resume (in {out})" if out is not None else ""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise SystemExit(f"{prog}: interrupted{resume}") from None
+    except OSError as e:
+        where = e.filename or out or "?"
+        cause = _CAUSES.get(e.errno or -1) or " ".join((e.strerror or str(e) or type(e).__name__).split())
+        again = resume if e.errno in _RESUMABLE else ""
+        raise SystemExit(f"{prog}: {where}: {cause}{again}") from None
+    except ValueError as e:  # bad input and corrupt files: the message names the argument or the path
+        raise SystemExit(f"{prog}: error: {' '.join(str(e).split())}") from None
 
 
 def run_subcommands(prog: str, commands: Mapping[str, Command], argv: list[str]) -> Any:
