@@ -32,9 +32,9 @@ def _chunk(state, aux, start, mesh):  # two members counting up by aux, 3 steps 
 
 def _run(out, *, config=None, overwrite=False, total=12, callback=None):
     st = {"x": jnp.zeros(2, jnp.float32), "step": jnp.zeros(2, jnp.int32)}
-    return loop.run_chunks(_chunk, st, aux=jnp.array([1.0, 10.0], jnp.float32), total=total, log_every=3,
-                           ckpt_every=6, out=out, step_of=lambda s: s["step"], config=config, overwrite=overwrite,
-                           callback=callback)
+    sched = loop.Schedule(total=total, log_every=3, ckpt_every=6, callback=callback)
+    return loop.run_chunks(_chunk, st, sched, aux=jnp.array([1.0, 10.0], jnp.float32), out=out,
+                           layout=loop.Layout(step_of=lambda s: s["step"]), config=config, overwrite=overwrite)
 
 
 class _Stop(KeyboardInterrupt):
@@ -315,3 +315,22 @@ def test_save_checkpoint_checks_leaves_before_orbax_starts(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip() == "tree['b']['c']: a checkpoint holds arrays and numbers only; got builtins.str"
     assert not (tmp_path / "ck").exists()
+
+
+def test_overwrite_cleans_nested_run_folders_by_their_own_records(tmp_path):
+    """A sweep's groups are run folders of their own inside the sweep's folder: ``overwrite`` of the outer run
+    removes what each group wrote (checkpoints included) and keeps a user's file inside a group."""
+    with runs.run_folder(tmp_path, {"sweep": 1}, owner="sweep"):
+        _run(tmp_path / "groups" / "g1", config={"lr": 1})
+        io.append_jsonl(tmp_path / "points.jsonl", {"key": "k"})
+    assert io.read_json(tmp_path / runs.RECORD)["created"]["folders"] == ["groups", "groups/g1"]
+    (tmp_path / "notes.txt").write_text("mine")
+    with runs.run_folder(tmp_path, {"sweep": 2}, owner="sweep", overwrite=True):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == [runs._runfolder.LOCK, "notes.txt", runs.RECORD]
+    with runs.run_folder(tmp_path, {"sweep": 3}, owner="sweep"):
+        _run(tmp_path / "groups" / "g1", config={"lr": 1})
+    (tmp_path / "groups" / "g1" / "mine.txt").write_text("mine")
+    with runs.run_folder(tmp_path, {"sweep": 4}, owner="sweep", overwrite=True):
+        pass
+    assert [p.name for p in (tmp_path / "groups").rglob("*")] == ["g1", "mine.txt"]

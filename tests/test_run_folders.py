@@ -34,9 +34,9 @@ def _run(out, *, stop_at=None, config=None, overwrite=False, total=12, ckpt_ever
             raise Stop(step)
 
     st = {"x": jnp.zeros(2, jnp.float32), "step": jnp.zeros(2, jnp.int32)}
-    return loop.run_chunks(_chunk, st, aux=jnp.array([1.0, 10.0], jnp.float32), total=total, log_every=log_every,
-                           ckpt_every=ckpt_every, out=out, step_of=lambda s: s["step"], callback=cb,
-                           config=config, overwrite=overwrite)
+    sched = loop.Schedule(total=total, log_every=log_every, ckpt_every=ckpt_every, callback=cb)
+    return loop.run_chunks(_chunk, st, sched, aux=jnp.array([1.0, 10.0], jnp.float32), out=out,
+                           layout=loop.Layout(step_of=lambda s: s["step"]), config=config, overwrite=overwrite)
 
 
 def _interrupted(out, stop_at, **kw):
@@ -315,11 +315,11 @@ def test_emt_cli_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
             "--train.ckpt-every", "20"]
     main([*args, "--out", str(tmp_path / "ref")])
 
-    def killed(*a, callback=None, **kw):
+    def killed(chunk, state, schedule, **kw):
         def die(step, _):
             if step == 30:  # after the step-20 checkpoint and the step-30 log line
                 raise KeyboardInterrupt
-        return real(*a, callback=die, **kw)
+        return real(chunk, state, dataclasses.replace(schedule, callback=die), **kw)
 
     monkeypatch.setattr(rtrain, "run_chunks", killed)
     with pytest.raises(SystemExit, match="emt train: interrupted; rerun the same command to resume"):

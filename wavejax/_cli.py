@@ -177,10 +177,11 @@ def one_line_errors(prog: str, out: Path | None = None) -> Iterator[None]:
     except KeyboardInterrupt:
         raise SystemExit(f"{prog}: interrupted{resume}") from None
     except OSError as e:
-        where = e.filename or out or "?"
+        if e.filename is None:  # a library message that names its path itself
+            raise SystemExit(f"{prog}: error: {' '.join(str(e).split()) or type(e).__name__}") from None
         cause = _CAUSES.get(e.errno or -1) or " ".join((e.strerror or str(e) or type(e).__name__).split())
         again = resume if e.errno in _RESUMABLE else ""
-        raise SystemExit(f"{prog}: {where}: {cause}{again}") from None
+        raise SystemExit(f"{prog}: {e.filename}: {cause}{again}") from None
     except ValueError as e:  # bad input and corrupt files: the message names the argument or the path
         raise SystemExit(f"{prog}: error: {' '.join(str(e).split())}") from None
 

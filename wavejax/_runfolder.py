@@ -152,6 +152,11 @@ def clean(out: Path, rec: dict[str, Any], keep: tuple[str, ...] = ()) -> None:
     def kept(rel: str) -> bool:
         return any(rel == k or rel.startswith(k + "/") for k in keep)
 
+    for rel in c["files"]:  # nested run folders (a sweep's groups) first, each by its own record
+        p = out / rel
+        if p.name == RECORD and rel != RECORD and not kept(rel) and p.is_file():
+            clean(p.parent, load(p.parent))
+            (p.parent / LOCK).unlink(missing_ok=True)
     for rel in c["files"]:
         p = out / rel
         if not kept(rel) and (p.is_file() or p.is_symlink()):
@@ -167,10 +172,6 @@ def clean(out: Path, rec: dict[str, Any], keep: tuple[str, ...] = ()) -> None:
         p = out / rel
         if kept(rel) or not p.is_dir() or p.is_symlink():
             continue
-        if (p / RECORD).exists():  # a nested run folder (a sweep's group): clean it by its own record
-            clean(p, load(p))
-            for name in _OWN:
-                (p / name).unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             p.rmdir()  # only when empty: a user's files inside stay
 

@@ -36,7 +36,8 @@ Example:
   ...     vals = state["x"][:, None] + aux[:, None] * jnp.arange(1, 4)
   ...     return {"x": vals[:, -1], "step": state["step"] + 3}, {"x": vals}
   >>> st = {"x": jnp.zeros(2), "step": jnp.zeros(2, jnp.int32)}
-  >>> res = run_chunks(chunk, st, aux=jnp.array([1.0, 10.0]), total=6, log_every=3, step_of=lambda s: s["step"])
+  >>> res = run_chunks(chunk, st, Schedule(total=6, log_every=3), aux=jnp.array([1.0, 10.0]),
+  ...                  layout=Layout(step_of=lambda s: s["step"]))
   >>> res.history["x"]
   array([[ 1.,  2.,  3.,  4.,  5.,  6.],
          [10., 20., 30., 40., 50., 60.]], dtype=float32)
@@ -44,6 +45,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import io as _bytes
 import math
 import time
@@ -58,7 +60,7 @@ import numpy as np
 from wavejax import _validate, distributed, io, runs
 from wavejax.progress import progress
 
-__all__ = ["Loop", "run_chunks", "window_means", "last_values"]
+__all__ = ["Loop", "Schedule", "Layout", "run_chunks", "window_means", "last_values"]
 
 
 class Loop(NamedTuple):
@@ -179,35 +181,78 @@ def _crossed(start: int, now: int, every: int, total: int) -> bool:
     return bool(every) and (now // every > start // every or now >= total)
 
 
-def run_chunks(step_chunk: Callable, state: Any, *, total: int, log_every: int, ckpt_every: int = 0,
-               out: str | Path | None = None, aux: Any = None, stacked: bool = True, shard: bool = True,
-               block: int | None = None, step_of: Callable[[Any], Any] = _default_step_of,
-               to_ckpt: Callable[[Any], Any] = lambda s: s, from_ckpt: Callable[[Any, Any], Any] = lambda s, t: t,
-               log_fn: Callable[[int, dict, int, float], dict] = last_values,
-               history_keys: Sequence[str] = (), on_chunk: Callable[[int, Any], None] | None = None,
-               callback: Callable[[int, dict], None] | None = None, desc: str = "train", config: Any = None,
-               overwrite: bool = False) -> Loop:
-    """Run ``step_chunk`` until every member has taken ``total`` steps (see the module docstring).
+def _same(state: Any) -> Any:
+    return state
 
-    Args:
-      step_chunk: ``(state, aux, start, mesh) -> (state, metrics)``.
-      state: training state; every leaf has the leading member axis unless ``stacked=False`` (one run: no
-        padding or sharding, metrics still (1, steps)).
+
+def _restored(state: Any, tree: Any) -> Any:
+    return tree
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Schedule:
+    """When :func:`run_chunks` stops, logs and checkpoints, and what it calls after every chunk.
+
+    Attributes:
       total, log_every, ckpt_every: steps to reach; JSONL / checkpoint period (``ckpt_every=0``: never, and no
         resume).
-      out: folder of ``metrics.jsonl``, ``ckpt/`` and ``history/`` (the per-step history at each checkpoint);
-        ``None``: nothing written or resumed.
-      aux: per-member constants (leading member axis: hyperparameters, data, keys) padded and sharded with
-        the state but neither checkpointed nor returned.
-      shard, block: lay the members over all devices; pad them to whole blocks of ``block`` per device.
-      step_of: per-member step counts of a state (default ``state.step``).
-      to_ckpt, from_ckpt: state -> checkpointed pytree; (template state, restored pytree) -> state.
       log_fn: ``(step, history, log_every, elapsed_s) -> record`` (:func:`last_values`, :func:`window_means`).
       history_keys: metrics allocated up front (all NaN if no chunk runs and no history is restored); the
         other metrics a chunk returns are added when first seen.
       on_chunk: ``on_chunk(step, state)`` after every chunk (padded state; e.g. sample grids).
       callback: ``callback(step, metrics)`` after every chunk; raising stops the run (checkpoints stay valid).
       desc: progress-bar label.
+    """
+
+    total: int
+    log_every: int
+    ckpt_every: int = 0
+    log_fn: Callable[[int, dict, int, float], dict] = last_values
+    history_keys: tuple[str, ...] = ()
+    on_chunk: Callable[[int, Any], None] | None = None
+    callback: Callable[[int, dict], None] | None = None
+    desc: str = "train"
+
+    def __post_init__(self):
+        _validate.positive_int("total", self.total)
+        _validate.positive_int("log_every", self.log_every)
+        _validate.nonneg_int("ckpt_every", self.ckpt_every)
+        object.__setattr__(self, "history_keys", tuple(self.history_keys))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Layout:
+    """How :func:`run_chunks` lays out, counts and checkpoints the state.
+
+    Attributes:
+      stacked: every leaf of the state (and ``aux``) has the leading member axis; ``False``: one run (no padding
+        or sharding, metrics still (1, steps)).
+      shard, block: lay the members over all devices; pad them to whole blocks of ``block`` per device.
+      step_of: per-member step counts of a state (default ``state.step``).
+      to_ckpt, from_ckpt: state -> checkpointed pytree; (template state, restored pytree) -> state.
+    """
+
+    stacked: bool = True
+    shard: bool = True
+    block: int | None = None
+    step_of: Callable[[Any], Any] = _default_step_of
+    to_ckpt: Callable[[Any], Any] = _same
+    from_ckpt: Callable[[Any, Any], Any] = _restored
+
+
+def run_chunks(step_chunk: Callable, state: Any, schedule: Schedule, *, aux: Any = None, layout: Layout = Layout(),
+               out: str | Path | None = None, config: Any = None, overwrite: bool = False) -> Loop:
+    """Run ``step_chunk`` until every member has taken ``schedule.total`` steps (see the module docstring).
+
+    Args:
+      step_chunk: ``(state, aux, start, mesh) -> (state, metrics)``.
+      state: training state; every leaf has the leading member axis unless ``layout.stacked`` is False.
+      schedule: steps, logging and checkpoint periods, per-chunk hooks (:class:`Schedule`).
+      aux: per-member constants (leading member axis: hyperparameters, data, keys) padded and sharded with
+        the state but neither checkpointed nor returned.
+      layout: member axis, sharding, step counts and checkpoint conversion (:class:`Layout`).
+      out: folder of ``metrics.jsonl``, ``ckpt/`` and ``history/`` (the per-step history at each checkpoint);
+        ``None``: nothing written or resumed.
       config: with ``out``, a record of everything that determines the run (JSON-able, e.g.
         :func:`wavejax.runs.describe` of the config, model and data): recorded in ``out/wavejax-run.json``, and a
         rerun with a different one raises :class:`wavejax.runs.ConfigMismatch` naming the differing fields.
@@ -216,61 +261,40 @@ def run_chunks(step_chunk: Callable, state: Any, *, total: int, log_every: int, 
         :mod:`wavejax.runs`).
     """
     _validate.callable_("step_chunk", step_chunk)
-    total = _validate.positive_int("total", total)
-    _validate.positive_int("log_every", log_every)
-    _validate.nonneg_int("ckpt_every", ckpt_every)
-    run = _Run(step_chunk, total, log_every, ckpt_every, None, aux, stacked, shard, block, step_of, to_ckpt,
-               from_ckpt, log_fn, tuple(history_keys), on_chunk, callback, desc)
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a wavejax.loop.Schedule; got {type(schedule).__name__}")
+    if not isinstance(layout, Layout):
+        raise TypeError(f"layout must be a wavejax.loop.Layout; got {type(layout).__name__}")
     if out is None:
-        return _drive(run, state)
+        return _drive(step_chunk, state, schedule, layout, aux, None)
     out = runs.folder(out)
     with runs.run_folder(out, config, owner="engine", state=ENGINE_STATE, overwrite=overwrite):
-        return _drive(run._replace(out=out), state)
+        return _drive(step_chunk, state, schedule, layout, aux, out)
 
 
-class _Run(NamedTuple):
-    step_chunk: Callable
-    total: int
-    log_every: int
-    ckpt_every: int
-    out: Path | None
-    aux: Any
-    stacked: bool
-    shard: bool
-    block: int | None
-    step_of: Callable
-    to_ckpt: Callable
-    from_ckpt: Callable
-    log_fn: Callable
-    history_keys: tuple
-    on_chunk: Callable | None
-    callback: Callable | None
-    desc: str
-
-
-def _drive(r: _Run, state: Any) -> Loop:
-    out, total, aux = r.out, r.total, r.aux
+def _drive(step_chunk: Callable, state: Any, r: Schedule, lay: Layout, aux: Any, out: Path | None) -> Loop:
+    total = r.total
     past: dict[str, np.ndarray] = {}
     logged = np.zeros((0, 2))
     if out is not None:
-        state, past, logged = _resume(out, state, bool(r.ckpt_every), r.to_ckpt, r.from_ckpt)
-    n = distributed._leading(state) if r.stacked else 1
-    (state, aux), mesh = _place((state, aux), n, r.shard, r.block) if r.stacked else ((state, aux), None)
+        state, past, logged = _resume(out, state, bool(r.ckpt_every), lay.to_ckpt, lay.from_ckpt)
+    n = distributed._leading(state) if lay.stacked else 1
+    (state, aux), mesh = _place((state, aux), n, lay.shard, lay.block) if lay.stacked else ((state, aux), None)
     hist = {k: np.full((n, total), np.nan, np.float32) for k in (*r.history_keys, *past)}
     for k, v in past.items():
         hist[k][:, :min(v.shape[1], total)] = v[:n, :total]
     if out is not None:
         _rebuild_metrics(out, logged, hist, r.log_every, r.log_fn)
     logs = [tuple(x) for x in logged.tolist()]
-    unpad = (lambda t: distributed.unpad_leading(t, n)) if r.stacked else (lambda t: t)
-    steps = distributed.to_host(r.step_of(state)).reshape(-1)[:n]
+    unpad = (lambda t: distributed.unpad_leading(t, n)) if lay.stacked else (lambda t: t)
+    steps = distributed.to_host(lay.step_of(state)).reshape(-1)[:n]
     bar = progress(total=total, desc=r.desc, initial=int(np.min(steps)))
     t0 = time.perf_counter()
     while (start := int(np.min(steps))) < total:
-        state, m = r.step_chunk(state, aux, start, mesh)
-        m = jax.tree_util.tree_map(lambda a: a[:n], distributed.to_host(m)) if r.stacked else distributed.to_host(m)
+        state, m = step_chunk(state, aux, start, mesh)
+        m = jax.tree_util.tree_map(lambda a: a[:n], distributed.to_host(m)) if lay.stacked else distributed.to_host(m)
         _record(hist, m, steps, total)
-        steps = distributed.to_host(r.step_of(state)).reshape(-1)[:n]
+        steps = distributed.to_host(lay.step_of(state)).reshape(-1)[:n]
         now = int(np.min(steps))
         bar.update(now - start)
         if out is not None and _crossed(start, now, r.log_every, total):
@@ -278,7 +302,7 @@ def _drive(r: _Run, state: Any) -> Loop:
             io.append_jsonl(out / "metrics.jsonl", r.log_fn(now, hist, r.log_every, elapsed))
             logs.append((now, elapsed))
         if out is not None and _crossed(start, now, r.ckpt_every, total):
-            _save(out, now, r.to_ckpt(unpad(state)), hist, logs)
+            _save(out, now, lay.to_ckpt(unpad(state)), hist, logs)
         if r.on_chunk is not None:
             r.on_chunk(now, state)
         if r.callback is not None:

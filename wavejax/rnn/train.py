@@ -53,7 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavejax import _validate, distributed
-from wavejax.loop import run_chunks, window_means
+from wavejax.loop import Layout, Schedule, run_chunks, window_means
 from wavejax.rnn.evaluation import evaluate
 from wavejax.rnn.metrics import masked_mse, sign_accuracy
 from wavejax.rnn.optim import AdamState, make_optimizer
@@ -205,10 +205,11 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
     record = None if out is None else describe(
         {"train": cfg, "model": model, "batch_fn": batch_fn, "loss_fn": loss_fn, "keys": keys, "sweep": sweep,
          "data": data, "init_params": init_params, "grad_mask": grad_mask, "caller": config})
-    res = run_chunks(chunk, state, aux=(hp, data), total=cfg.steps, log_every=cfg.log_every,
-                     ckpt_every=cfg.ckpt_every, out=out, shard=shard, block=cfg.member_block,
-                     log_fn=window_means(("loss", "accuracy", "level")), history_keys=HISTORY, callback=callback,
-                     desc=desc, config=record, overwrite=overwrite)
+    schedule = Schedule(total=cfg.steps, log_every=cfg.log_every, ckpt_every=cfg.ckpt_every,
+                        log_fn=window_means(("loss", "accuracy", "level")), history_keys=HISTORY, callback=callback,
+                        desc=desc)
+    res = run_chunks(chunk, state, schedule, aux=(hp, data), layout=Layout(shard=shard, block=cfg.member_block),
+                     out=out, config=record, overwrite=overwrite)
     return TrainResult(res.state, res.history, res.out)
 
 
