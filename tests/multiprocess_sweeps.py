@@ -43,12 +43,14 @@ def emt(out: str, kill_at: int, ckpt_every: int) -> dict:
         rtrain = importlib.import_module("wavejax.rnn._train")  # the module (``wavejax.rnn.train`` is the function)
         real = rtrain.run_chunks
 
-        def run_chunks(*a, callback=None, **kw):
+        def run_chunks(chunk, state, schedule, **kw):
+            import dataclasses
+
             def die(step, m):
                 if step >= kill_at:
                     os.kill(os.getpid(), signal.SIGKILL)
 
-            return real(*a, callback=die, **kw)
+            return real(chunk, state, dataclasses.replace(schedule, callback=die), **kw)
 
         rtrain.run_chunks = run_chunks
     # member_block=1: every device runs its members one at a time, so 1 device and 4 devices compile the same
@@ -77,7 +79,7 @@ def tradeoff(out: str) -> dict:
 def gsemm() -> dict:
     from wavejax.gsemm._capacity import cycle_pass, cycle_trial
 
-    ts, m = cycle_trial("dsem", jax.random.key(3), 12, 5, n_sets=5, dtype=jnp.float32, dwell=15.0)
+    ts, m, _ = cycle_trial("dsem", jax.random.key(3), 12, 5, n_sets=5, dtype=jnp.float32, dwell=15.0)
     return {"passes": [cycle_pass(ts, mk) for mk in m], "overlaps": digest(m)}
 
 

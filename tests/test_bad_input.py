@@ -291,19 +291,19 @@ def _cases_loop(add):
     """loop cases."""
     add(
         "loop-total-0",
-        lambda: loop.run_chunks(lambda *a: None, {"a": jnp.zeros(1)}, total=0, log_every=1),
+        lambda: loop.run_chunks(lambda *a: None, {"a": jnp.zeros(1)}, loop.Schedule(total=0, log_every=1)),
         ValueError,
         r"total",
     )
     add(
         "loop-log-every-0",
-        lambda: loop.run_chunks(lambda *a: None, {"a": jnp.zeros(1)}, total=10, log_every=0),
+        lambda: loop.run_chunks(lambda *a: None, {"a": jnp.zeros(1)}, loop.Schedule(total=10, log_every=0)),
         ValueError,
         r"log_every",
     )
     add(
         "loop-step-not-callable",
-        lambda: loop.run_chunks(3, {"a": jnp.zeros(1)}, total=10, log_every=10),
+        lambda: loop.run_chunks(3, {"a": jnp.zeros(1)}, loop.Schedule(total=10, log_every=10)),
         TypeError,
         r"step_chunk",
     )
@@ -476,17 +476,17 @@ def _cases_cli(add):
             SystemExit,
             pat,
         )
-    # a CLI run whose input path is missing: the library's own error naming the path (not a SystemExit)
+    # a CLI run whose input path is missing: the library's own error naming the path, as one line (issue 22 §5)
     add(
         "cli-emt-analyze-missing-run",
         lambda: _cli(["emt", "analyze", "--run", NOPE, "--out", "an"]),
-        FileNotFoundError,
+        SystemExit,
         r"nonexistent-wavejax-dir/x/run\.npz not found",
     )
     add(
         "cli-tradeoff-frontier-missing-sweep",
         lambda: _cli(["tradeoff", "frontier", "--sweep", NOPE, "--out", "fr"]),
-        ValueError,
+        SystemExit,
         r"sweep='/nonexistent-wavejax-dir/x' holds no points",
     )
 

@@ -35,9 +35,9 @@ def _run(out, *, stop_at=None, config=None, overwrite=False, total=12, ckpt_ever
             raise Stop(step)
 
     st = {"x": jnp.zeros(2, jnp.float32), "step": jnp.zeros(2, jnp.int32)}
-    return loop.run_chunks(_chunk, st, aux=jnp.array([1.0, 10.0], jnp.float32), total=total, log_every=log_every,
-                           ckpt_every=ckpt_every, out=out, step_of=lambda s: s["step"], callback=cb,
-                           config=config, overwrite=overwrite)
+    sched = loop.Schedule(total=total, log_every=log_every, ckpt_every=ckpt_every, callback=cb)
+    return loop.run_chunks(_chunk, st, sched, aux=jnp.array([1.0, 10.0], jnp.float32), out=out,
+                           layout=loop.Layout(step_of=lambda s: s["step"]), config=config, overwrite=overwrite)
 
 
 def _interrupted(out, stop_at, **kw):
@@ -72,8 +72,10 @@ def test_engine_refuses_another_config_and_overwrite_starts_afresh(tmp_path):
     a = {"lr": 0.001, "task": {"name": "repeat_copy", "ids": [1, 2]}}
     with pytest.raises(Stop):
         _run(tmp_path, stop_at=9, config=a)
-    rec = io.read_json(tmp_path / "ckpt_config.json")
-    assert rec == {"config": a, "hash": io.config_hash(a)}
+    rec = io.read_json(tmp_path / runs.RECORD)
+    assert rec["owners"] == {"engine": {"config": a, "hash": io.config_hash(a)}}
+    assert rec["created"]["folders"] == ["history", "ckpt"] and rec["created"]["trees"] == ["ckpt/6"]
+    assert rec["created"]["files"] == ["metrics.jsonl", "history/step_000000006.npz"]
     b = {"lr": 0.005, "task": {"name": "compose_copy", "ids": [1, 2]}}
     with pytest.raises(runs.ConfigMismatch) as info:
         _run(tmp_path, config=b)
@@ -85,23 +87,30 @@ def test_engine_refuses_another_config_and_overwrite_starts_afresh(tmp_path):
         _run(tmp_path, config=b, overwrite=True, stop_at=3)
     assert not (tmp_path / "ckpt").exists() and not (tmp_path / "history").exists()
     assert [r["step"] for r in io.read_jsonl(tmp_path / "metrics.jsonl")] == [3]
-    assert io.read_json(tmp_path / "ckpt_config.json")["config"] == b
+    assert io.read_json(tmp_path / runs.RECORD)["owners"]["engine"]["config"] == b
     res = _run(tmp_path, config=b)  # the same config resumes
     np.testing.assert_array_equal(res.history["x"], _run(tmp_path / "ref").history["x"])
 
 
 def test_engine_refuses_checkpoints_without_a_record(tmp_path):
     with pytest.raises(Stop):
-        _run(tmp_path, stop_at=9)  # no config: no record (a folder of an older wavejax)
-    with pytest.raises(runs.ConfigMismatch, match="ckpt.*no ckpt_config.json record"):
+        _run(tmp_path, stop_at=9)
+    (tmp_path / runs.RECORD).unlink()  # a folder of an older wavejax (or another tool): run state, no record
+    with pytest.raises(runs.ConfigMismatch, match="holds ckpt, history, metrics.jsonl, which wavejax did not "
+                       "write") as info:
         _run(tmp_path, config={"lr": 1.0})
+    assert "overwrite" not in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(runs.ConfigMismatch, match="which wavejax did not write"):  # --overwrite removes nothing
+        _run(tmp_path, config={"lr": 1.0}, overwrite=True)
+    assert io.latest_step(tmp_path / "ckpt") == 6
 
 
 def test_a_record_without_run_state_is_replaced(tmp_path):
     # a command that failed before writing anything leaves only its record: another config may use the folder
     runs.claim(tmp_path, {"lr": 1.0})
     assert runs.claim(tmp_path, {"lr": 2.0})["config"] == {"lr": 2.0}
-    (tmp_path / "results.json").write_text("{}")
+    with runs.run_folder(tmp_path, {"lr": 2.0}, owner="cli"):
+        io.atomic_write_json(tmp_path / "results.json", {})
     with pytest.raises(runs.ConfigMismatch, match="lr: 2.0 -> 3.0"):
         runs.claim(tmp_path, {"lr": 3.0})
     long = {"p": "/a/very/long/folder/name/" * 4 + "run_1"}
@@ -140,7 +149,7 @@ def test_cli_refuses_another_config_names_fields_and_overwrites(tmp_path, capsys
     cmds = {"go": (_Cfg, _toy)}
     out = str(tmp_path / "o")
     _cli.run_subcommands("wavejax toy", cmds, ["go", "--out", out])
-    rec = io.read_json(tmp_path / "o" / "config.json")
+    rec = io.read_json(tmp_path / "o" / runs.RECORD)["owners"]["cli"]
     assert rec["config"] == {"command": "wavejax toy go", "config": {"n": 3, "inner": {"lr": 1e-3}}}
     assert rec["hash"] == io.config_hash(rec["config"])
     _cli.run_subcommands("wavejax toy", cmds, ["go", "--out", out])  # same config: accepted (resumes)
@@ -169,12 +178,12 @@ def test_model_clis_refuse_another_config_before_any_work(tmp_path, model, first
     mod = importlib.import_module(f"wavejax.{model}._cli")
     cls, _ = mod.commands()[argv[0]]
     cfg = _cli.parse_command(cls, first, prog=f"wavejax {model} {argv[0]}")[0]
-    runs.claim(tmp_path, _cli._record(f"wavejax {model} {argv[0]}", cfg))
-    io.append_jsonl(tmp_path / "metrics.jsonl", {"step": 100})  # the first run's output
+    with runs.run_folder(tmp_path, _cli._record(f"wavejax {model} {argv[0]}", cfg), owner="cli"):
+        io.append_jsonl(tmp_path / "metrics.jsonl", {"step": 100})  # the first run's output
     with pytest.raises(SystemExit) as info:
         mod.main([*argv, "--out", str(tmp_path)])
     assert field in str(info.value.code) and str(tmp_path) in str(info.value.code)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "metrics.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [runs._runfolder.LOCK, "metrics.jsonl", runs.RECORD]
 
 
 # --------------------------------------------------------------------------- §9: checkpoints that name the problem
@@ -307,15 +316,15 @@ def test_emt_cli_killed_and_rerun_equals_uninterrupted(tmp_path, monkeypatch):
             "--train.ckpt-every", "20"]
     main([*args, "--out", str(tmp_path / "ref")])
 
-    def killed(*a, callback=None, **kw):
+    def killed(chunk, state, schedule, **kw):
         def die(step, _):
             if step == 30:  # after the step-20 checkpoint and the step-30 log line
                 raise KeyboardInterrupt
-        return real(*a, callback=die, **kw)
+        return real(chunk, state, dataclasses.replace(schedule, callback=die), **kw)
 
     monkeypatch.setattr(rtrain, "run_chunks", killed)
-    with pytest.raises(KeyboardInterrupt):
-        main([*args, "--out", str(tmp_path / "run")])
+    with pytest.raises(SystemExit, match="emt train: interrupted; rerun the same command to resume"):
+        main([*args, "--out", str(tmp_path / "run")])  # Ctrl-C: one line (issue 22 §5)
     monkeypatch.setattr(rtrain, "run_chunks", real)
     main([*args, "--out", str(tmp_path / "run")])  # the same command again: resumes at step 20
     ref, run = io.load_npz(tmp_path / "ref" / "run.npz"), io.load_npz(tmp_path / "run" / "run.npz")

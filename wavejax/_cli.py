@@ -10,10 +10,13 @@ defaults from that classmethod before the flags are applied, and ``--out DIR`` n
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import importlib
+import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,7 +25,7 @@ import tyro
 from wavejax.report._experiment import Result, preset, presets
 
 __all__ = ["run_subcommands", "run_command", "default_out", "experiment_command", "experiment_commands",
-           "parse_command"]
+           "parse_command", "refuse_empty_out", "one_line_errors"]
 
 Command = tuple[type, Callable[..., Any]]
 
@@ -57,8 +60,9 @@ def _wrapper(cls: type, default: Any = None) -> type:
               ("out", Annotated[Path | None, tyro.conf.arg(
                   help="output folder (default runs/<model>-<command>-<timestamp>)")], dataclasses.field(default=None))]
     fields.append(("overwrite", Annotated[bool, tyro.conf.arg(
-        help="start afresh: delete the old run's checkpoints, metrics and results in --out (default: a rerun "
-             "with the same config resumes, another config is refused)")], dataclasses.field(default=False)))
+        help="start afresh: remove the files the old run in --out wrote (listed in its wavejax-run.json; files "
+             "wavejax did not write stay). Default: a rerun with the same config resumes, another config is "
+             "refused")], dataclasses.field(default=False)))
     if names:
         lit = Literal[names]  # type: ignore[valid-type]
         fields.append(("preset", Annotated[lit | None, tyro.conf.arg(
@@ -68,7 +72,15 @@ def _wrapper(cls: type, default: Any = None) -> type:
     return w
 
 
+def refuse_empty_out(argv: list[str], prog: str) -> None:
+    """``--out ''`` would silently mean the working directory: refused (tyro reads it as ``Path(".")``)."""
+    for i, a in enumerate(argv):
+        if (a == "--out" and i + 1 < len(argv) and not argv[i + 1].strip()) or a.strip() == "--out=":
+            raise SystemExit(f"{prog}: error: --out must name an output folder; got --out ''")
+
+
 def _parse(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path | None, bool]:
+    refuse_empty_out(argv, prog)
     name, rest = _split_preset(argv)
     if name is not None and name not in presets(cls):
         raise SystemExit(f"{prog}: --preset must be one of {', '.join(presets(cls)) or '(none)'}; got {name!r}")
@@ -86,7 +98,7 @@ def parse_command(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path |
 
 
 def _record(prog: str, cfg: Any) -> dict[str, Any]:
-    """What ``out/config.json`` records: the command and its config."""
+    """What the ``"cli"`` owner of ``out/wavejax-run.json`` records: the command and its config."""
     from wavejax.io import to_jsonable
 
     return {"command": prog, "config": to_jsonable(cfg)}
@@ -94,33 +106,73 @@ def _record(prog: str, cfg: Any) -> dict[str, Any]:
 
 def run_command(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Path | None, *,
                 overwrite: bool = False) -> Any:
-    """Record the run in ``out/config.json`` (refusing another config, see the module docstring), run
-    ``fn(cfg, out)``, write ``out/results.json`` from the :class:`Result` it returns and print its claims."""
+    """Lock ``out`` and record the run in its ``wavejax-run.json`` (refusing another config, see
+    :mod:`wavejax.runs`), run ``fn(cfg, out)``, write ``out/results.json`` from the :class:`Result` it returns and
+    print its claims."""
     from wavejax.precision import enable_x64
-    from wavejax.report._results import write_results
-    from wavejax.runs import ConfigMismatch, claim
+    from wavejax.runs import ConfigMismatch, FolderInUse, folder, run_folder
 
     model, command = (prog.split() + ["", ""])[1:3]
-    from wavejax.distributed import is_main_process
+    try:
+        out = folder(out) if out is not None else default_out(model, command)
+    except ValueError as e:
+        raise SystemExit(f"{prog}: {e}") from None
+    try:
+        with one_line_errors(prog, out):
+            if out.exists() and not out.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(out))
+            with run_folder(out, _record(prog, cfg), owner="cli", state=CLI_STATE, overwrite=overwrite):
+                return _run(prog, cls, fn, cfg, out, enable_x64)
+    except (ConfigMismatch, FolderInUse) as e:
+        raise SystemExit(f"{prog}: {e}") from None
 
-    out = Path(out) if out is not None else default_out(model, command)
-    main = is_main_process()  # several processes: only process 0 writes and prints
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        try:
-            claim(out, _record(prog, cfg), overwrite=overwrite)
-        except ConfigMismatch as e:
-            raise SystemExit(f"{prog}: {e}") from None
+
+CLI_STATE = ("results.json",)  # what the runner itself writes in a run folder (fn writes and records the rest)
+
+
+def _run(prog: str, cls: type, fn: Callable[..., Any], cfg: Any, out: Path, enable_x64: Callable) -> Any:
+    from wavejax.distributed import is_main_process
+    from wavejax.report._results import write_results
+
     if getattr(cls, "X64", False):
         enable_x64()
     started = time.time()
     res = fn(cfg, out)
-    if isinstance(res, Result) and main:
+    if isinstance(res, Result) and is_main_process():  # several processes: only process 0 writes and prints
         write_results(out, res, command=prog, config=cfg, started=started)
         for r in res.rows:
             print(f"{r.quantity}: {r.measured} (reference {r.paper}; holds: {r.holds})")
         print(f"results and figures in {out}")
     return res
+
+
+_CAUSES = {errno.ENOSPC: "no space left on the device (disk full)", errno.EDQUOT: "disk quota exceeded",
+           errno.EROFS: "read-only file system", errno.EACCES: "permission denied (not writable?)",
+           errno.EPERM: "operation not permitted", errno.ENOTDIR: "not a folder", errno.EEXIST: "not a folder"}
+_RESUMABLE = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+
+
+@contextlib.contextmanager
+def one_line_errors(prog: str, out: Path | None = None) -> Iterator[None]:
+    """Turn Ctrl-C, I/O failures (disk full, unwritable or invalid folder) and corrupt-file errors into one line
+    on stderr naming the path and the cause (with "rerun the same command to resume" where a rerun resumes) and
+    a non-zero exit. ``WAVEJAX_DEBUG=1`` in the environment: the full traceback instead."""
+    if os.environ.get("WAVEJAX_DEBUG", "") not in ("", "0"):
+        yield
+        return
+    resume = f"; rerun the same command to resume (in {out})" if out is not None else ""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise SystemExit(f"{prog}: interrupted{resume}") from None
+    except OSError as e:
+        if e.filename is None:  # a library message that names its path itself
+            raise SystemExit(f"{prog}: error: {' '.join(str(e).split()) or type(e).__name__}") from None
+        cause = _CAUSES.get(e.errno or -1) or " ".join((e.strerror or str(e) or type(e).__name__).split())
+        again = resume if e.errno in _RESUMABLE else ""
+        raise SystemExit(f"{prog}: {e.filename}: {cause}{again}") from None
+    except ValueError as e:  # bad input and corrupt files: the message names the argument or the path
+        raise SystemExit(f"{prog}: error: {' '.join(str(e).split())}") from None
 
 
 def run_subcommands(prog: str, commands: Mapping[str, Command], argv: list[str]) -> Any:

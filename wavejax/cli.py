@@ -12,6 +12,10 @@ figures there (listed under ``figures`` in results.json): e.g. ``emt train`` / `
 checks and tables (``wave theory``, ``tradeoff costs|fits|report``, ``gan checks``, ``emt table``) write numbers and
 markdown only.
 
+Errors: Ctrl-C, a full disk, an unwritable or invalid ``--out``, a corrupt file or a bad argument print one line
+naming the path or the argument and the cause (with "rerun the same command to resume" where a rerun resumes)
+and exit non-zero. ``WAVEJAX_DEBUG=1`` in the environment shows the full traceback instead.
+
 Several processes: when ``WAVEJAX_COORDINATOR`` (with ``WAVEJAX_NUM_PROCESSES`` / ``WAVEJAX_PROCESS_ID``),
 ``WAVEJAX_DISTRIBUTED=1`` or a multi-task SLURM step is in the environment, the command first calls
 :func:`wavejax.distributed.initialize`; only process 0 then writes files and prints results.
@@ -66,6 +70,9 @@ class BenchConfig:
 
 
 def _reproduce(argv: list[str]) -> None:
+    from wavejax._cli import one_line_errors, refuse_empty_out
+
+    refuse_empty_out(argv, "wavejax reproduce")
     mapped: list[str] = []
     for a in argv:
         if a in ("--quick", "--full"):
@@ -79,11 +86,12 @@ def _reproduce(argv: list[str]) -> None:
     out = cfg.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S", time.localtime(agreed_time()))
     # default cache: inside --out; without --out runs/cache, beside the timestamped folders, so reruns reuse it
     cache = cfg.cache or (out / "cache" if cfg.out is not None else out.parent / "cache")
-    from wavejax.runs import ConfigMismatch
+    from wavejax.runs import ConfigMismatch, FolderInUse
 
     try:
-        path = reproduce(out, scale=cfg.scale, cache=cache, only=cfg.only, overwrite=cfg.overwrite)
-    except ConfigMismatch as e:
+        with one_line_errors("wavejax reproduce", out):
+            path = reproduce(out, scale=cfg.scale, cache=cache, only=cfg.only, overwrite=cfg.overwrite)
+    except (ConfigMismatch, FolderInUse) as e:
         raise SystemExit(f"wavejax reproduce: {e}") from None
     if cfg.out is None:  # runs/latest -> the newest default run folder
         latest = out.parent / "latest"
@@ -118,8 +126,14 @@ def main(argv: list[str] | None = None) -> None:
 
         raise SystemExit(launch_main(rest))
     from wavejax import distributed
+    from wavejax._cli import one_line_errors
 
     distributed.initialize_from_env()
+    with one_line_errors(f"wavejax {cmd}"):
+        _dispatch(cmd, rest)
+
+
+def _dispatch(cmd: str, rest: list[str]) -> None:
     if cmd == "reproduce":
         _reproduce(rest)
     elif cmd == "bench":

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from wavejax import _runfolder
+
 __all__ = [
     "to_jsonable",
     "atomic_write_json",
@@ -125,6 +127,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path = Path(path)
     if not _writer():
         return path
+    _runfolder.note(path)  # an open run folder records what it writes, before writing it
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -184,44 +187,63 @@ def jsonl_line(record: Mapping[str, Any]) -> str:
 def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
     """Append one JSON object as a line, flushed and fsynced (safe to kill at any moment).
 
-    If a kill left the file ending in a torn line (no final newline), the record starts on a fresh line so that
-    it is never glued to the torn one (which :func:`read_jsonl` drops). Only process 0 of a multi-process run
-    writes.
+    If a kill left the file ending in a torn line (no final newline, not a whole record), that line is cut off
+    first, so a torn line is only ever the last one. Only process 0 of a multi-process run writes.
     """
     if not isinstance(record, Mapping):
         raise TypeError(f"record must be a mapping (one JSON object per line); got {type(record).__name__}")
     path = Path(path)
     if not _writer():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     line = jsonl_line(record)
+    _runfolder.note(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and path.stat().st_size:
-        with open(path, "rb") as f:
-            f.seek(-1, os.SEEK_END)
-            if f.read(1) != b"\n":
-                line = "\n" + line
+        line = _mend_tail(path) + line
     with open(path, "a", encoding="utf-8") as f:
         f.write(line)
         f.flush()
         os.fsync(f.fileno())
 
 
+def _mend_tail(path: Path) -> str:
+    """Before an append: cut a torn last line (a kill mid-write) off ``path``; ``"\\n"`` when the last line is a
+    whole record that only lacks its newline, else ``""``."""
+    with open(path, "rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - 65536))
+        tail = f.read()
+        if tail.endswith(b"\n"):
+            return ""
+        cut = tail.rfind(b"\n")
+        if cut < 0 and size > len(tail):  # a last line longer than 64 KiB: keep it, on its own line
+            return "\n"
+        last = tail[cut + 1:]
+        try:
+            json.loads(last)
+            return "\n"
+        except ValueError:
+            f.truncate(size - len(last))
+            return ""
+
+
 def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Read the records of a JSONL file; a missing file gives ``[]``.
 
-    A line torn by a kill (a truncated JSON object: it ends before the object closes) is dropped, wherever it is
-    (:func:`append_jsonl` starts the next record on a fresh line). Any other unreadable line is corruption:
-    ``ValueError`` naming the path and the line number.
+    A last line torn by a kill (a truncated JSON object: it ends before the object closes) is dropped
+    (:func:`append_jsonl` cuts it off before appending). Any other unreadable line, a torn one in the middle of
+    the file included, is corruption: ``ValueError`` naming the path and the line number.
     """
     path = Path(path)
     if not path.exists():
         return []
     out = []
-    for no, line in _lines(path):
+    lines = list(_lines(path))
+    for i, (no, line) in enumerate(lines):
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError as e:
-            if not _torn(line, e):
+            if i < len(lines) - 1 or not _torn(line, e):
                 raise ValueError(f"{path}:{no}: not a JSON record (corrupt file?): {e}") from None
     return out
 
@@ -280,15 +302,33 @@ def save_checkpoint(directory: str | os.PathLike, step: int, tree: Any, *, max_t
     """
     if isinstance(step, bool) or not isinstance(step, int | np.integer) or step < 0:
         raise ValueError(f"step must be an integer >= 0; got step={step!r}")
+    _check_leaves(tree)  # before orbax starts its threads (a caught error must not leave one waiting)
     import orbax.checkpoint as ocp
 
     from wavejax.distributed import to_global
 
+    if _writer():
+        _runfolder.note(Path(directory) / str(int(step)), tree=True)
     tree = to_global(tree)
     with _manager(directory, max_to_keep) as mngr:
         mngr.save(int(step), args=ocp.args.StandardSave(tree))
         mngr.wait_until_finished()
         return sorted(int(s) for s in mngr.all_steps())
+
+
+def _check_leaves(tree: Any) -> None:
+    """``TypeError`` naming the first leaf of ``tree`` that a checkpoint cannot hold (not an array or number)."""
+    import jax
+
+    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+    for path, leaf in flat:
+        ok = isinstance(leaf, jax.Array | np.ndarray | np.generic | int | float) and not isinstance(leaf, complex)
+        if ok and isinstance(leaf, np.ndarray | np.generic) and np.asarray(leaf).dtype == object:
+            ok = False
+        if not ok:
+            where = jax.tree_util.keystr(path) or "<root>"
+            raise TypeError(f"tree{where}: a checkpoint holds arrays and numbers only; got "
+                            f"{type(leaf).__module__}.{type(leaf).__qualname__}")
 
 
 def latest_step(directory: str | os.PathLike) -> int | None:

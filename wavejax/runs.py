@@ -1,19 +1,21 @@
-"""Run folders that cannot silently mix: every run folder records the config it was made with.
+"""Run folders that cannot silently mix, and that own only what they wrote.
 
-:func:`claim` is called before any work with an output folder. The first call writes ``<out>/<record>`` (default
-``config.json``) as ``{"config": ..., "hash": ...}``; a later call with the same config finds the same record and
-the run resumes (checkpoints, finished points, cached results). A different config raises
-:class:`ConfigMismatch` (a ``ValueError``) that lists every differing field by its dotted name, ``old -> new``,
-unless ``overwrite=True`` (the CLI's ``--overwrite``), which first deletes the old run's state (checkpoints,
-metrics, results: the names in ``clear``). **No field may differ on resume**: not even a step count or a
+A run folder holds one record, ``wavejax-run.json`` (:mod:`wavejax._runfolder`): the config of each owner of the
+folder (a CLI command ``"cli"``, the training engine ``"engine"``, a sweep ``"sweep"``, a report ``"report"``)
+with its hash, and the list of files and folders that wavejax created there (every write through
+:mod:`wavejax.io` into an open run folder is recorded before it happens).
+
+:func:`run_folder` opens a folder for one owner before any work: it takes the folder's lock (one writer per
+folder: a second command on the same folder is refused with :class:`FolderInUse` naming the holder; the kernel
+frees the lock of a killed process), then :func:`claim` checks the record. A rerun with the same config resumes
+(checkpoints, finished points, cached results). Another config raises :class:`ConfigMismatch` (a ``ValueError``)
+listing every differing field by its dotted name, ``old -> new``, unless ``overwrite=True`` (the CLI's
+``--overwrite``), which first removes the entries the record lists -- and only those: a file wavejax did not
+write stays, even inside a folder wavejax created. **No field may differ on resume**: not even a step count or a
 checkpoint period, since they change what the folder's files claim (extend a run in a fresh folder instead).
-A folder that holds run state but no record (an older wavejax, or files of another tool) is refused too; a
-record alone (a run that failed before writing anything) is replaced, since there is nothing to mix.
-
-Records in use: ``config.json`` (``{"command", "config"}`` of a CLI command, :func:`wavejax._cli.run_command`),
-``report_config.json`` (``{"command", "scale", "only"}`` of :func:`wavejax.report.reproduce`),
-``ckpt_config.json`` (what the checkpoints of :func:`wavejax.loop.run_chunks` were trained with),
-``sweep_config.json`` (:func:`wavejax.tradeoff.run_sweep`).
+Each owner declares its state (the names it writes, e.g. the engine's ``ckpt``, ``history``, ``metrics.jsonl``):
+such a name present but not recorded (an older wavejax, or another tool) is refused, and writing over any file
+wavejax did not write raises ``FileExistsError``. An empty ``out`` is a ``ValueError``.
 
 :func:`describe` turns models, functions and arrays into such a record (functions by ``module.qualname``, large
 arrays by a digest of their bytes), and :func:`code_version` is the package version plus a hash of the wavejax
@@ -22,26 +24,23 @@ sources (used by the ``wavejax reproduce`` cache, so an edit invalidates stale r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
-import shutil
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from wavejax import io
+from wavejax import _runfolder, io
+from wavejax._runfolder import RECORD, FolderInUse
 
-__all__ = ["ConfigMismatch", "claim", "config_diff", "describe", "code_version", "CLI_STATE"]
-
-# what a CLI run may leave in its folder (deleted by --overwrite): checkpoints and their history, metrics, points,
-# results, samples, the engine's and the sweep's records
-CLI_STATE = ("ckpt", "ckpt_config.json", "history", "metrics.jsonl", "points.jsonl", "curves.jsonl", "groups",
-             "sweep_config.json", "task.json", "run.npz", "members.json", "samples", "results.json",
-             "report_config.json", "report.md", "report.html")
+__all__ = ["ConfigMismatch", "FolderInUse", "RECORD", "claim", "run_folder", "config_diff", "describe",
+           "code_version", "folder"]
 
 
 class ConfigMismatch(ValueError):
@@ -75,58 +74,113 @@ def config_diff(old: Any, new: Any) -> list[str]:
             if a.get(k, _ABSENT) != b.get(k, _ABSENT)]
 
 
-def claim(out: str | Path, config: Any, *, record: str = "config.json", overwrite: bool = False,
-          clear: Sequence[str] = CLI_STATE, markers: Sequence[str] | None = None) -> dict[str, Any]:
-    """Record ``config`` in ``out/record`` or check it against the record there (see the module docstring).
+def folder(out: str | os.PathLike | None, name: str = "out") -> Path:
+    """``Path(out)``, refusing ``None`` and the empty string (which would silently mean the working directory)."""
+    if out is None or (isinstance(out, str) and not out.strip()):
+        raise ValueError(f"{name} must name an output folder; got {name}={out!r}")
+    return Path(out)
+
+
+def claim(out: str | Path, config: Any, *, owner: str = "cli", state: Sequence[str] = (), overwrite: bool = False,
+          keep: Sequence[str] = ()) -> dict[str, Any]:
+    """Record ``config`` as ``owner``'s in ``out``'s record, or check it against the record there.
 
     Args:
       out: the run folder (created if missing).
-      config: anything :func:`wavejax.io.to_jsonable` converts (a frozen dataclass config, a dict).
-      record: the record's file name inside ``out``.
-      overwrite: delete ``clear`` (names inside ``out``) and the old record, then record ``config``.
-      clear: the run state of this kind of folder.
-      markers: the names whose presence without a record means "a run of unknown config" (default ``clear``).
+      config: anything :func:`wavejax.io.to_jsonable` converts (a frozen dataclass config, a dict); ``None``:
+        no check and nothing recorded for ``owner`` (the caller vouches for the folder).
+      owner: who writes with this config (``"cli"``, ``"engine"``, ``"sweep"``, ``"report"``).
+      state: the names this owner writes in ``out``; one present but not in the record is refused.
+      overwrite: remove every entry the record lists (but those under ``keep``) and forget the other owners.
+      keep: names whose recorded entries ``overwrite`` keeps (a cache).
 
     Returns:
-      The record ``{"config": ..., "hash": ...}``.
+      The owner's record ``{"config": ..., "hash": ...}``.
 
     Raises:
-      ConfigMismatch: ``out`` holds a run made with another config, or run state without a record.
+      ConfigMismatch: ``out`` holds a run made with another config, or ``state`` that wavejax did not write.
+      ValueError: ``out`` is empty.
     """
-    out = Path(out)
-    rec = {"config": io.to_jsonable(config), "hash": io.config_hash(config)}
-    path = out / record
-    if overwrite and io._writer():  # several processes: process 0 deletes (the others see its folder or none)
-        for name in [*clear, record]:
-            p = out / name
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p)
-            elif p.exists() or p.is_symlink():
-                p.unlink()
-    elif overwrite:
-        pass
-    elif path.exists():
-        old = io.read_json(path)
-        same = isinstance(old, dict) and old.get("config") == rec["config"]
-        if same:
-            return old
-        if _state(out, clear, markers):  # only a record and no run state (it failed first): nothing to mix
-            diffs = config_diff(old.get("config") if isinstance(old, dict) else old, rec["config"])
-            raise ConfigMismatch(f"{out} holds a run made with another config ({'; '.join(diffs) or 'unreadable'}"
-                                 f"; recorded in {path}): use another output folder, or start afresh with "
-                                 "--overwrite (overwrite=True), which deletes the old run's checkpoints and results")
-    else:
-        found = _state(out, clear, markers)
-        if found:
-            raise ConfigMismatch(f"{out} holds run files ({', '.join(found)}) but no {record} record of their "
-                                 "config (an older wavejax?): use another output folder, or start afresh with "
-                                 "--overwrite (overwrite=True)")
-    io.atomic_write_json(path, rec)
-    return rec
+    out = folder(out)
+    entry = {"config": io.to_jsonable(config), "hash": io.config_hash(config)}
+    if not io._writer():  # several processes: process 0 records (the others see its folder)
+        return entry
+    out.mkdir(parents=True, exist_ok=True)
+    opened = _runfolder.is_open(out)
+    rec = opened.rec if opened is not None else _runfolder.load(out)
+    _check(out, rec, entry if config is not None else None, owner, state,
+           overwrite and not (opened is not None and opened.fresh), tuple(keep))
+    return rec["owners"].get(owner, entry)
 
 
-def _state(out: Path, clear: Sequence[str], markers: Sequence[str] | None) -> list[str]:
-    return [n for n in (clear if markers is None else markers) if (out / n).exists()]
+def _check(out: Path, rec: dict[str, Any], entry: dict[str, Any] | None, owner: str, state: Sequence[str],
+           overwrite: bool, keep: tuple[str, ...]) -> None:
+    foreign = [n for n in state if (out / n).exists() and not _runfolder.recorded(rec, n)]
+    if foreign:
+        raise ConfigMismatch(f"{out} holds {', '.join(foreign)}, which wavejax did not write (not in its record "
+                             f"{out / RECORD}: an older wavejax or another tool?): use another output folder, or "
+                             "move them away")
+    if overwrite:
+        _runfolder.clean(out, rec, keep)
+        c = rec["created"]
+        for k in c:
+            c[k] = [r for r in c[k] if any(r == p or r.startswith(p + "/") for p in keep)]
+        rec["owners"] = {}
+    old = rec["owners"].get(owner)
+    if entry is not None and old is not None and old.get("config") != entry["config"] and _written(out, rec):
+        diffs = config_diff(old.get("config"), entry["config"])
+        users = _runfolder.unrecorded(out, rec)
+        advice = ("use another output folder (it also holds files wavejax did not write: "
+                  f"{', '.join(users[:5])}{', ...' if len(users) > 5 else ''})" if users else
+                  "use another output folder, or start afresh with --overwrite (overwrite=True), which removes "
+                  "the files that run wrote")
+        raise ConfigMismatch(f"{out} holds a run made with another config ({'; '.join(diffs) or 'unreadable'}; "
+                             f"recorded in {out / RECORD}): {advice}")
+    if entry is not None:
+        rec["owners"][owner] = entry
+    _runfolder.save(out, rec)
+
+
+def _written(out: Path, rec: dict[str, Any]) -> bool:
+    """Whether any recorded entry is on disk (a record alone, of a run that failed first, has nothing to mix)."""
+    c = rec["created"]
+    return any((out / r).exists() for r in (*c["files"], *c["trees"])) or any(
+        (out / r).is_dir() and any((out / r).iterdir()) for r in c["folders"])
+
+
+@contextlib.contextmanager
+def run_folder(out: str | Path, config: Any, *, owner: str, state: Sequence[str] = (), overwrite: bool = False,
+               keep: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """Lock ``out``, :func:`claim` it for ``owner`` and record every write into it while the block runs.
+
+    Nested opens of one folder in one process (the engine inside a CLI command) share the lock and the record;
+    an ``overwrite`` inside an outer one that already started afresh removes nothing more. With several
+    processes only process 0 (the writer) locks and records.
+
+    Raises:
+      FolderInUse: another process holds the folder (the message names its pid, host and command).
+      ConfigMismatch, ValueError: see :func:`claim`.
+    """
+    out = folder(out)
+    if not io._writer():
+        yield claim(out, config, owner=owner)
+        return
+    opened = _runfolder.is_open(out)
+    fd = None
+    if opened is None:
+        if not (out / RECORD).exists():
+            _runfolder.note(out / RECORD)  # an enclosing run folder records this one (a sweep's group)
+        out.mkdir(parents=True, exist_ok=True)
+        fd = _runfolder.lock(out)
+    try:
+        entry = claim(out, config, owner=owner, state=state, overwrite=overwrite, keep=keep)
+        rec = _runfolder.load(out) if opened is None else opened.rec
+    except BaseException:
+        if fd is not None:
+            _runfolder._unlock(fd)
+        raise
+    with _runfolder.opened(out, rec, fresh=overwrite, fd=fd):
+        yield entry
 
 
 def describe(x: Any, *, max_list: int = 64) -> Any:

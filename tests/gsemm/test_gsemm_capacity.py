@@ -35,12 +35,13 @@ def test_capacity_search_finds_threshold(monkeypatch):
     non-monotone outcome it returns a bisection boundary: see capacity_search)."""
     for kstar in (0, 1, 2, 5, 13, 64, 100):
         def fake(model, key, n, k, *, n_sets, kstar=kstar, **kw):
-            return np.arange(4.0), np.full((n_sets, 4, k), float(k <= kstar))
+            return cap.CycleTrial(np.arange(4.0), np.full((n_sets, 4, k), float(k <= kstar)),
+                                  np.zeros(n_sets, np.int32))
 
         monkeypatch.setattr(cap, "cycle_trial", fake)
         monkeypatch.setattr(cap, "cycle_pass", lambda ts, m: bool(m[0, 0] > 0))
-        k, tried = capacity_search("dsem", jax.random.key(0), 16, k_max=512)
-        assert k == (kstar if kstar >= 2 else 0)
+        k, tried, failed = capacity_search("dsem", jax.random.key(0), 16, k_max=512)
+        assert k == (kstar if kstar >= 2 else 0) and failed == {}
         assert len(tried) <= 2 * int(np.log2(max(kstar, 2))) + 3
 
 
@@ -56,10 +57,10 @@ def test_fit_growth_recovers_laws():
 
 def test_cycle_trial_small_network_passes():
     """DSEM N=16 stores a 4-cycle (measured 4/4 sets pass); LISEM N=25 does not store an 8-cycle."""
-    ts, m = cycle_trial("dsem", jax.random.key(0), 16, 4, n_sets=4)
-    assert m.shape == (4, len(ts), 4)
+    ts, m, res = cycle_trial("dsem", jax.random.key(0), 16, 4, n_sets=4)
+    assert m.shape == (4, len(ts), 4) and res.tolist() == [0, 0, 0, 0]
     assert sum(cycle_pass(ts, mk) for mk in m) >= 3
-    ts, m = cycle_trial("lisem", jax.random.key(0), 25, 8, n_sets=2)
+    ts, m, _ = cycle_trial("lisem", jax.random.key(0), 25, 8, n_sets=2)
     assert sum(cycle_pass(ts, mk) for mk in m) == 0
 
 
@@ -70,9 +71,9 @@ enable_x64()
 from wavejax.gsemm import capacity_search
 from wavejax.gsemm._capacity import cycle_trial
 assert jax.device_count() == 4
-ts, m = cycle_trial("dsem", jax.random.key(5), 12, 4, n_sets=6)   # 6 sets -> padded to 8 over 4 devices
+ts, m, _ = cycle_trial("dsem", jax.random.key(5), 12, 4, n_sets=6)   # 6 sets -> padded to 8 over 4 devices
 np.save(OUT, m)
-k, tried = capacity_search("dsem", jax.random.key(1), 12, n_sets=6, need=4, k_max=4)
+k, tried, _ = capacity_search("dsem", jax.random.key(1), 12, n_sets=6, need=4, k_max=4)
 print(json.dumps({"k": k, "tried": tried}))
 """
 
@@ -84,11 +85,11 @@ def test_sharded_capacity_matches_single_device(tmp_path):
     out = run_multidevice(f"OUT = {str(path)!r}\n" + SHARDED)
     multi = json.loads(out.strip().splitlines()[-1])
     assert jax.device_count() == 1
-    ts, m = cycle_trial("dsem", jax.random.key(5), 12, 4, n_sets=6)
+    ts, m, _ = cycle_trial("dsem", jax.random.key(5), 12, 4, n_sets=6)
     m4 = np.load(path)
     assert m4.shape == m.shape == (6, len(ts), 4)
     np.testing.assert_allclose(m4, m, rtol=0, atol=1e-12)  # same program per member; bitwise in practice
-    k, tried = capacity_search("dsem", jax.random.key(1), 12, n_sets=6, need=4, k_max=4)
+    k, tried, _ = capacity_search("dsem", jax.random.key(1), 12, n_sets=6, need=4, k_max=4)
     assert k >= 2 and len(tried) >= 2
     assert multi == {"k": k, "tried": {str(a): b for a, b in tried.items()}}
 

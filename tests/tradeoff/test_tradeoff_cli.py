@@ -140,3 +140,22 @@ def test_costs_experiment_measurements(tmp_path):
     # b = 1: the packed code (1 bit a sign code + 32) is the best, (20032 − 32) / Ĥ with Ĥ = 19999.8 bits -> 1.000;
     # b = 12: packed 32 + 12·20000 beats rANS, 240000 / 218240.9 -> 1.100 (before the packed code: 1.007, 1.108)
     assert (round(min(r), 3), round(max(r), 3)) == (1.0, 1.1)
+
+
+def test_report_runs_one_experiment_end_to_end(tmp_path, capsys):
+    """Issue 22 §8: ``tradeoff report`` read a key the results schema does not have (KeyError 'experiments'
+    after running every experiment); the cheapest experiment, end to end (~20 s), then a cached rerun."""
+    out = tmp_path / "r"
+    for _ in range(2):
+        main(["tradeoff", "report", "--only", "tradeoff.costs", "--out", str(out)])
+        d = json.loads((out / "results.json").read_text())
+        validate_results(d)
+        assert d["command"] == "wavejax tradeoff report"
+        assert list(d["metrics"]["experiments"]) == ["tradeoff.costs"]
+        assert d["metrics"]["experiments"]["tradeoff.costs"]["ok"] is True
+        claims = d["claims"]
+        assert len(claims) >= 3 and all(c["holds"] is True for c in claims), claims
+        assert [c["quantity"] for c in claims] == [r["quantity"] for r in
+                                                   d["metrics"]["experiments"]["tradeoff.costs"]["rows"]]
+        assert (out / "report.md").read_text().startswith("# wavejax reproduction report")
+    assert "results and figures in" in capsys.readouterr().out

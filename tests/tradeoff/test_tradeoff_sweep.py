@@ -65,7 +65,7 @@ def test_sweep_refuses_another_config_in_its_folder(sweep):
     other = dataclasses.replace(CFG, lr=5e-3, widths=(4,))
     with pytest.raises(ConfigMismatch, match=r"widths: \[4, 16\] -> \[4\]; lr: 0.01 -> 0.005"):
         run_sweep(other, sweep["out"])
-    assert io.read_json(sweep["out"] / "sweep_config.json")["config"]["lr"] == CFG.lr
+    assert io.read_json(sweep["out"] / "wavejax-run.json")["owners"]["sweep"]["config"]["lr"] == CFG.lr
 
 
 def test_hmm_best_frontier_loss_is_the_entropy_rate(sweep):
@@ -108,13 +108,13 @@ def test_point_costs_follow_the_architecture_and_the_serialisation(sweep):
             assert abs(p["loss"] / by[(w, s, 32)]["loss"] - 1) < 0.01
 
 
-def test_torn_line_is_skipped_and_the_next_record_starts_fresh(sweep):
-    """The line torn by the simulated kill stays in the file on its own line (io.append_jsonl starts the next
-    record on a fresh line) and io.read_jsonl skips it: every other line is a whole record."""
+def test_torn_line_is_cut_off_before_the_next_record(sweep):
+    """The line torn by the simulated kill is cut off by the resumed run's first append (io.append_jsonl), so a
+    torn line can only ever be the last one: every line is a whole record (issue 22 §6)."""
     lines = (sweep["out"] / "points.jsonl").read_text().splitlines()
-    assert lines.count('{"key": "torn') == 1
-    assert all(json.loads(line)["key"] for line in lines if line != '{"key": "torn')
-    assert len(io.read_jsonl(sweep["out"] / "points.jsonl")) == len(lines) - 1
+    assert '{"key": "torn' not in lines
+    assert all(json.loads(line)["key"] for line in lines)
+    assert len(io.read_jsonl(sweep["out"] / "points.jsonl")) == len(lines)
 
 
 def test_analysis_runs_and_is_deterministic(sweep):

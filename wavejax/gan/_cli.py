@@ -17,6 +17,7 @@ Every command is ``fn(cfg, out) -> Result``; the runner (:func:`wavejax._cli.run
 from __future__ import annotations
 
 import dataclasses
+import io
 from pathlib import Path
 
 import jax
@@ -24,7 +25,7 @@ import numpy as np
 
 from wavejax._cli import experiment_commands, run_subcommands
 from wavejax.gan._train import GANConfig
-from wavejax.io import atomic_write_text
+from wavejax.io import atomic_write_bytes, atomic_write_text
 from wavejax.report import Result, row
 
 __all__ = ["main", "SimilarityConfig", "train_command", "similarity_command"]
@@ -60,8 +61,11 @@ def train_command(cfg: GANConfig, out: Path) -> Result:
 
     run = train(cfg, out=out)
     g_layer, d_layer, _ = SHARED_LAYERS["conv2" if cfg.sharing == "none" else cfg.sharing]
-    np.save(out / "g_kernel.npy", np.asarray(run.state_g.params[g_layer]["kernel"]))
-    np.save(out / "d_kernel.npy", np.asarray(run.state_d.params[d_layer]["kernel"]))
+    for name, kernel in (("g_kernel.npy", run.state_g.params[g_layer]["kernel"]),
+                         ("d_kernel.npy", run.state_d.params[d_layer]["kernel"])):
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(kernel))
+        atomic_write_bytes(out / name, buf.getvalue())  # recorded in the run folder's record
     steps = int(np.min(np.asarray(run.state_g.step)))
     last = {k: v[:, -1].tolist() for k, v in run.history.items()}  # history: (seeds, steps)
     rows = [row(f"{k} at step {steps}, per seed", "finite", " / ".join(f"{x:.4g}" for x in v),

@@ -25,7 +25,7 @@ from flax import struct
 from jaxtyping import Array, Float
 
 from wavejax import _validate
-from wavejax.loop import run_chunks
+from wavejax.loop import Layout, Schedule, run_chunks
 
 __all__ = ["ClassifierConfig", "MNISTClassifier", "TrainedClassifier", "train_classifier", "classifier_logits",
            "classifier_features", "predictive_entropy", "classifier_entropy", "feature_fid",
@@ -119,8 +119,8 @@ def _fit(params, x, y, key, *, module, cfg):
     def chunk(state, aux, start, mesh):
         return _fit_chunk(state, x, y, key, module=module, cfg=cfg, n=cfg.steps - start), {}
 
-    res = run_chunks(chunk, state, total=cfg.steps, log_every=cfg.steps, stacked=False,
-                     step_of=lambda s: s["step"], desc="classifier")
+    res = run_chunks(chunk, state, Schedule(total=cfg.steps, log_every=cfg.steps, desc="classifier"),
+                     layout=Layout(stacked=False, step_of=lambda s: s["step"]))
     return res.state["params"]
 
 

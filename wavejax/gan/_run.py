@@ -25,7 +25,7 @@ from wavejax import _validate
 from wavejax.gan._data import load_digits, load_mnist, load_mnist_5k
 from wavejax.gan._models import Z_DIM, Generator
 from wavejax.gan._train import GANConfig, GANTrainState, create_states, outer_step
-from wavejax.loop import last_values, run_chunks
+from wavejax.loop import Layout, Schedule, last_values, run_chunks
 from wavejax.runs import describe
 
 __all__ = ["GANRun", "load_training_data", "init_states", "train", "sample", "sample_seeds", "seed_slice"]
@@ -123,7 +123,7 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
       out: folder for ``metrics.jsonl`` (every ``log_every`` steps: each seed's metrics at that step),
         ``samples/*.png``, ``ckpt/`` and ``history/``; re-running with it and the same ``cfg``, ``data`` and
         ``key`` resumes (with the full history); any other ``cfg``/``data``/``key`` raises
-        :class:`wavejax.runs.ConfigMismatch` naming the differing fields (recorded in ``out/ckpt_config.json``;
+        :class:`wavejax.runs.ConfigMismatch` naming the differing fields (recorded in ``out/wavejax-run.json``;
         ``steps`` may differ, to stop early and continue later). ``None``: nothing is written or resumed.
       data: training images (N, s, s, 1) in [0, 1]; default :func:`load_training_data`.
       key: base PRNG key (default ``jax.random.key(cfg.seed)``); seed m uses ``split(key, seeds)[m]``.
@@ -152,10 +152,10 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
             _save_grid(out / "samples" / f"step_{step:07d}.png", state[0], cfg, step)
 
     out = Path(out) if out is not None else None
-    res = run_chunks(chunk, init_states(cfg, key), aux=jax.random.split(key, cfg.seeds), total=total,
-                     log_every=cfg.log_every, ckpt_every=cfg.ckpt_every, out=out, step_of=lambda s: s[0].step,
-                     to_ckpt=_ckpt_tree, from_ckpt=_from_ckpt, log_fn=last_values, history_keys=HISTORY,
-                     on_chunk=None if out is None else on_chunk, callback=callback, desc=desc,
+    schedule = Schedule(total=total, log_every=cfg.log_every, ckpt_every=cfg.ckpt_every, log_fn=last_values,
+                        history_keys=HISTORY, on_chunk=None if out is None else on_chunk, callback=callback, desc=desc)
+    res = run_chunks(chunk, init_states(cfg, key), schedule, aux=jax.random.split(key, cfg.seeds), out=out,
+                     layout=Layout(step_of=lambda s: s[0].step, to_ckpt=_ckpt_tree, from_ckpt=_from_ckpt),
                      config=None if out is None else describe({"gan": cfg, "data": data if given else "cfg.data",
                                                                "key": key}), overwrite=overwrite)
     return GANRun(state_g=res.state[0], state_d=res.state[1], history=res.history, out=out)

@@ -17,6 +17,10 @@ states). Measured with this code and ``key(0)`` folded with N: K*(16) = 14, K*(3
 sets of one (N, K) point are solved in ONE vmapped fixed-step scan with the pattern-set axis leading; when several
 devices are present that axis is sharded over all devices by :func:`wavejax.distributed.shard_leading` (padded to a
 multiple of the device count; the padding members are dropped from the results).
+
+Failures are data: every pattern set's solver result code (:data:`wavejax.gsemm.RESULT_CODES`) comes back with its
+overlaps (:class:`CycleTrial`); a set whose solve failed (e.g. a non-finite state) counts as failed, and
+:func:`capacity_search` / :func:`capacity_curve` report how many sets failed at each K and why.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -33,10 +38,10 @@ from wavejax import _validate as V
 from wavejax.distributed import shard_leading, to_host, unpad_leading
 from wavejax.gsemm._metrics import cycle_successors, decode, follows_graph
 from wavejax.gsemm._models import MODELS, get_model, make_params
-from wavejax.gsemm._solve import SolverConfig, save_grid, solve
+from wavejax.gsemm._solve import SUCCESS, SolverConfig, result_name, save_grid, solve
 from wavejax.precision import require_dtype
 
-__all__ = ["CapacityNetwork", "CAPACITY_NETWORKS", "cycle_trial", "cycle_pass", "capacity_search",
+__all__ = ["CapacityNetwork", "CAPACITY_NETWORKS", "CycleTrial", "cycle_trial", "cycle_pass", "capacity_search",
            "capacity_curve", "fit_growth"]
 
 
@@ -79,16 +84,27 @@ def _batched_overlaps(model, xi, phi, scal, *, n_save, save_every, dt):
     def one(x, f):
         p = make_params(x, f, dtype=x.dtype, **scal)
         v0 = jnp.sqrt(p.alpha_s) * x[:, 0] if model != "lisem" else x[:, 0]
-        return solve(m, p, v0, jnp.zeros_like(v0), n_save=n_save, save_every=save_every, cfg=cfg, max_steps=1,
-                     save="overlaps").m
+        tr = solve(m, p, v0, jnp.zeros_like(v0), n_save=n_save, save_every=save_every, cfg=cfg, max_steps=1,
+                   save="overlaps")
+        return tr.m, tr.result
 
     return jax.vmap(one)(xi, phi)
 
 
+class CycleTrial(NamedTuple):
+    """What :func:`cycle_trial` returns: saved times ts (T,), overlaps m (n_sets, T, K) and the solver result
+    code of every pattern set (n_sets,) (0 = successful; :func:`wavejax.gsemm.result_name`)."""
+
+    ts: np.ndarray
+    m: np.ndarray
+    result: np.ndarray
+
+
 def cycle_trial(model: str, key: jax.Array, n_features: int, n_memories: int, *, n_sets: int = 4,
                 dt: float = 0.05, save_every: float = 0.5, t1: float | None = None, dtype=jnp.float64,
-                network: CapacityNetwork | None = None, **overrides) -> tuple[np.ndarray, np.ndarray]:
-    """Solve ``n_sets`` random K-cycles of N features at once; return (ts (T,), overlaps (n_sets, T, K)).
+                network: CapacityNetwork | None = None, **overrides) -> CycleTrial:
+    """Solve ``n_sets`` random K-cycles of N features at once; return :class:`CycleTrial` (ts (T,), overlaps
+    (n_sets, T, K), result codes (n_sets,)).
 
     Cue xi^0 (scaled by sqrt(a_s) for DSEM), v_d(0) = 0. ``t1`` defaults to (K + 2) times the network's dwell.
     ``network`` defaults to ``CAPACITY_NETWORKS[model]``; ``overrides`` replace its fields (e.g. ``alpha_c=1.25``).
@@ -105,10 +121,11 @@ def cycle_trial(model: str, key: jax.Array, n_features: int, n_memories: int, *,
     phi = jnp.broadcast_to(jnp.roll(jnp.eye(K, dtype=dtype), 1, axis=1), (S, K, K))
     (xi, phi), n = shard_leading((xi, phi))  # pads S to a multiple of the device count (no-op on one device)
     scal = {k: jnp.asarray(v, dtype) for k, v in scal.items()}
-    m = unpad_leading(_batched_overlaps(model, xi, phi, scal, n_save=n_save, save_every=float(save_every),
-                                        dt=float(dt)), n)
+    m, res = unpad_leading(_batched_overlaps(model, xi, phi, scal, n_save=n_save, save_every=float(save_every),
+                                             dt=float(dt)), n)
     ts = np.arange(n_save) * stride * dt
-    return ts, to_host(m)  # a collective with several processes: every process gets all pattern sets
+    m, res = to_host((m, res))  # a collective with several processes: every process gets all pattern sets
+    return CycleTrial(ts, m, np.asarray(res, np.int32).reshape(-1))
 
 
 def cycle_pass(ts, m, *, min_run: int = 4) -> bool:
@@ -120,19 +137,25 @@ def cycle_pass(ts, m, *, min_run: int = 4) -> bool:
 
 
 def capacity_search(model: str, key: jax.Array, n_features: int, *, n_sets: int = 4, need: int = 3,
-                    k_start: int = 2, k_max: int = 512, **trial_kw) -> tuple[int, dict[int, int]]:
+                    k_start: int = 2, k_max: int = 512, **trial_kw
+                    ) -> tuple[int, dict[int, int], dict[int, dict[str, int]]]:
     """The capacity boundary K* by doubling, then bisection, on "K passes" (>= ``need`` of ``n_sets`` sets pass).
 
-    Returns ``(K*, {K: n_pass})``. K* passes and K* + 1 failed when it was tried; because the outcome is not
-    monotone in K (module doc), a larger K may still pass: K* is a bisection boundary, not the largest passing K.
-    K* = 0 when even ``k_start`` fails.
+    Returns ``(K*, {K: n_pass}, {K: {reason: n_sets}})``: the last maps each K at which some pattern set's solve
+    failed to the failures' result names (``"nonfinite"``, ...); such a set counts as failed. K* passes and K* + 1
+    failed when it was tried; because the outcome is not monotone in K (module doc), a larger K may still pass:
+    K* is a bisection boundary, not the largest passing K. K* = 0 when even ``k_start`` fails.
     """
     tried: dict[int, int] = {}
+    failed: dict[int, dict[str, int]] = {}
 
     def ok(k: int) -> bool:
         if k not in tried:
-            ts, m = cycle_trial(model, jax.random.fold_in(key, k), n_features, k, n_sets=n_sets, **trial_kw)
-            tried[k] = sum(cycle_pass(ts, mk) for mk in m)
+            ts, m, res = cycle_trial(model, jax.random.fold_in(key, k), n_features, k, n_sets=n_sets, **trial_kw)
+            tried[k] = sum(bool(r == SUCCESS) and cycle_pass(ts, mk) for mk, r in zip(m, res, strict=True))
+            bad = [result_name(r) for r in res if r != SUCCESS]
+            if bad:
+                failed[k] = {name: bad.count(name) for name in sorted(set(bad))}
         return tried[k] >= need
 
     lo, hi = 0, None
@@ -144,7 +167,7 @@ def capacity_search(model: str, key: jax.Array, n_features: int, *, n_sets: int 
             hi = k
             break
     if hi is None:
-        return lo, tried
+        return lo, tried, failed
     lo_b = max(lo, k_start - 1)
     while hi - lo_b > 1:
         mid = (lo_b + hi) // 2
@@ -152,17 +175,19 @@ def capacity_search(model: str, key: jax.Array, n_features: int, *, n_sets: int 
             lo_b = mid
         else:
             hi = mid
-    return (lo_b if lo_b >= k_start else 0), tried
+    return (lo_b if lo_b >= k_start else 0), tried, failed
 
 
 def capacity_curve(model: str, key: jax.Array, ns, **kw) -> dict[str, list]:
-    """K*(N) for each N in ``ns`` (independent keys per N); returns {"N": [...], "K": [...], "tried": [...]}."""
-    out: dict[str, list] = {"N": [], "K": [], "tried": []}
+    """K*(N) for each N in ``ns`` (independent keys per N); returns {"N": [...], "K": [...], "tried": [...],
+    "failed": [...]} (``failed``: per N, ``{K: {result name: pattern sets}}`` of the solves that failed)."""
+    out: dict[str, list] = {"N": [], "K": [], "tried": [], "failed": []}
     for n in ns:
-        kstar, tried = capacity_search(model, jax.random.fold_in(key, int(n)), int(n), **kw)
+        kstar, tried, failed = capacity_search(model, jax.random.fold_in(key, int(n)), int(n), **kw)
         out["N"].append(int(n))
         out["K"].append(int(kstar))
         out["tried"].append({int(a): int(b) for a, b in tried.items()})
+        out["failed"].append({int(a): b for a, b in failed.items()})
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +29,7 @@ from wavejax.gsemm._metrics import (
     overlaps,
 )
 from wavejax.gsemm._simulate import cycle_memories, simulate
-from wavejax.gsemm._solve import SolverConfig
+from wavejax.gsemm._solve import SolverConfig, result_name
 from wavejax.report import Experiment, Result, line_plot, row
 from wavejax.report._experiment import holds_ge, holds_le
 from wavejax.report._plots import scatter_plot
@@ -143,6 +143,12 @@ def _cycle_ok(seq, k: int, start: int = 0) -> bool:
     return bool(len(seq) and seq[0] == start and follows_graph(seq, cycle_successors(k)))
 
 
+def _failure_rows(failed: dict[str, dict[str, Any]]) -> list:
+    """One row per entry with failed solves (failures are data): ``holds=False``, the reasons as the measurement."""
+    return [row(f"{name}: solves that failed (counted as failed)", "none", "; ".join(f"{k}: {v}" for k, v in f.items()),
+                False, note="solver result codes (wavejax.gsemm.RESULT_CODES)") for name, f in failed.items() if f]
+
+
 def run_retrieval(cfg: RetrievalConfig, out: Path) -> Result:
     """DSEM cycle (A3), the GAMM limit (A1) and the authors' two-cycle notebook (A5); overlap and energy figures."""
     net = cfg.network
@@ -205,16 +211,13 @@ def run_dwell(cfg: DwellConfig, out: Path) -> Result:
     kw = {k: v for k, v in net.kwargs().items() if k != "alpha_c"}
     sc = SolverConfig(solver="euler_scan", dt=cfg.dt)
     run = jax.vmap(lambda a_c: simulate("dsem", xi, phi, xi[:, 0], alpha_c=a_c, t1=cfg.t1, save_every=0.5,
-                                        solver_config=sc, **kw).v)
-    vs = run(jnp.asarray([net.alpha_c_for(float(r)) for r in rs]))
-    ts = np.arange(vs.shape[1]) * 0.5
-    decs = [decode(ts, overlaps(xi, v)) for v in vs]
-    res = []
-    for r, d in zip(rs, decs, strict=True):
-        st = dwell_stats(d)
-        pred = dwell_prediction(net.alpha_s, net.alpha_c_for(float(r)), net.beta_d, net.t_d)
-        res.append({"r": float(r), "n_transitions": len(d.sequence) - 1, "ordered": _cycle_ok(d.sequence, 10),
-                    **{f"measured_{k}": v for k, v in st.items()}, "D": pred["D"], "D1": pred["D1"]})
+                                        solver_config=sc, **kw))
+    trs = run(jnp.asarray([net.alpha_c_for(float(r)) for r in rs]))
+    ts = np.arange(trs.v.shape[1]) * 0.5
+    res = [_dwell_point(net, float(r), ts, overlaps(xi, v), int(code))
+           for r, v, code in zip(rs, trs.v, np.asarray(trs.result).reshape(-1), strict=True)]
+    failed = [x for x in res if x["result"] != "successful"]
+    res = [x for x in res if x["result"] == "successful"]
     moving = [x for x in res if x["r"] < 1 and x["n_transitions"] >= 3]
     rr = np.linspace(0.05, 0.99, 100)
     law = [dwell_prediction(net.alpha_s, net.alpha_c_for(float(r)), net.beta_d, net.t_d) for r in rr]
@@ -239,7 +242,21 @@ def run_dwell(cfg: DwellConfig, out: Path) -> Result:
                             f"{x['D']:.1f}" + (" (±10%, A4)" if claim else " (PROPOSED law)"),
                             f"{x['measured_mean']:.1f} ± {x['measured_sd']:.1f} ({x['n_transitions']} transitions)",
                             (abs(x["measured_mean"] / x["D"] - 1) < 0.1 and x["ordered"]) if claim else None))
-    return Result(rows=rows, figures=["dwell_law.png"], metrics={"sweep": res})
+    rows += [row(f"r = {x['r']:.2f}: solve", "successful", x["result"], False,
+                 note="the solve failed: no dwell measured (solver result code)") for x in failed]
+    return Result(rows=rows, figures=["dwell_law.png"], metrics={"sweep": res, "failed": failed})
+
+
+def _dwell_point(net: NetworkConfig, r: float, ts: np.ndarray, m: Any, code: int) -> dict[str, Any]:
+    """One r of the dwell sweep: decoded transitions and dwell statistics, or the failure's result name."""
+    if code != 0:
+        return {"r": r, "result": result_name(code)}
+    d = decode(ts, m)
+    st = dwell_stats(d)
+    pred = dwell_prediction(net.alpha_s, net.alpha_c_for(r), net.beta_d, net.t_d)
+    return {"r": r, "result": "successful", "n_transitions": len(d.sequence) - 1,
+            "ordered": _cycle_ok(d.sequence, 10), **{f"measured_{k}": v for k, v in st.items()}, "D": pred["D"],
+            "D1": pred["D1"]}
 
 
 def run_landscape(cfg: LandscapeConfig, out: Path) -> Result:
@@ -316,6 +333,8 @@ def run_capacity(cfg: CapacityConfig, out: Path) -> Result:
         rows.append(row(f"DSEM near the phase boundary (r = {1.0 / cfg.boundary_alpha_c:.1f}): K*(N)",
                         "much lower than at r = 0.5",
                         f"{kb} vs {d['K']}", sum(kb) < 0.5 * sum(d["K"])))
+    rows += _failure_rows({name: {f"N={n}, K={k}": why for n, f in zip(c["N"], c["failed"], strict=True)
+                                  for k, why in f.items()} for name, c in curves.items()})
     return Result(rows=rows, figures=["capacity.png"], metrics={"curves": curves, "fits": fits},
                   notes="Paper capacity numbers are UNCONFIRMED; the criterion is wavejax's (gsemm.md §5). K* is the "
                         "boundary found by doubling then bisection; the pass/fail outcome is not monotone in K, so a "

@@ -28,6 +28,7 @@ import numpy as np
 
 from wavejax import _validate as V
 from wavejax.gsemm._models import DSEM, Params, hidden_input, make_params
+from wavejax.gsemm._solve import MAX_STEPS, NONFINITE, SOLVER_FAILED, SUCCESS
 
 __all__ = ["LearnState", "LearningRule", "EnergyRuleConfig", "CompetitiveConfig", "energy_rule",
            "competitive_rule", "competitive_readout", "ENERGY", "COMPETITIVE", "recall_learned"]
@@ -35,7 +36,9 @@ __all__ = ["LearnState", "LearningRule", "EnergyRuleConfig", "CompetitiveConfig"
 
 class LearnState(NamedTuple):
     """State of an online rule: Xi (N, N_h), Phi (N_h, N_h), feature v (N,), delay v_d (N,), hidden usage u
-    (N_h,) (competitive rule; zeros otherwise) and the number of patterns presented so far."""
+    (N_h,) (competitive rule; zeros otherwise), the number of patterns presented so far and ``result``: the
+    solver result code of the first failed presentation (0 = every presentation succeeded;
+    :data:`wavejax.gsemm.RESULT_CODES`: 1 max_steps_reached, 2 nonfinite, 3 solver_failed)."""
 
     xi: jax.Array
     phi: jax.Array
@@ -43,6 +46,7 @@ class LearnState(NamedTuple):
     v_d: jax.Array
     u: jax.Array
     count: jax.Array
+    result: jax.Array | int = 0
 
 
 class LearningRule(NamedTuple):
@@ -59,15 +63,27 @@ class LearningRule(NamedTuple):
 
 def _state(xi, phi, n: int, u=None) -> LearnState:
     z = jnp.zeros(n, xi.dtype)
-    return LearnState(xi, phi, z, z, jnp.zeros(phi.shape[0], xi.dtype) if u is None else u, jnp.zeros((), jnp.int32))
+    return LearnState(xi, phi, z, z, jnp.zeros(phi.shape[0], xi.dtype) if u is None else u, jnp.zeros((), jnp.int32),
+                      jnp.zeros((), jnp.int32))
 
 
-def _present(field, y0, args, clamp_time, rtol, atol):
-    """Integrate one presentation of length ``clamp_time`` with Tsit5 + PID (throw=False)."""
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(field), diffrax.Tsit5(), 0.0, clamp_time, None, y0, args,
-                              stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol), max_steps=100_000,
-                              throw=False)
-    return jax.tree.map(lambda a: a[-1], sol.ys)
+def _present(field, y0, args, cfg):
+    """Integrate one presentation of length ``cfg.clamp_time`` with Tsit5 + PID (throw=False); returns the end
+    state and the presentation's result code."""
+    sol = diffrax.diffeqsolve(diffrax.ODETerm(field), diffrax.Tsit5(), 0.0, cfg.clamp_time, None, y0, args,
+                              stepsize_controller=diffrax.PIDController(rtol=cfg.rtol, atol=cfg.atol),
+                              max_steps=cfg.max_steps, throw=False)
+    end = jax.tree.map(lambda a: a[-1], sol.ys)
+    finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(a)) for a in jax.tree.leaves(end)]))
+    R = diffrax.RESULTS
+    code = jnp.where(sol.result == R.successful, jnp.where(finite, SUCCESS, NONFINITE),
+                     jnp.where(sol.result == R.max_steps_reached, MAX_STEPS, SOLVER_FAILED))
+    return end, code.astype(jnp.int32)
+
+
+def _first_failure(old, code):
+    """The result code to keep: the first failure of a run (a later one is its consequence)."""
+    return jnp.where(jnp.asarray(old) == SUCCESS, code, old).astype(jnp.int32)
 
 
 # --- energy-gradient rule -----------------------------------------------------------------------------------
@@ -88,10 +104,12 @@ class EnergyRuleConfig:
     feedback: bool = False  # f = sigma_h(full h incl. a_c Phi^T Xi^T v_d); default f = sigma_h(sqrt(a_s) Xi^T v)
     rtol: float = 1e-6  # Tsit5 tolerances
     atol: float = 1e-8
+    max_steps: int = 100_000  # Tsit5 step budget per presentation (exceeded: LearnState.result = 1)
 
     def __post_init__(self):
         for name in ("clamp_time", "t_d", "gamma", "rtol", "atol"):
             V.positive(name, getattr(self, name))
+        V.positive_int("max_steps", self.max_steps)
 
 
 def energy_rule(t, y, args):
@@ -126,9 +144,8 @@ def _energy_init(key, patterns, cfg: EnergyRuleConfig) -> LearnState:
 
 def _energy_update(st: LearnState, pattern, cfg: EnergyRuleConfig) -> LearnState:
     p = _params(cfg, st.xi, st.phi)
-    vd, xi, phi = _present(energy_rule, (st.v_d, st.xi, st.phi), (p, pattern, cfg), cfg.clamp_time, cfg.rtol,
-                           cfg.atol)
-    return st._replace(xi=xi, phi=phi, v=pattern, v_d=vd, count=st.count + 1)
+    (vd, xi, phi), code = _present(energy_rule, (st.v_d, st.xi, st.phi), (p, pattern, cfg), cfg)
+    return st._replace(xi=xi, phi=phi, v=pattern, v_d=vd, count=st.count + 1, result=_first_failure(st.result, code))
 
 
 ENERGY = LearningRule("energy", _energy_init, _energy_update)
@@ -152,9 +169,11 @@ class CompetitiveConfig:
     beta: float = 30.0  # competition gain of the hidden softmax
     rtol: float = 1e-6  # Tsit5 tolerances
     atol: float = 1e-8
+    max_steps: int = 100_000  # Tsit5 step budget per presentation (exceeded: LearnState.result = 1)
 
     def __post_init__(self):
         V.positive_int("n_hidden", self.n_hidden)
+        V.positive_int("max_steps", self.max_steps)
         for name in ("clamp_time", "t_d", "tau_xi", "tau_phi", "beta", "rtol", "atol"):
             V.positive(name, getattr(self, name))
 
@@ -189,9 +208,8 @@ def _competitive_init(key, patterns, cfg: CompetitiveConfig) -> LearnState:
 
 
 def _competitive_update(st: LearnState, pattern, cfg: CompetitiveConfig) -> LearnState:
-    vd, xi, phi, u = _present(competitive_rule, (st.v_d, st.xi, st.phi, st.u), (pattern, cfg), cfg.clamp_time,
-                              cfg.rtol, cfg.atol)
-    return LearnState(xi, phi, pattern, vd, u, st.count + 1)
+    (vd, xi, phi, u), code = _present(competitive_rule, (st.v_d, st.xi, st.phi, st.u), (pattern, cfg), cfg)
+    return LearnState(xi, phi, pattern, vd, u, st.count + 1, _first_failure(st.result, code))
 
 
 COMPETITIVE = LearningRule("competitive", _competitive_init, _competitive_update)

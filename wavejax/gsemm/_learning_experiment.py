@@ -26,6 +26,7 @@ from wavejax.gsemm._learning import (
 from wavejax.gsemm._metrics import successors_from_phi
 from wavejax.gsemm._online import OnlineConfig, contrastive_runs, recall_score
 from wavejax.gsemm._simulate import cycle_memories
+from wavejax.gsemm._solve import result_name
 from wavejax.report import Result, heatmap, row
 from wavejax.report._plots import scatter_plot
 
@@ -105,14 +106,23 @@ def _plot_contrastive(path: Path, alpha_c: float, defaults: list[dict], sweep: l
 def run_learning(cfg: LearningConfig, out: Path) -> Result:
     """STDP sanity (A10), one-pass sequence learning (A11): wavejax's variant and the authors' contrastive rule."""
     xi, _ = cycle_memories(jax.random.key(cfg.seed), 100, 8)
-    phi = learn("energy", jax.random.key(0), xi.T, cfg=EnergyRuleConfig()).phi  # Xi starts at (stays) the truth
-    succ = successors_from_phi(phi)
+    st_e = learn("energy", jax.random.key(0), xi.T, cfg=EnergyRuleConfig())  # Xi starts at (stays) the truth
+    phi = st_e.phi
+    succ = successors_from_phi(phi) if int(st_e.result) == 0 else {}
     pats = jax.random.rademacher(jax.random.key(cfg.seed + 1), (10, 50), dtype=jnp.float64)
     st_c = learn("competitive", jax.random.key(cfg.seed + 2), pats, cfg=CompetitiveConfig())
     lxi, lphi = competitive_readout(st_c)
     sc = recall_score(pats, recall_learned(lxi, lphi, pats[0], t1=600.0), 0.5, min_overlap=0.5)
     units = np.argmax(np.asarray(st_c.xi).T @ np.asarray(pats).T, axis=0)
+    if int(st_c.result) != 0:  # a failed learning run recalls nothing: it counts as failed
+        sc = {**sc, "links_learned": 0, "link_fraction": 0.0}
     defaults, sweep = _sweep(cfg, pats)
+    for r in (*defaults, *sweep):  # a failed member counts as failed (its reason is in the record)
+        if r["result"] != 0:
+            r.update(links=0, wavejax_links=0, presented_only_links=0)
+    failed = {"STDP sanity (energy rule)": _reason(st_e), "one-pass competitive variant": _reason(st_c),
+              **{f"contrastive run {i}": r["reason"] for i, r in enumerate((*defaults, *sweep)) if r["result"]}}
+    failed = {k: v for k, v in failed.items() if v}
     heatmap(out / "learned_phi.png", None, panels={
         "Φ, STDP sanity (true Ξ, K=8)": np.asarray(phi),
         "Φ learned in one pass (units ordered by memory)": np.asarray(lphi)[np.ix_(units, units)]},
@@ -148,6 +158,10 @@ def run_learning(cfg: LearningConfig, out: Path) -> Result:
             f"{max(s_po, default=0)} / {_median(s_po)}",
             max(s_wj + s_po, default=0) >= 8, note="the number does not hinge on the decoder"),
     ]
+    if failed:
+        rows.append(row("learning and recall solves that failed (each counted as failed)", "none",
+                        "; ".join(f"{k}: {v}" for k, v in failed.items()), False,
+                        note="solver result codes (wavejax.gsemm.RESULT_CODES)"))
     notes = ("The paper's online rule (exact equations and numbers UNCONFIRMED) is tried as the authors' contrastive "
              "clamped-minus-free rule, ported faithfully from EDEN_cpp ExpSM::update/learn (input current not scaled "
              "by 1/T_f, tanh(v_d) in the delayed drive of h, T_d = 20, f from the stale h, Φ update with the new Ξ) "
@@ -158,4 +172,9 @@ def run_learning(cfg: LearningConfig, out: Path) -> Result:
              f"hidden layer (learning.competitive_rule, a wavejax variant, PROPOSED): {sc['links_learned']}/9 links.")
     return Result(rows=rows, figures=["learned_phi.png", "contrastive_sweep.png"], notes=notes,
                   metrics={"stdp_phi": np.asarray(phi).tolist(), "variant": sc, "contrastive_defaults": defaults,
-                           "contrastive_sweep": sweep})
+                           "contrastive_sweep": sweep, "failed": failed})
+
+
+def _reason(st) -> str:
+    """``""`` for a successful learning run, else its result name."""
+    return "" if int(st.result) == 0 else result_name(int(st.result))

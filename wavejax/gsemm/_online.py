@@ -40,7 +40,7 @@ from wavejax import _validate as V
 from wavejax.gsemm._learning import LearningRule, LearnState, _state
 from wavejax.gsemm._metrics import decode
 from wavejax.gsemm._models import EXPSM, make_params
-from wavejax.gsemm._solve import SolverConfig, save_grid, solve
+from wavejax.gsemm._solve import NONFINITE, SUCCESS, SolverConfig, result_name, save_grid, solve
 
 __all__ = ["OnlineConfig", "OnlineScalars", "contrastive_step", "CONTRASTIVE", "contrastive_recall",
            "contrastive_runs", "cpp_decode", "count_links", "recall_score"]
@@ -131,7 +131,15 @@ def _init(key, patterns, cfg: OnlineConfig) -> LearnState:
 def _update(st: LearnState, pattern, cfg: OnlineConfig) -> LearnState:
     st, _ = jax.lax.scan(lambda s, _: (contrastive_step(s, pattern, cfg), None), st, None,
                          length=cfg.steps_per_memory)
-    return st._replace(count=st.count + 1)
+    return _counted(st)
+
+
+def _counted(st: LearnState) -> LearnState:
+    """One more pattern presented; a non-finite state becomes the result code (the first failure is kept)."""
+    finite = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(a)) for a in (st.xi, st.phi, st.v, st.v_d)]))
+    code = jnp.where(finite, SUCCESS, NONFINITE)
+    return st._replace(count=st.count + 1,
+                       result=jnp.where(jnp.asarray(st.result) == SUCCESS, code, st.result).astype(jnp.int32))
 
 
 CONTRASTIVE = LearningRule("contrastive", _init, _update)
@@ -155,7 +163,7 @@ _STATIC = ("n_features", "n_patterns", "n_hidden", "dt", "diagnostic", "swindow"
 
 def _present_traced(st: LearnState, pattern, sc: OnlineScalars) -> LearnState:
     st = jax.lax.fori_loop(0, sc.steps_per_memory, lambda i, s: contrastive_step(s, pattern, sc), st)
-    return st._replace(count=st.count + 1)
+    return _counted(st)
 
 
 def _run_one(key, patterns, sc: OnlineScalars, cfg: OnlineConfig, n_save: int):
@@ -215,7 +223,8 @@ def contrastive_runs(keys: jax.Array, patterns, cfgs) -> list[dict]:
         seq_p = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow)
         sc = recall_score(pats, vs, base.diagnostic * base.dt)
         ok = bool(jnp.isfinite(st.xi[c]).all() and jnp.isfinite(st.phi[c]).all())
-        out.append({"sequence": seq, "links": count_links(seq, P), "result": 0 if bool(finite[c]) else 2,
+        code = int(st.result[c]) or (SUCCESS if bool(finite[c]) else NONFINITE)  # learning's failure first
+        out.append({"sequence": seq, "links": count_links(seq, P), "result": code, "reason": result_name(code),
                     "finite_weights": ok, "xi_norm": float(jnp.linalg.norm(st.xi[c])),
                     "presented_only_sequence": seq_p, "presented_only_links": count_links(seq_p, P),
                     "wavejax_sequence": sc["sequence"], "wavejax_links": sc["links_learned"]})

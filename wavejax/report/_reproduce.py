@@ -4,9 +4,9 @@ Experiments are discovered from ``wavejax.<model>._experiments.EXPERIMENTS``. Ea
 under ``<cache>/<name>-<scale>-<hash>/results.json`` (default cache ``<out>/cache``; the hash covers name,
 scale, the experiment's version and :func:`wavejax.runs.code_version`, i.e. the wavejax version and a hash of
 its source files, so an edit invalidates stale entries), so a killed run, rerun, recomputes only what is
-missing. The report folder records ``{"command", "scale", "only"}`` in ``<out>/report_config.json``
-(:func:`wavejax.runs.claim`): a rerun with another scale or ``only`` into the same folder is refused unless
-``overwrite=True``. A failing experiment is recorded in the report and never
+missing. The report folder records ``{"command", "scale", "only"}`` as the ``"report"`` owner of
+``<out>/wavejax-run.json`` (:func:`wavejax.runs.run_folder`): a rerun with another scale or ``only`` into the same
+folder is refused unless ``overwrite=True``. A failing experiment is recorded in the report and never
 stops the others. The report is ``<out>/report.md`` plus ``<out>/report.html`` with figures inline.
 """
 
@@ -18,7 +18,6 @@ import html
 import importlib
 import math
 import platform
-import shutil
 import time
 import traceback
 import warnings
@@ -26,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from wavejax import __version__, _validate
-from wavejax.io import atomic_write_text, config_hash, read_json
+from wavejax.io import atomic_write_bytes, atomic_write_text, config_hash, read_json
 from wavejax.precision import x64_scope
 from wavejax.report._experiment import Experiment, Result, Scale
 from wavejax.report._results import SCHEMA, result_from_record, write_results
-from wavejax.runs import claim, code_version
+from wavejax.runs import code_version, run_folder
 
 __all__ = ["EXPERIMENT_MODULES", "discover", "reproduce"]
 
@@ -123,7 +122,7 @@ def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | No
       scale: ``"quick"`` (CPU minutes) or ``"full"`` (paper scale, GPU/TPU).
       cache: folder of cached experiment results (default: ``<out>/cache``).
       only: run only experiments whose name starts with one of these prefixes.
-      overwrite: start a fresh report in ``out`` (deletes its report and experiment folders, keeps the cache).
+      overwrite: start a fresh report in ``out`` (removes the files the old report wrote, keeps the cache).
 
     Raises:
       wavejax.runs.ConfigMismatch: ``out`` holds a report of another scale or ``only`` (and not ``overwrite``).
@@ -131,21 +130,30 @@ def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | No
     Returns:
       The path of ``report.md``.
     """
-    from wavejax.progress import progress
+    from wavejax.runs import folder
 
     _validate.one_of("scale", scale, ("quick", "full"))
     started = time.time()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = folder(out)
     cache = Path(cache) if cache is not None else out / "cache"
     exps, import_errors = discover()
-    state = ("report.md", "report.html", "results.json", *sorted({e.name for e in exps}))
     if only:
         exps = [e for e in exps if any(e.name.startswith(p) for p in only)]
         if not exps:
             raise ValueError(f"only={only} matches no experiment")
-    claim(out, {"command": "wavejax reproduce", "scale": scale, "only": list(only)}, record="report_config.json",
-          overwrite=overwrite, clear=state, markers=("report.md", "report.html"))
+    keep = (cache.relative_to(out).as_posix(),) if cache.is_relative_to(out) else ()
+    with run_folder(out, {"command": "wavejax reproduce", "scale": scale, "only": list(only)}, owner="report",
+                    state=REPORT_STATE, overwrite=overwrite, keep=keep):
+        return _report(out, exps, import_errors, scale, cache, only, started)
+
+
+REPORT_STATE = ("report.md", "report.html", "results.json")  # the report's own names in its folder
+
+
+def _report(out: Path, exps: list, import_errors: dict[str, str], scale: Scale, cache: Path,
+            only: tuple[str, ...], started: float) -> Path:
+    from wavejax.progress import progress
+
     sections: dict[str, list[dict[str, Any]]] = {}
     bar = progress(exps, desc="reproduce", total=len(exps))
     for exp in bar:
@@ -154,7 +162,7 @@ def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | No
         res, folder, secs, err, cached = run_experiment(exp, scale, cache)
         dest = out / exp.name
         if res is not None:
-            shutil.copytree(folder, dest, dirs_exist_ok=True)
+            _copy(folder, dest)
         status = "cached" if cached else ("failed" if err else "ran")
         print(f"[reproduce] {exp.name}: {status} in {secs:.1f} s", flush=True)
         sections.setdefault(exp.section, []).append(
@@ -164,6 +172,16 @@ def reproduce(out: str | Path, *, scale: Scale = "quick", cache: str | Path | No
     atomic_write_text(out / "report.html", htm)
     _write_summary(out, sections, import_errors, scale=scale, only=only, started=started)
     return out / "report.md"
+
+
+def _copy(src: Path, dest: Path) -> None:
+    """Copy an experiment's folder into the report, file by file (each recorded in the report's run record;
+    the experiment folder's own record and lock stay behind)."""
+    from wavejax._runfolder import LOCK, RECORD
+
+    for p in sorted(src.rglob("*")):
+        if p.is_file() and p.name not in (RECORD, LOCK) and not p.name.startswith("."):
+            atomic_write_bytes(dest / p.relative_to(src), p.read_bytes())
 
 
 def _write_summary(out: Path, sections: dict[str, list[dict[str, Any]]], import_errors: dict[str, str], *,

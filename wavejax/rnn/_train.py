@@ -53,7 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavejax import _validate, distributed
-from wavejax.loop import run_chunks, window_means
+from wavejax.loop import Layout, Schedule, run_chunks, window_means
 from wavejax.rnn._metrics import masked_mse
 from wavejax.rnn._optim import make_optimizer
 from wavejax.rnn._step import TrainConfig, TrainState, _call_batch, _chunk_fn, init_state
@@ -153,7 +153,7 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
       out: folder for ``metrics.jsonl``, ``ckpt/`` (orbax) and ``history/``; rerunning with the same ``out`` and
         the same run resumes from the newest checkpoint, with the full history. The run (``cfg``, the model's
         fields, the loss and batch functions by name, the member keys, swept values and data by digest, and
-        ``config``) is recorded in ``out/ckpt_config.json``; a rerun that differs in any of them raises
+        ``config``) is recorded in ``out/wavejax-run.json``; a rerun that differs in any of them raises
         :class:`wavejax.runs.ConfigMismatch` naming the fields (:func:`wavejax.runs.claim`). ``None``: nothing
         written.
       shard: with several devices and ``n_members > 1``, pad the member axis to a multiple of the device count
@@ -203,10 +203,11 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
     record = None if out is None else describe(
         {"train": cfg, "model": model, "batch_fn": batch_fn, "loss_fn": loss_fn, "keys": keys, "sweep": sweep,
          "data": data, "init_params": init_params, "grad_mask": grad_mask, "caller": config})
-    res = run_chunks(chunk, state, aux=(hp, data), total=cfg.steps, log_every=cfg.log_every,
-                     ckpt_every=cfg.ckpt_every, out=out, shard=shard, block=cfg.member_block,
-                     log_fn=window_means(("loss", "accuracy", "level")), history_keys=HISTORY, callback=callback,
-                     desc=desc, config=record, overwrite=overwrite)
+    schedule = Schedule(total=cfg.steps, log_every=cfg.log_every, ckpt_every=cfg.ckpt_every,
+                        log_fn=window_means(("loss", "accuracy", "level")), history_keys=HISTORY, callback=callback,
+                        desc=desc)
+    res = run_chunks(chunk, state, schedule, aux=(hp, data), layout=Layout(shard=shard, block=cfg.member_block),
+                     out=out, config=record, overwrite=overwrite)
     return TrainResult(res.state, res.history, res.out)
 
 

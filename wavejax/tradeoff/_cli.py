@@ -37,7 +37,7 @@ def _sweep(cfg: SweepConfig, out: Path) -> Result:
     from wavejax.tradeoff._figures import sweep_figure
     from wavejax.tradeoff._sweep import load_points, run_sweep
 
-    res = run_sweep(cfg, out)  # the runner recorded cfg in out/config.json, run_sweep in sweep_config.json
+    res = run_sweep(cfg, out)  # one record, out/wavejax-run.json: the runner as "cli", run_sweep as "sweep"
     fig = sweep_figure(load_points(out), out, title=cfg.task) if is_main_process() else None
     n_trained = len(res["trained"])
     return Result(rows=[row(f"{cfg.task}: points recorded in points.jsonl", "—", res["n_points"], None,
@@ -113,7 +113,7 @@ def _report(cfg: ReportConfig, out: Path) -> Result:
     from wavejax.report._reproduce import reproduce
 
     reproduce(out, scale=cfg.scale, cache=cfg.cache or out / "cache", only=cfg.only or ("tradeoff.",))
-    summary = read_json(out / "results.json")["experiments"]
+    summary = read_json(out / "results.json")["metrics"]["experiments"]  # the report's own results.json
     rows = [row(r["quantity"], r["paper"], r["measured"], r["holds"], r["note"])
             for e in summary.values() for r in e["rows"]]
     return Result(rows=rows, figures=["report.md"], metrics={"experiments": summary})

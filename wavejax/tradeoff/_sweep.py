@@ -5,8 +5,8 @@ axis (:func:`wavejax.rnn.train`) — by default several widths of one family at 
 (width packing, :mod:`wavejax.tradeoff._pack`; ``SweepConfig.pack_widths``/``pack_members``) — then runs the
 compression ladder (b, s) on every trained member and evaluates all dequantised models of the group in one
 device-sharded vmapped call (:mod:`wavejax.tradeoff._ladder`). Every point is appended to ``<out>/points.jsonl``
-as soon as it exists (:func:`wavejax.io.append_jsonl`, one fsynced line; torn lines of a killed run are skipped
-by :func:`wavejax.io.read_jsonl`), keyed by a hash of everything that determines it; a rerun reads the file and
+as soon as it exists (:func:`wavejax.io.append_jsonl`, one fsynced line; the torn last line of a killed run is cut
+off before the next append), keyed by a hash of everything that determines it; a rerun reads the file and
 skips every group whose points are all present, so a killed sweep loses at most the group (or pack) in flight
 and never duplicates a point (a rerun packs only the unfinished widths).
 """
@@ -32,7 +32,7 @@ from wavejax.tradeoff._predictors import trivial_points
 
 __all__ = ["FULL_HMM", "SweepConfig", "run_sweep", "load_points", "task_summary"]
 
-SWEEP_STATE = ("points.jsonl", "curves.jsonl", "groups", "task.json")  # what overwrite=True deletes
+SWEEP_STATE = ("points.jsonl", "curves.jsonl", "groups", "task.json")  # the sweep's names in its folder
 
 FULL_HMM = "hmm:16x6"  # the full sweep's HMM (16 states, 6 symbols): loss still falls with width at 64
 
@@ -169,9 +169,9 @@ def task_summary(task: TaskData) -> dict[str, Any]:
 
 
 def load_points(out: str | Path) -> list[dict[str, Any]]:
-    """The points recorded so far in ``<out>/points.jsonl`` (first record per key wins; a line torn by a kill
-    is skipped by :func:`wavejax.io.read_jsonl`, and :func:`wavejax.io.append_jsonl` starts the next record on a
-    fresh line). Diverged models carry ``"loss": None``."""
+    """The points recorded so far in ``<out>/points.jsonl`` (first record per key wins; the torn last line of
+    a killed run is skipped, a corrupt line elsewhere is a ``ValueError`` naming the file and line). Diverged
+    models carry ``"loss": None``."""
     seen, pts = set(), []
     for r in io.read_jsonl(Path(out) / "points.jsonl"):
         if r.get("key") not in seen:
@@ -223,19 +223,24 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
     Args:
       cfg: :class:`SweepConfig`.
       out: output folder; rerunning with the same folder and config skips finished groups. The config is
-        recorded in ``<out>/sweep_config.json``; another config (any field) raises
+        recorded as the ``"sweep"`` owner of ``<out>/wavejax-run.json``; another config (any field) raises
         :class:`wavejax.runs.ConfigMismatch` naming the differing fields (:func:`wavejax.runs.claim`).
       on_group: called with the group key after each trained group's points are written.
-      overwrite: delete the folder's old points, curves, group checkpoints and record first (a fresh sweep).
+      overwrite: remove the files the old sweep wrote (points, curves, group checkpoints) first (a fresh sweep).
 
     Returns:
       ``{"trained": [group keys trained now], "skipped": [groups already complete], "n_points": int,
       "seconds": float, "task": TaskData}``.
     """
+
+    out = runs.folder(out)
+    with runs.run_folder(out, cfg, owner="sweep", state=SWEEP_STATE, overwrite=overwrite):
+        return _sweep(cfg, out, on_group)
+
+
+def _sweep(cfg: SweepConfig, out: Path, on_group: Callable[[str], None] | None) -> dict[str, Any]:
     from wavejax.progress import progress
 
-    out = Path(out)
-    runs.claim(out, cfg, record="sweep_config.json", overwrite=overwrite, clear=SWEEP_STATE)
     path = out / "points.jsonl"
     t0 = time.perf_counter()
     root = jax.random.key(cfg.seed)

@@ -20,7 +20,7 @@ def main(out):
     enable_x64()
     key, t0, passes = jax.random.fold_in(jax.random.key(0), 16), time.time(), {}
     for k in range(2, 21):
-        ts, m = cycle_trial("dsem", jax.random.fold_in(key, k), 16, k, n_sets=4)
+        ts, m, _ = cycle_trial("dsem", jax.random.fold_in(key, k), 16, k, n_sets=4)
         passes[k] = int(sum(cycle_pass(ts, mk) for mk in m))
         print(k, passes[k], flush=True)
     rec = {"N": 16, "passes_of_4": passes, "passing_K (>= 3 of 4)": [k for k, p in passes.items() if p >= 3],

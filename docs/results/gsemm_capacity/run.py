@@ -27,12 +27,13 @@ def main(out):
 
     def timed(model, key, n, k, **kw):
         t = time.time()
-        ts, m = inner(model, key, n, k, **kw)
+        trial = inner(model, key, n, k, **kw)
+        ts, m = trial.ts, trial.m
         passes = sum(cap.cycle_pass(ts, mk) for mk in m)
         with open(log, "a") as f:
             f.write(json.dumps({"model": model, "N": n, "K": k, "passes": int(passes), "seconds": time.time() - t,
                                 "load": os.getloadavg()[0]}) + "\n")
-        return ts, m
+        return trial
 
     cap.cycle_trial = timed
     t0, key = time.time(), jax.random.key(0)
