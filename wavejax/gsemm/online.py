@@ -1,6 +1,7 @@
 """The authors' contrastive online rule: a faithful port of EDEN_cpp ``gsemm/ExpSM.cpp`` (gsemm.md §4.2–4.3).
 
-``ExpSM`` is DSEM with tanh on the delay in the hidden drive (:data:`~wavejax.gsemm.models.EXPSM`) and a_s = 1.
+``ExpSM`` is DSEM with tanh on the delay in the hidden drive and a_s unsplit (:data:`~wavejax.gsemm.models.EXPSM`:
+h = a_s Xi^T v, drive Xi f, as below, in learning and in recall alike).
 One step of the online protocol (``ExpSM::update`` then ``ExpSM::learn``, forward Euler, step dt) with the
 presented pattern t as input current I = t (NOT scaled by 1/T_f):
 
