@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from wavejax import _validate
+from wavejax import _memory, _validate
 
 __all__ = ["NAMED_TASKS", "SPEC_TABLES", "parse_task_id", "decode_task", "lag_matrices", "phi_to_operator",
            "binary_vb_task", "task_table", "task_batch"]
@@ -251,6 +251,9 @@ def task_batch(
     _validate.ndim("phi", phi, 3)
     horizon = _validate.positive_int("horizon", horizon)
     batch = _validate.positive_int("batch", batch)
+    s, d = int(phi.shape[0]), int(phi.shape[2])
+    _memory.require_fits({"batch": batch, "horizon": horizon}, 3 * _memory.nbytes((batch, s + horizon, d), dtype),
+                         what="inputs, targets and their generation")
     return _task_batch(key, jnp.asarray(phi, dtype), horizon, batch)
 
 

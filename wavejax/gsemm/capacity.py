@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavejax import _memory
 from wavejax import _validate as V
 from wavejax.distributed import shard_leading, to_host, unpad_leading
 from wavejax.gsemm.metrics import cycle_successors, decode, follows_graph
@@ -107,6 +108,8 @@ def cycle_trial(model: str, key: jax.Array, n_features: int, n_memories: int, *,
     scal = net.scalars(N)
     t1 = float(t1 if t1 is not None else (K + 2) * net.dwell)
     n_save, stride = save_grid(t1, save_every, dt)
+    _memory.require_fits({"n_features": N, "n_memories": K, "n_sets": S},
+                         _memory.nbytes((S, n_save + N + K, K), dtype), what="patterns, transitions and overlaps")
     xi = jax.random.rademacher(key, (S, N, K), dtype=dtype)
     phi = jnp.broadcast_to(jnp.roll(jnp.eye(K, dtype=dtype), 1, axis=1), (S, K, K))
     (xi, phi), n = shard_leading((xi, phi))  # pads S to a multiple of the device count (no-op on one device)

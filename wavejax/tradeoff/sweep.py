@@ -22,7 +22,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from wavejax import _validate, io, runs
+from wavejax import _memory, _validate, io, runs
 from wavejax.tradeoff import cost as _cost
 from wavejax.tradeoff.data import TASKS, TaskData, hmm_size, make_batch_fn, make_loss_fn, make_task
 from wavejax.tradeoff.ladder import _point_key, evaluate_stack, ladder_points, member_diverged
@@ -222,6 +222,16 @@ def _todo(cfg: SweepConfig, done: set) -> tuple[dict[str, list[tuple[int, str]]]
     return todo, skipped
 
 
+def _check_memory(cfg: SweepConfig) -> None:
+    """Refuse a sweep whose data or largest training pack cannot fit (a lower bound: the programs as float32 with
+    up to 16 channels; seeds x batch x window x (6 width) activations and seeds x 4 (width + 16)^2 x 3 Adam params)."""
+    w = max(cfg.widths)
+    need = (_memory.nbytes((cfg.n_programs, cfg.length, 16)) + _memory.nbytes((cfg.seeds, cfg.batch, cfg.window, 6 * w))
+            + _memory.nbytes((cfg.seeds, 3 * 4 * (w + 16) ** 2)))
+    _memory.require_fits({"length": cfg.length, "n_programs": cfg.n_programs, "max(widths)": w, "seeds": cfg.seeds,
+                          "batch": cfg.batch, "window": cfg.window}, need, what="task data and the widest model")
+
+
 def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], None] | None = None,
               overwrite: bool = False) -> dict[str, Any]:
     """Run (or resume) the sweep, appending every point to ``<out>/points.jsonl``.
@@ -240,6 +250,7 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
     """
     from wavejax.progress import progress
 
+    _check_memory(cfg)
     out = Path(out)
     runs.claim(out, cfg, record="sweep_config.json", overwrite=overwrite, clear=SWEEP_STATE)
     path = out / "points.jsonl"
