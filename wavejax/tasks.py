@@ -248,7 +248,9 @@ def task_batch(
       >>> x.shape, bool((y[:, 8:] == x[:, :3]).all()), int(mask.sum())
       ((2, 11, 8), True, 3)
     """
+    key = _validate.prng_key("key", key)
     _validate.ndim("phi", phi, 3)
+    _validate.finite("phi", phi)
     horizon = _validate.positive_int("horizon", horizon)
     batch = _validate.positive_int("batch", batch)
     s, d = int(phi.shape[0]), int(phi.shape[2])

@@ -49,6 +49,7 @@ CURRICULUM: tuple[int, ...] = (10, 20, 40, 60, 100)
 def make_batch(key: Array, F: np.ndarray, s: int, horizon: int, batch: int, *, dtype=jnp.float32
                ) -> tuple[Float[Array, "B T d"], Float[Array, "B T d"], Array]:
     """Deprecated: use ``wavejax.tasks.task_batch(key, lag_matrices(F), horizon=..., batch=...)`` (same batch)."""
+    key = _validate.prng_key("key", key)
     warnings.warn("wavejax.emt.make_batch is deprecated; use wavejax.tasks.task_batch(key, lag_matrices(F), "
                   "horizon=, batch=)", DeprecationWarning, stacklevel=2)
     s = _validate.positive_int("s", s)

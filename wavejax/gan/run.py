@@ -59,6 +59,7 @@ def load_training_data(cfg: GANConfig) -> Float[np.ndarray, "N s s 1"]:
 
 def init_states(cfg: GANConfig, key: jax.Array | None = None) -> tuple[GANTrainState, GANTrainState]:
     """``cfg.seeds`` pairs of states stacked on a leading axis; seed m uses ``split(key, seeds)[m]``."""
+    key = None if key is None else _validate.prng_key("key", key)
     key = jax.random.key(cfg.seed) if key is None else key
     return _init_states(jax.random.split(key, cfg.seeds), cfg=cfg)
 
@@ -136,12 +137,14 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
       :class:`GANRun`; its history holds ``d_loss``, ``g_loss``, ``d_fake`` of shape (seeds, steps) (a resumed
       run's is restored: the same as an uninterrupted run's).
     """
+    key = None if key is None else _validate.prng_key("key", key)
     total = _validate.positive_int("steps", cfg.steps if steps is None else steps)
     key = jax.random.key(cfg.seed) if key is None else key
     _check_train_memory(cfg, key)
     given = data is not None
     data = load_training_data(cfg) if data is None else data
     _validate.shape("data", data, (None, cfg.image_size, cfg.image_size, 1))
+    _validate.in_range("data", data, 0.0, 1.0)  # the documented range of the images (NaN/inf/complex refused)
     data = jnp.asarray(data, jnp.float32)
 
     def chunk(state, keys, start, mesh):
@@ -200,6 +203,7 @@ def sample(g_vars: dict[str, Any], key: jax.Array, n: int, *, hidden: int, image
     BatchNorm uses each batch's own statistics, as at training time (§2.1), so the batch size matters; 64 is the
     original tester's.
     """
+    key = _validate.prng_key("key", key)
     _validate.positive_int("n", n)
     _validate.positive_int("batch", batch)
     _memory.require_fits({"n": n}, _memory.nbytes((-(-n // batch) * batch, image_size ** 2 + Z_DIM)),
@@ -210,6 +214,7 @@ def sample(g_vars: dict[str, Any], key: jax.Array, n: int, *, hidden: int, image
 def sample_seeds(state_g: GANTrainState, key: jax.Array, n: int, *, cfg: GANConfig,
                  batch: int = 64) -> Float[Array, "seeds n s s 1"]:
     """:func:`sample` for every seed of a stacked generator state: (seeds, n, s, s, 1)."""
+    key = _validate.prng_key("key", key)
     g_vars = {"params": state_g.params, "batch_stats": state_g.batch_stats}
     seeds = int(jax.tree.leaves(state_g.params)[0].shape[0])
     _validate.positive_int("n", n)

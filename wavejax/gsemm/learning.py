@@ -253,6 +253,7 @@ def learn(rule: str | LearningRule, key: jax.Array, patterns, *, cfg, init: Lear
       >>> st.phi.shape, int(st.count), bool(st.phi[0, 1] > st.phi[1, 0])  # 0 -> 1 potentiated, not 1 -> 0
       ((2, 2), 2, True)
     """
+    key = V.prng_key("key", key)
     rules = _rules()
     if isinstance(rule, str):
         V.one_of("rule", rule, RULES)
@@ -309,6 +310,7 @@ def learn_sequence(key: jax.Array, patterns, *, n_hidden: int = 20, clamp_time: 
 
     Returns ``(xi, phi, raw_xi, raw_phi)`` as before.
     """
+    key = V.prng_key("key", key)
     cfg = CompetitiveConfig(n_hidden=n_hidden, clamp_time=clamp_time, t_d=t_d, tau_xi=tau_xi, tau_phi=tau_phi,
                             beta=beta, rtol=rtol, atol=atol)
     pats = jnp.asarray(patterns)

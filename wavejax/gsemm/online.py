@@ -71,6 +71,9 @@ class OnlineConfig:
         for f in ("alpha_s", "t_f", "t_d", "tl_xi", "tl_phi", "dt"):
             V.positive(f, getattr(self, f))
         V.nonneg("alpha_c", self.alpha_c)
+        if self.n_hidden < self.n_patterns:
+            raise ValueError(f"n_hidden must be >= n_patterns (N_h patterns are drawn and the first P presented); "
+                             f"got n_hidden={self.n_hidden}, n_patterns={self.n_patterns}")
 
     @classmethod
     def quick(cls) -> OnlineConfig:
@@ -214,7 +217,8 @@ def contrastive_runs(keys: jax.Array, patterns, cfgs) -> list[dict]:
                                     dtype=pats.dtype)
         seq = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow, distractors=dis)
         seq_p = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow)
-        sc = recall_score(pats, vs, base.diagnostic * base.dt)
+        sc = (recall_score(pats, vs, base.diagnostic * base.dt) if np.isfinite(vs).all()
+              else {"sequence": [], "links_learned": 0})  # a non-finite recall (result 2) decodes to nothing
         ok = bool(jnp.isfinite(st.xi[c]).all() and jnp.isfinite(st.phi[c]).all())
         out.append({"sequence": seq, "links": count_links(seq, P), "result": 0 if bool(finite[c]) else 2,
                     "finite_weights": ok, "xi_norm": float(jnp.linalg.norm(st.xi[c])),

@@ -52,6 +52,7 @@ def cycle_memories(key: jax.Array, n_features: int, n_memories: int,
       >>> phi.tolist()
       [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
+    key = V.prng_key("key", key)
     N, K = V.positive_int("n_features", n_features), V.positive_int("n_memories", n_memories)
     dtype = require_dtype(dtype)
     xi = jax.random.rademacher(key, (N, K), dtype=dtype)

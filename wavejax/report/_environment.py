@@ -7,6 +7,7 @@ this record existed carry an ``environment.json`` (:data:`ENVIRONMENT_FILE`) wit
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -18,8 +19,10 @@ ENVIRONMENT_FILE = "environment.json"
 FIELDS = ("wavejax_commit", "jax", "jaxlib", "cpu_model", "cpu_flags", "cpu_count", "device", "platform")
 
 
+@functools.cache
 def _commit() -> str:
-    """The git commit of the wavejax source tree (``+dirty`` with uncommitted changes), else "unknown"."""
+    """The git commit of the wavejax source tree (``+dirty`` with uncommitted changes), else "unknown"; read once
+    per process (the first record's time), so every record of one run names the same commit."""
     root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return UNKNOWN

@@ -188,6 +188,7 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
       :class:`TrainResult` with the stacked final state and per-step history arrays of shape (members, steps)
       (a resumed run's history is restored from ``out/history``: the same as an uninterrupted run's).
     """
+    key = _validate.prng_key("key", key)
     n = _validate.positive_int("n_members", n_members)
     _validate.callable_("batch_fn", batch_fn)
     if cfg.curriculum == "compile" and n > 1:

@@ -189,6 +189,7 @@ def analyze(points: Sequence[dict[str, Any]], task: dict[str, Any], *, key: jax.
       A JSON-able dict with keys ``n_points``, ``n_diverged``, ``front``, ``family_fronts``, ``best``,
       ``compression_shift``, ``phases``, ``span``, ``power_law``, ``mdl``, ``bootstrap``, ``verdict``.
     """
+    key = _validate.prng_key("key", key)
     _validate.positive_int("n_boot", n_boot)
     with _one_blas_thread():  # thousands of tiny float64 fits: BLAS threads only add contention
         return _analyze(points, task, key=key, n_boot=n_boot, grid=grid)

@@ -113,6 +113,14 @@ class SweepConfig:
         _validate.positive("lr", self.lr)
         if self.burn >= self.window:
             raise ValueError(f"burn must be < window; got burn={self.burn}, window={self.window}")
+        for name in ("families", "widths", "bits", "sparsities"):
+            vals = tuple(getattr(self, name))
+            if len(set(vals)) != len(vals):
+                raise ValueError(f"{name} must not repeat a value (each would be trained and counted twice); "
+                                 f"got {name}={vals}")
+        if not self.task.startswith("traces:") and self.n_programs < 3:
+            raise ValueError(f"n_programs must be >= 3 (programs are split into train/validation/test); "
+                             f"got n_programs={self.n_programs}")
         if self.steps % self.engine_chunk or self.ckpt_every % self.engine_chunk:
             raise ValueError(f"steps and ckpt_every must be multiples of {self.engine_chunk} (the engine's chunk, "
                              f"min(steps, chunk)); got steps={self.steps}, ckpt_every={self.ckpt_every}")
