@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
 
-.PHONY: test reproduce bench lint notebooks notebook-outputs venv clean
+.PHONY: test reproduce bench results-table lint notebooks notebook-outputs venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -31,6 +31,9 @@ reproduce: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/wavejax bench --update-readme   # full run recorded in benchmarks/results/ and README.md
+
+results-table: $(STAMP)   # README's "What reproduces" table from the committed docs/results/ files
+	$(BIN)/python -m wavejax.report._readme_table README.md docs/results
 
 lint: $(STAMP)
 	$(BIN)/ruff check wavejax tests benchmarks

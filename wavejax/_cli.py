@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import tyro
 
+from wavejax._flags import reject_repeated
 from wavejax.report._experiment import Result, preset, presets
 
 __all__ = ["run_subcommands", "run_command", "default_out", "experiment_command", "experiment_commands",
@@ -81,6 +82,7 @@ def refuse_empty_out(argv: list[str], prog: str) -> None:
 
 def _parse(cls: type, argv: list[str], *, prog: str) -> tuple[Any, Path | None, bool]:
     refuse_empty_out(argv, prog)
+    reject_repeated(argv, prog=prog)
     name, rest = _split_preset(argv)
     if name is not None and name not in presets(cls):
         raise SystemExit(f"{prog}: --preset must be one of {', '.join(presets(cls)) or '(none)'}; got {name!r}")

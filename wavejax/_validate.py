@@ -29,6 +29,10 @@ __all__ = [
     "array",
     "callable_",
     "positive_int_fields",
+    "distribution",
+    "index_range",
+    "in_range",
+    "prng_key",
 ]
 
 
@@ -152,9 +156,72 @@ def finite(name: str, x: Any) -> Any:
         return x
     if a.dtype == object:
         raise TypeError(f"{name} must be a numeric array; got dtype object")
+    if np.issubdtype(a.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real; got complex dtype {a.dtype}")
     if np.issubdtype(a.dtype, np.inexact) and not np.isfinite(a).all():
         raise ValueError(f"{name} must be finite; {int((~np.isfinite(a)).sum())} entries are NaN/inf")
     return x
+
+
+def _concrete(x: Any) -> np.ndarray | None:
+    try:
+        return np.asarray(x)
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        return None
+
+
+def distribution(name: str, p: Any, *, atol: float = 1e-5) -> Any:
+    """Check that every row (last axis) of ``p`` is a probability distribution: real, finite, >= 0, summing to 1
+    within ``atol`` (skipped when traced)."""
+    finite(name, p)
+    a = _concrete(p)
+    if a is None:
+        return p
+    if a.ndim == 0 or a.shape[-1] == 0:
+        raise ValueError(f"{name} must hold probability vectors along its last axis; got shape {a.shape}")
+    if (a < 0).any():
+        raise ValueError(f"{name} must be a probability distribution; {int((a < 0).sum())} entries are negative "
+                         f"(min {a.min():.3g})")
+    err = np.abs(a.sum(axis=-1) - 1.0)
+    if (err > atol).any():
+        raise ValueError(f"{name} must be a probability distribution (rows sum to 1); {int((err > atol).sum())} "
+                         f"rows do not (largest |sum - 1| = {err.max():.3g})")
+    return p
+
+
+def index_range(name: str, idx: Any, n: int) -> Any:
+    """Check that ``idx`` holds integers in [0, n) (skipped when traced)."""
+    a = _concrete(idx)
+    if a is None:
+        return idx
+    if not (np.issubdtype(a.dtype, np.integer) or a.dtype == bool):
+        raise TypeError(f"{name} must hold integer indices; got dtype {a.dtype}")
+    if a.size and (a.min() < 0 or a.max() >= n):
+        raise ValueError(f"{name} must hold indices in [0, {n}); got values in [{a.min()}, {a.max()}]")
+    return idx
+
+
+def in_range(name: str, x: Any, lo: float, hi: float) -> Any:
+    """Check that every entry of ``x`` is real, finite and in [lo, hi] (skipped when traced)."""
+    finite(name, x)
+    a = _concrete(x)
+    if a is not None and a.size and (a.min() < lo or a.max() > hi):
+        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}]; got values in [{a.min():.4g}, {a.max():.4g}]")
+    return x
+
+
+def prng_key(name: str, key: Any) -> Any:
+    """One policy for PRNG keys everywhere: a typed key array (``jax.random.key(seed)``, any shape) is returned as
+    is; a legacy ``jax.random.PRNGKey(seed)`` array (uint32, trailing axis 2) is accepted and converted with
+    ``jax.random.wrap_key_data`` (the same random numbers); anything else is a TypeError naming ``name``."""
+    if isinstance(key, jax.Array | jax.core.Tracer) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return key
+    dt = getattr(key, "dtype", None)
+    shp = getattr(key, "shape", None)
+    if dt is not None and np.dtype(dt) == np.uint32 and shp is not None and len(shp) >= 1 and shp[-1] == 2:
+        return jax.random.wrap_key_data(key)
+    raise TypeError(f"{name} must be a PRNG key from jax.random.key(seed) (or a legacy jax.random.PRNGKey(seed)); "
+                    f"got {type(key).__name__}" + (f" of dtype {dt} and shape {tuple(shp)}" if dt is not None else ""))
 
 
 def pm_one(name: str, x: Any) -> Any:

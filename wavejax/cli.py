@@ -31,6 +31,7 @@ from pathlib import Path
 
 import tyro
 
+from wavejax._flags import reject_repeated
 from wavejax.report._experiment import Scale
 
 __all__ = ["main", "ReproduceConfig", "BenchConfig", "MODEL_CLIS"]
@@ -79,6 +80,11 @@ def _reproduce(argv: list[str]) -> None:
             mapped += ["--scale", a[2:]]
         else:
             mapped.append(a)
+    scales = [a for a in argv if a in ("--quick", "--full", "--scale") or a.startswith("--scale=")]
+    if len(scales) > 1:
+        raise SystemExit(f"wavejax reproduce: error: {' and '.join(scales)} given together; the scale flags "
+                         "contradict each other: give one")
+    reject_repeated(mapped, prog="wavejax reproduce")
     cfg = tyro.cli(ReproduceConfig, args=mapped, prog="wavejax reproduce")
     from wavejax.distributed import agreed_time
     from wavejax.report._reproduce import reproduce
@@ -105,6 +111,7 @@ def _reproduce(argv: list[str]) -> None:
 
 
 def _bench(argv: list[str]) -> None:
+    reject_repeated(argv, prog="wavejax bench")
     cfg = tyro.cli(BenchConfig, args=argv, prog="wavejax bench")
     from wavejax._bench import run_benchmarks
 

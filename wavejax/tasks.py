@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from wavejax import _validate
+from wavejax import _memory, _validate
 
 __all__ = ["NAMED_TASKS", "SPEC_TABLES", "parse_task_id", "decode_task", "lag_matrices", "phi_to_operator",
            "binary_vb_task", "task_table", "task_batch"]
@@ -248,10 +248,15 @@ def task_batch(
       >>> x.shape, bool((y[:, 8:] == x[:, :3]).all()), int(mask.sum())
       ((2, 11, 8), True, 3)
     """
+    key = _validate.prng_key("key", key)
     _, d, _ = _validate.ndim("phi", phi, 3)
     _validate.shape("phi", phi, (None, d, d))
+    _validate.finite("phi", phi)
     horizon = _validate.positive_int("horizon", horizon)
     batch = _validate.positive_int("batch", batch)
+    s, d = int(phi.shape[0]), int(phi.shape[2])
+    _memory.require_fits({"batch": batch, "horizon": horizon}, 3 * _memory.nbytes((batch, s + horizon, d), dtype),
+                         what="inputs, targets and their generation")
     return _task_batch(key, jnp.asarray(phi, dtype), horizon, batch)
 
 

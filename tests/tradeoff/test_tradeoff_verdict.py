@@ -76,6 +76,24 @@ def test_verdict_rule_needs_the_steep_middle_segment():
     assert not phase_verdict({"error": "too few"})["supported"]
 
 
+def test_verdict_needs_a_bic_margin_of_2():
+    """Issue 22 item 9: the full HMM front's BIC (k=0: -444.0, k=1: -449.3, k=2: -449.2; the k = 2 model
+    flat-steep-flat over 1.26 decades) picks k = 1 by 0.1 < 2: the verdict is undecided with its margin, not
+    "not supported"; the same margin against a k = 2 choice is undecided too; a k = 2 shape that is not the claimed
+    one decides "not supported" whatever the margin."""
+    ph = {"k": 1, "bic": {"0": -444.0, "1": -449.3, "2": -449.2},
+          "models": {"2": {"slopes": [-0.041, -0.049, -0.004], "breakpoints": [3.115, 4.377]}}}
+    v = phase_verdict(ph)
+    assert not v["supported"] and not v["decided"] and abs(v["dbic_margin"] - 0.1) < 1e-9
+    assert v["text"].startswith("three phases undecided (ΔBIC = 0.100 < 2): BIC picks k = 1"), v["text"]
+    ph2 = {**ph, "k": 2, "bic": {"0": -444.0, "1": -449.2, "2": -449.3}}
+    assert not phase_verdict(ph2)["supported"] and "undecided" in phase_verdict(ph2)["text"]
+    ph2["bic"] = {"0": -444.0, "1": -447.0, "2": -449.3}  # margin 2.3: decided
+    assert phase_verdict(ph2)["supported"] and phase_verdict(ph2)["decided"]
+    flat = {**ph, "models": {"2": {"slopes": [-0.9, -0.2, -0.05], "breakpoints": [2.0, 3.0]}}}
+    assert phase_verdict(flat)["decided"] and phase_verdict(flat)["text"].startswith("three phases not supported")
+
+
 def test_cost_span_in_decades():
     C = np.array([0.0, 10.0, 100.0, 1e4, 1e5])
     s = cost_span(C, np.array([True, True, True, True, False]))

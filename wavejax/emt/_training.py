@@ -68,6 +68,10 @@ class EMTConfig:
             raise TypeError(f"train must be a wavejax.rnn.TrainConfig; got train={self.train!r}")
         if not self.curriculum:
             raise ValueError("curriculum must hold at least one horizon")
+        for h in self.curriculum:
+            _validate.positive_int("curriculum", h)
+        if any(b <= a for a, b in zip(self.curriculum, self.curriculum[1:], strict=False)):
+            raise ValueError(f"curriculum must hold strictly increasing horizons; got curriculum={self.curriculum}")
 
     @classmethod
     def quick(cls) -> EMTConfig:

@@ -195,7 +195,9 @@ def random_probability_entropy(key: jax.Array, n: int = 100_000) -> tuple[float,
 
 def classifier_entropy_from_probs(p: Float[Array, "B K"]) -> tuple[float, float]:
     """Mean and SD of H(p) = -sum_k p_k ln p_k over the rows of probability vectors p (B, K)."""
-    h = np.asarray(-jnp.sum(p * jnp.log(p), axis=1))
+    _validate.ndim("p", p, 2)
+    _validate.distribution("p", p)
+    h = np.asarray(-jnp.sum(jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1.0)), 0.0), axis=1))
     return float(h.mean()), float(h.std())
 
 

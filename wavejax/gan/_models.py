@@ -128,6 +128,7 @@ def init_params(key: jax.Array, hidden: int = 64, image_size: int = 28, *, norm:
       >>> count_params(g["params"]), count_params(d["params"])
       (494513, 168593)
     """
+    key = _validate.prng_key("key", key)
     _validate.positive_int("hidden", hidden)
     _validate.positive_int("image_size", image_size)
     if hidden % 4:

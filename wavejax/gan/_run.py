@@ -21,7 +21,7 @@ import numpy as np
 from flax import serialization
 from jaxtyping import Array, Float
 
-from wavejax import _validate
+from wavejax import _memory, _validate
 from wavejax.gan._data import load_digits, load_mnist, load_mnist_5k
 from wavejax.gan._models import Z_DIM, Generator
 from wavejax.gan._train import GANConfig, GANTrainState, create_states, outer_step
@@ -59,6 +59,7 @@ def load_training_data(cfg: GANConfig) -> Float[np.ndarray, "N s s 1"]:
 
 def init_states(cfg: GANConfig, key: jax.Array | None = None) -> tuple[GANTrainState, GANTrainState]:
     """``cfg.seeds`` pairs of states stacked on a leading axis; seed m uses ``split(key, seeds)[m]``."""
+    key = None if key is None else _validate.prng_key("key", key)
     key = jax.random.key(cfg.seed) if key is None else key
     return _init_states(jax.random.split(key, cfg.seeds), cfg=cfg)
 
@@ -136,12 +137,15 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
       :class:`GANRun`; its history holds ``d_loss``, ``g_loss``, ``d_fake`` of shape (seeds, steps) (a resumed
       run's is restored: the same as an uninterrupted run's).
     """
+    key = None if key is None else _validate.prng_key("key", key)
     total = _validate.positive_int("steps", cfg.steps if steps is None else steps)
+    key = jax.random.key(cfg.seed) if key is None else key
+    _check_train_memory(cfg, key)
     given = data is not None
     data = load_training_data(cfg) if data is None else data
     _validate.shape("data", data, (None, cfg.image_size, cfg.image_size, 1))
+    _validate.in_range("data", data, 0.0, 1.0)  # the documented range of the images (NaN/inf/complex refused)
     data = jnp.asarray(data, jnp.float32)
-    key = jax.random.key(cfg.seed) if key is None else key
 
     def chunk(state, keys, start, mesh):
         sg, sd, m = _chunk(*state, keys, data, cfg=cfg, n=min(cfg.log_every, total - start))
@@ -159,6 +163,20 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
                      config=None if out is None else describe({"gan": cfg, "data": data if given else "cfg.data",
                                                                "key": key}), overwrite=overwrite)
     return GANRun(state_g=res.state[0], state_d=res.state[1], history=res.history, out=out)
+
+
+def _tree_bytes(tree: Any) -> int:
+    return sum(_memory.nbytes(a.shape, a.dtype) for a in jax.tree.leaves(tree))
+
+
+def _check_train_memory(cfg: GANConfig, key: jax.Array) -> None:
+    """Refuse ``cfg.seeds`` x ``cfg.batch`` x ``cfg.hidden`` sizes that cannot fit: the stacked G and D states
+    (``jax.eval_shape`` of :func:`init_states`: nothing allocated) plus seeds x batch x s^2 x 8 hidden activations
+    (a lower bound)."""
+    states = jax.eval_shape(lambda k: init_states(cfg, k), key)
+    act = _memory.nbytes((cfg.seeds, cfg.batch, cfg.image_size ** 2, 8 * cfg.hidden))
+    _memory.require_fits({"seeds": cfg.seeds, "batch": cfg.batch, "hidden": cfg.hidden},
+                         _tree_bytes(states) + act, what="G and D states and activations")
 
 
 def _save_grid(path: Path, state_g: GANTrainState, cfg: GANConfig, step: int) -> None:
@@ -185,13 +203,22 @@ def sample(g_vars: dict[str, Any], key: jax.Array, n: int, *, hidden: int, image
     BatchNorm uses each batch's own statistics, as at training time (§2.1), so the batch size matters; 64 is the
     original tester's.
     """
+    key = _validate.prng_key("key", key)
     _validate.positive_int("n", n)
     _validate.positive_int("batch", batch)
+    _memory.require_fits({"n": n}, _memory.nbytes((-(-n // batch) * batch, image_size ** 2 + Z_DIM)),
+                         what="images and their noise vectors")
     return _sample_impl(g_vars, key, hidden=hidden, image_size=image_size, n=n, batch=batch)
 
 
 def sample_seeds(state_g: GANTrainState, key: jax.Array, n: int, *, cfg: GANConfig,
                  batch: int = 64) -> Float[Array, "seeds n s s 1"]:
     """:func:`sample` for every seed of a stacked generator state: (seeds, n, s, s, 1)."""
+    key = _validate.prng_key("key", key)
     g_vars = {"params": state_g.params, "batch_stats": state_g.batch_stats}
+    seeds = int(jax.tree.leaves(state_g.params)[0].shape[0])
+    _validate.positive_int("n", n)
+    _validate.positive_int("batch", batch)
+    _memory.require_fits({"seeds": seeds, "n": n}, _memory.nbytes(
+        (seeds, -(-n // batch) * batch, cfg.image_size ** 2 + Z_DIM)), what="images and their noise vectors")
     return jax.vmap(lambda v: sample(v, key, n, hidden=cfg.hidden, image_size=cfg.image_size, batch=batch))(g_vars)

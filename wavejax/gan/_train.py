@@ -77,6 +77,9 @@ class GANConfig:
         _validate.one_of("data", self.data, ("digits", "mnist", "mnist5k"))
         if self.hidden % 4:
             raise ValueError(f"hidden must be divisible by 4; got hidden={self.hidden}")
+        if self.data in ("mnist", "mnist5k") and self.image_size != 28:
+            raise ValueError(f"image_size must be 28 with data={self.data!r} (MNIST digits are 28x28); "
+                             f"got image_size={self.image_size}")
 
     @classmethod
     def quick(cls, **kw: Any) -> GANConfig:

@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavejax import _memory
 from wavejax import _validate as V
 from wavejax.gsemm._models import Model, get_model, make_params, overlap_fn
 from wavejax.gsemm._scan import scan_solve
@@ -154,6 +155,11 @@ def simulate_batch(model: str, xi, phi, v0s, *, t1: float, save_every: float, al
     dtype = require_dtype(dtype)
     p = make_params(xi, phi, alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, t_f=t_f, t_d=t_d, gamma=gamma,
                     dtype=dtype)
+    n_grid, _ = save_grid(t1, save_every, cfg.dt if strategy in ("scan", "projected") else None)
+    B = int(np.shape(v0s)[0])
+    _memory.require_fits({"len(v0s)": B, "t1": t1, "save_every": save_every},
+                         _memory.nbytes((B, n_grid, K), dtype) + 16 * _memory.nbytes((B, N), dtype),
+                         what=f"{B} x {n_grid} saved overlaps and the solver state")
     v0s = jnp.asarray(v0s, dtype)
     if strategy in ("scan", "projected"):
         n_save, stride = save_grid(t1, save_every, cfg.dt)

@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavejax import _memory
 from wavejax import _validate as V
 from wavejax.distributed import shard_leading, to_host, unpad_leading
 from wavejax.gsemm._metrics import cycle_successors, decode, follows_graph
@@ -109,6 +110,7 @@ def cycle_trial(model: str, key: jax.Array, n_features: int, n_memories: int, *,
     Cue xi^0 (scaled by sqrt(a_s) for DSEM), v_d(0) = 0. ``t1`` defaults to (K + 2) times the network's dwell.
     ``network`` defaults to ``CAPACITY_NETWORKS[model]``; ``overrides`` replace its fields (e.g. ``alpha_c=1.25``).
     """
+    key = V.prng_key("key", key)
     V.one_of("model", model, tuple(MODELS))
     N, K, S = (V.positive_int(n, x) for n, x in (("n_features", n_features), ("n_memories", n_memories),
                                                    ("n_sets", n_sets)))
@@ -117,6 +119,8 @@ def cycle_trial(model: str, key: jax.Array, n_features: int, n_memories: int, *,
     scal = net.scalars(N)
     t1 = float(t1 if t1 is not None else (K + 2) * net.dwell)
     n_save, stride = save_grid(t1, save_every, dt)
+    _memory.require_fits({"n_features": N, "n_memories": K, "n_sets": S},
+                         _memory.nbytes((S, n_save + N + K, K), dtype), what="patterns, transitions and overlaps")
     xi = jax.random.rademacher(key, (S, N, K), dtype=dtype)
     phi = jnp.broadcast_to(jnp.roll(jnp.eye(K, dtype=dtype), 1, axis=1), (S, K, K))
     (xi, phi), n = shard_leading((xi, phi))  # pads S to a multiple of the device count (no-op on one device)
@@ -132,6 +136,8 @@ def cycle_pass(ts, m, *, min_run: int = 4) -> bool:
     """The capacity criterion for one pattern set: the cycle is traversed completely (K changes, back to the
     start) with every decoded change the correct successor. ``m`` has shape (T, K)."""
     K = m.shape[1]
+    if not np.isfinite(m).all():  # a diverged solve fails the criterion (it is not decoded)
+        return False
     seq = decode(ts, m, min_run=min_run).sequence
     return bool(len(seq) >= K + 1 and seq[0] == 0 and follows_graph(seq, cycle_successors(K)))
 
@@ -146,6 +152,14 @@ def capacity_search(model: str, key: jax.Array, n_features: int, *, n_sets: int 
     failed when it was tried; because the outcome is not monotone in K (module doc), a larger K may still pass:
     K* is a bisection boundary, not the largest passing K. K* = 0 when even ``k_start`` fails.
     """
+    key = V.prng_key("key", key)
+    k_start, k_max = V.positive_int("k_start", k_start), V.positive_int("k_max", k_max)
+    if k_start > k_max:
+        raise ValueError(f"k_start must be <= k_max; got k_start={k_start}, k_max={k_max} (the search would return "
+                         "K* = 0 without a trial)")
+    n_sets, need = V.positive_int("n_sets", n_sets), V.positive_int("need", need)
+    if need > n_sets:
+        raise ValueError(f"need must be <= n_sets; got need={need}, n_sets={n_sets} (no K could ever pass)")
     tried: dict[int, int] = {}
     failed: dict[int, dict[str, int]] = {}
 
@@ -181,6 +195,7 @@ def capacity_search(model: str, key: jax.Array, n_features: int, *, n_sets: int 
 def capacity_curve(model: str, key: jax.Array, ns, **kw) -> dict[str, list]:
     """K*(N) for each N in ``ns`` (independent keys per N); returns {"N": [...], "K": [...], "tried": [...],
     "failed": [...]} (``failed``: per N, ``{K: {result name: pattern sets}}`` of the solves that failed)."""
+    key = V.prng_key("key", key)
     out: dict[str, list] = {"N": [], "K": [], "tried": [], "failed": []}
     for n in ns:
         kstar, tried, failed = capacity_search(model, jax.random.fold_in(key, int(n)), int(n), **kw)

@@ -53,6 +53,7 @@ def learn(rule: str | LearningRule, key: jax.Array, patterns, *, cfg, init: Lear
       >>> st.phi.shape, int(st.count), bool(st.phi[0, 1] > st.phi[1, 0])  # 0 -> 1 potentiated, not 1 -> 0
       ((2, 2), 2, True)
     """
+    key = V.prng_key("key", key)
     if isinstance(rule, str):
         V.one_of("rule", rule, RULES)
         rule = _RULES[rule]

@@ -78,6 +78,8 @@ def decode(ts, m, *, min_run: int = 10, min_overlap: float | None = None) -> Dec
     ts, m = np.asarray(ts), np.asarray(m)
     V.ndim("m", m, (2,))
     V.shape("ts", ts, (m.shape[0],))
+    V.finite("ts", ts)
+    V.finite("m", m)  # NaN/inf overlaps come from a failed solve (its result code): not a decodable sequence
     V.nonneg_int("min_run", min_run)
     arg = m.argmax(axis=1)
     mx = m.max(axis=1)

@@ -13,7 +13,9 @@ General GSEMM with convex Lagrangians L_f, L_h and activations sigma_f = grad L_
                  - c a_c sigma_d(v_d)^T Xi Phi sigma_h(h)
 
 sigma_d is the identity in LISEM, DSEM and polynomial DSEM; ``EXPSM`` (the EDEN_cpp ``ExpSM`` class that hosts
-the authors' online learning rule) is DSEM with sigma_d = tanh in the delayed drive of h.
+the authors' online learning rule) is DSEM with sigma_d = tanh in the delayed drive of h and, as
+``ExpSM::update``, a_s unsplit: h = a_s Xi^T v + ..., T_f dv/dt = Xi sigma_h(h) - v + I (equal to DSEM's split
+only at a_s = 1; its energy scales the hidden part by 1 / a_s so that the fast flow still descends it).
 
 Diffrax form: every :class:`Model` is itself the vector field ``f(t, y, args)`` with ``y = (v, v_d)`` and
 ``args = (Params, current)``, so ``diffrax.ODETerm(DSEM)`` is the GSEMM ODE; ``current`` is None, an (N,) input
@@ -93,6 +95,7 @@ class Model:
     hidden: Lagrangian  # L_h, sigma_h
     cross_over_sqrt_alpha_s: bool = False  # LISEM: h's cross term is (a_c/sqrt(a_s)) Phi^T Xi^T v_d
     delay: Lagrangian = Lagrangian(kind="identity")  # sigma_d applied to v_d in h's cross term (ExpSM: tanh)
+    unsplit_alpha_s: bool = False  # ExpSM (C++ update): h gets a_s Xi^T sigma_f(v) and the drive Xi sigma_h(h)
 
     def __call__(self, t, y, args):
         """The vector field in Diffrax form: ``(dv/dt, dv_d/dt) = f(t, (v, v_d), (Params, current))``.
@@ -109,7 +112,7 @@ LISEM = Model(name="lisem", feature=Lagrangian(kind="tanh"), hidden=Lagrangian(k
 DSEM = Model(name="dsem", feature=Lagrangian(kind="identity"), hidden=Lagrangian(kind="softmax"))
 DSEM_POLY = Model(name="dsem_poly", feature=Lagrangian(kind="identity"), hidden=Lagrangian(kind="power", degree=4))
 EXPSM = Model(name="expsm", feature=Lagrangian(kind="identity"), hidden=Lagrangian(kind="softmax"),
-              delay=Lagrangian(kind="tanh"))
+              delay=Lagrangian(kind="tanh"), unsplit_alpha_s=True)
 MODELS = {"lisem": LISEM, "dsem": DSEM, "dsem_poly": DSEM_POLY, "expsm": EXPSM}
 
 
@@ -153,6 +156,16 @@ def _cross(model: Model, p: Params) -> Float[Array, ""]:
     return p.alpha_c / jnp.sqrt(p.alpha_s) if model.cross_over_sqrt_alpha_s else p.alpha_c
 
 
+def _sym_h(model: Model, p: Params) -> Float[Array, ""]:
+    """a_s's factor on h's symmetric term: sqrt(a_s) (§2.2), a_s for ExpSM (EDEN_cpp ``ExpSM::update``)."""
+    return p.alpha_s if model.unsplit_alpha_s else jnp.sqrt(p.alpha_s)
+
+
+def _sym_drive(model: Model, p: Params) -> Float[Array, ""]:
+    """a_s's factor on the drive Xi sigma_h(h): sqrt(a_s) (§2.2), 1 for ExpSM (EDEN_cpp ``ExpSM::update``)."""
+    return jnp.ones_like(p.alpha_s) if model.unsplit_alpha_s else jnp.sqrt(p.alpha_s)
+
+
 def _delayed(model: Model, p: Params, v_d):
     return v_d if model.delay.kind == "identity" else model.delay.sigma(v_d, jnp.ones((), v_d.dtype))
 
@@ -160,7 +173,7 @@ def _delayed(model: Model, p: Params, v_d):
 def hidden_input(model: Model, p: Params, v: Float[Array, " N"], v_d: Float[Array, " N"]) -> Float[Array, " K"]:
     """Algebraic hidden state h = sqrt(a_s) Xi^T sigma_f(v) + c a_c Phi^T Xi^T sigma_d(v_d) (§2.2, T_h -> 0), (K,)."""
     sf = model.feature.sigma(v, p.gamma)
-    return jnp.sqrt(p.alpha_s) * (p.xi.T @ sf) + _cross(model, p) * (p.phi.T @ (p.xi.T @ _delayed(model, p, v_d)))
+    return _sym_h(model, p) * (p.xi.T @ sf) + _cross(model, p) * (p.phi.T @ (p.xi.T @ _delayed(model, p, v_d)))
 
 
 def piecewise_current(current, t):
@@ -191,7 +204,7 @@ def vector_field(model: Model, p: Params, v: Float[Array, " N"], v_d: Float[Arra
                  current: Float[Array, " N"] | None = None) -> tuple[Float[Array, " N"], Float[Array, " N"]]:
     """(dv/dt, dv_d/dt) of §2.2 with h algebraic; ``current`` is the input I(t), shape (N,) or None."""
     h = hidden_input(model, p, v, v_d)
-    drive = jnp.sqrt(p.alpha_s) * (p.xi @ model.hidden.sigma(h, p.gamma)) - v
+    drive = _sym_drive(model, p) * (p.xi @ model.hidden.sigma(h, p.gamma)) - v
     if current is not None:
         drive = drive + current
     dv_d = (p.beta_d * model.feature.sigma(v, p.gamma) - v_d) / p.t_d
@@ -203,7 +216,7 @@ def vector_field_h(model: Model, p: Params, v, h, v_d, current=None):
 
     Stiff when T_h << T_f: integrate with an implicit solver (Kvaerno5). Shapes (N,), (K,), (N,).
     """
-    drive = jnp.sqrt(p.alpha_s) * (p.xi @ model.hidden.sigma(h, p.gamma)) - v
+    drive = _sym_drive(model, p) * (p.xi @ model.hidden.sigma(h, p.gamma)) - v
     if current is not None:
         drive = drive + current
     dh = (hidden_input(model, p, v, v_d) - h) / p.t_h
@@ -218,13 +231,14 @@ def energy_params(model: Model, p: Params, v: Float[Array, " N"], v_d: Float[Arr
     DSEM: E = |v|^2/2 - (1/g) logsumexp(g h). LISEM keeps the v-independent term -(c a_c)^2 |Phi^T Xi^T v_d|^2/2
     that the authors' code comments out (it does not change dE/dv).
     With v_d frozen, dE/dv = -T_f sigma_f'(v) * dv/dt, so the fast flow descends E (the GAMM limit a_c = 0 is
-    a Lyapunov system).
+    a Lyapunov system). ExpSM (h's symmetric factor a = a_s, the drive's b = 1): the hidden part is scaled by b / a,
+    which keeps that identity.
     """
     sf = model.feature.sigma(v, p.gamma)
     h = hidden_input(model, p, v, v_d)
     sh = model.hidden.sigma(h, p.gamma)
     e_f = jnp.dot(v, sf) - model.feature.L(v, p.gamma)
     e_h = jnp.dot(h, sh) - model.hidden.L(h, p.gamma)
-    inter = jnp.sqrt(p.alpha_s) * jnp.dot(sf, p.xi @ sh) + _cross(model, p) * jnp.dot(
-        p.xi.T @ _delayed(model, p, v_d), p.phi @ sh)
-    return e_f + e_h - inter
+    a, b = _sym_h(model, p), _sym_drive(model, p)
+    inter = a * jnp.dot(sf, p.xi @ sh) + _cross(model, p) * jnp.dot(p.xi.T @ _delayed(model, p, v_d), p.phi @ sh)
+    return e_f + (b / a) * (e_h - inter)  # b / a = 1 but for ExpSM's unsplit a_s (1 / a_s)

@@ -1,6 +1,7 @@
 """The authors' contrastive online rule: a faithful port of EDEN_cpp ``gsemm/ExpSM.cpp`` (gsemm.md §4.2–4.3).
 
-``ExpSM`` is DSEM with tanh on the delay in the hidden drive (:data:`~wavejax.gsemm.EXPSM`) and a_s = 1.
+``ExpSM`` is DSEM with tanh on the delay in the hidden drive and a_s unsplit (:data:`~wavejax.gsemm.EXPSM`:
+h = a_s Xi^T v, drive Xi f, as below, in learning and in recall alike).
 One step of the online protocol (``ExpSM::update`` then ``ExpSM::learn``, forward Euler, step dt) with the
 presented pattern t as input current I = t (NOT scaled by 1/T_f):
 
@@ -70,6 +71,9 @@ class OnlineConfig:
         for f in ("alpha_s", "t_f", "t_d", "tl_xi", "tl_phi", "dt"):
             V.positive(f, getattr(self, f))
         V.nonneg("alpha_c", self.alpha_c)
+        if self.n_hidden < self.n_patterns:
+            raise ValueError(f"n_hidden must be >= n_patterns (N_h patterns are drawn and the first P presented); "
+                             f"got n_hidden={self.n_hidden}, n_patterns={self.n_patterns}")
 
     @classmethod
     def quick(cls) -> OnlineConfig:
@@ -221,7 +225,8 @@ def contrastive_runs(keys: jax.Array, patterns, cfgs) -> list[dict]:
                                     dtype=pats.dtype)
         seq = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow, distractors=dis)
         seq_p = cpp_decode(pats, vs, base.n_hidden, swindow=base.swindow)
-        sc = recall_score(pats, vs, base.diagnostic * base.dt)
+        sc = (recall_score(pats, vs, base.diagnostic * base.dt) if np.isfinite(vs).all()
+              else {"sequence": [], "links_learned": 0})  # a non-finite recall (result 2) decodes to nothing
         ok = bool(jnp.isfinite(st.xi[c]).all() and jnp.isfinite(st.phi[c]).all())
         code = int(st.result[c]) or (SUCCESS if bool(finite[c]) else NONFINITE)  # learning's failure first
         out.append({"sequence": seq, "links": count_links(seq, P), "result": code, "reason": result_name(code),

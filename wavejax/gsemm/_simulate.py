@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wavejax import _memory
 from wavejax import _validate as V
 from wavejax.gsemm._models import MODELS, get_model, make_params
 from wavejax.gsemm._solve import SCAN, SolverConfig, Trajectory, save_grid, solve
@@ -46,6 +47,7 @@ def cycle_memories(key: jax.Array, n_features: int, n_memories: int,
       >>> phi.tolist()
       [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
+    key = V.prng_key("key", key)
     N, K = V.positive_int("n_features", n_features), V.positive_int("n_memories", n_memories)
     dtype = require_dtype(dtype)
     xi = jax.random.rademacher(key, (N, K), dtype=dtype)
@@ -150,6 +152,9 @@ def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, 
     if t_h and cfg.solver in SCAN:
         raise ValueError(f"t_h > 0 needs a Diffrax solver, not solver={cfg.solver!r}")
     n_save, _ = save_grid(t1, save_every, cfg.dt if cfg.solver in SCAN else None)
+    _memory.require_fits({"t1": t1, "save_every": save_every},
+                         _memory.nbytes((n_save, 2 * N if save == "state" else xi.shape[1]), dtype),
+                         what=f"{n_save} saved states")
     if isinstance(current, tuple):
         V.shape("current patterns", current[1], (None, N))
         V.shape("current edges", current[0], (current[1].shape[0] + 1,))

@@ -9,6 +9,8 @@
       "figures": ["name.png", ...],   # relative to the results folder
       "notes": str,
       "versions": {"wavejax": ..., "jax": ..., "jaxlib": ..., "numpy": ..., "python": ...},
+      "environment": {"wavejax_commit", "jax", "jaxlib", "cpu_model", "cpu_flags", "cpu_count", "device",
+                      "platform"},   # wavejax.report._environment; "unknown" where not readable
       "timings": {"started": ISO-8601 UTC, "seconds": float}
     }
 
@@ -62,13 +64,14 @@ def results_record(res: Result, *, command: str, config: Any = None, started: fl
                    seconds: float | None = None) -> dict[str, Any]:
     """The schema dict for ``res`` (see the module docstring); ``started`` is a ``time.time()`` stamp."""
     from wavejax.io import to_jsonable
+    from wavejax.report._environment import environment
 
     started = time.time() if started is None else started
     claims = [{"quantity": r.quantity, "reference": r.paper, "measured": to_jsonable(r.measured),
                "holds": r.holds, "note": r.note} for r in res.rows]
     return {"schema": SCHEMA, "command": command, "config": _config_dict(config),
             "metrics": to_jsonable(res.metrics), "claims": claims, "figures": list(res.figures),
-            "notes": res.notes, "versions": versions(),
+            "notes": res.notes, "versions": versions(), "environment": environment(),
             "timings": {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
                         "seconds": float(time.time() - started if seconds is None else seconds)}}
 

@@ -59,6 +59,7 @@ def evaluate(model: Any, params: Any, batch_fn: Callable, *, key: Any, data: Any
       ``metric_fn`` is None). One compiled function serves every call with the same
       (model, batch_fn, loss_fn, metric_fn, stacked, data given, block): reuse the same ``batch_fn`` object.
     """
+    key = _validate.prng_key("key", key)
     n_batches = _validate.positive_int("n_batches", n_batches)
     _validate.callable_("batch_fn", batch_fn)
     _validate.callable_("loss_fn", loss_fn)

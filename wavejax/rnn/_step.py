@@ -83,6 +83,7 @@ class TrainState(NamedTuple):
 
 def init_state(model, key, x_example, *, cfg: TrainConfig) -> TrainState:
     """Initial state of one run: params from the first half of ``split(key)``, level 0, step 0."""
+    key = _validate.prng_key("key", key)
     pkey, _ = jax.random.split(key)
     params = model.init(pkey, x_example)["params"]
     opt_state = make_optimizer(cfg.lr, cfg.l2, cfg.clip).init(params)

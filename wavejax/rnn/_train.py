@@ -52,7 +52,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wavejax import _validate, distributed
+from wavejax import _memory, _validate, distributed
 from wavejax.loop import Layout, Schedule, run_chunks, window_means
 from wavejax.rnn._metrics import masked_mse
 from wavejax.rnn._optim import make_optimizer
@@ -129,6 +129,17 @@ def _check_batch(model, batch_fn, loss_fn, cfg, keys, data, init_params) -> None
     loss = jax.eval_shape(loss_fn, pred, y, mask)
     if getattr(loss, "shape", None) != ():
         raise ValueError(f"loss_fn must return a scalar; got shape {getattr(loss, 'shape', type(loss).__name__)}")
+    _check_memory(model, keys.shape[0], x, pred)
+
+
+def _check_memory(model, n: int, x, pred) -> None:
+    """Refuse (ValueError naming the sizes) a run whose activations for backprop cannot fit: n_members x B x T x
+    (d_in + 2 d_out + 6 H) values (x, y, prediction, and an LSTM's gates and states per step; a lower bound)."""
+    B, T, d_in = (int(s) for s in x.shape)
+    H = int(getattr(model, "hidden", 0) or 0)
+    per_step = d_in + 2 * int(pred.shape[-1]) + 6 * H
+    _memory.require_fits({"n_members": n, "batch B": B, "T": T, "hidden": H},
+                         _memory.nbytes((n, B, T, per_step), x.dtype), what="activations kept for backprop")
 
 
 def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 1, sweep=None, data=None,
@@ -175,6 +186,7 @@ def train(model, batch_fn: Callable, cfg: TrainConfig, *, key, n_members: int = 
       :class:`TrainResult` with the stacked final state and per-step history arrays of shape (members, steps)
       (a resumed run's history is restored from ``out/history``: the same as an uninterrupted run's).
     """
+    key = _validate.prng_key("key", key)
     n = _validate.positive_int("n_members", n_members)
     _validate.callable_("batch_fn", batch_fn)
     if cfg.curriculum == "compile" and n > 1:

@@ -105,6 +105,7 @@ def phase_summary(C: np.ndarray, L: np.ndarray, *, loss_inf: float | None = None
 
 
 MIN_MIDDLE_DECADES = 0.5  # narrowest middle phase (τ₂ − τ₁, decades of cost) that counts as a phase, not a step
+MIN_DBIC = 2.0  # a BIC choice that decides the verdict must win by at least this much ("positive" evidence)
 
 
 def phase_verdict(ph: dict[str, Any], k2_fraction: float | None = None) -> dict[str, Any]:
@@ -115,12 +116,15 @@ def phase_verdict(ph: dict[str, Any], k2_fraction: float | None = None) -> dict[
     and (iii) the middle phase spans τ₂ − τ₁ >= :data:`MIN_MIDDLE_DECADES` of cost. With (i) and (ii) but not
     (iii) the front is a *step* (a jump between two flat stretches), reported as "not supported (a step)".
     ``k2_fraction``: share of bootstrap resamples whose BIC picks k = 2 (reported, not part of the rule).
+    A verdict needs a decisive BIC: when k = 2 and the best other k differ by less than :data:`MIN_DBIC` and that
+    choice flips the verdict (the k = 2 model has the claimed shape), the verdict is "undecided (ΔBIC = x < 2)".
 
     Returns ``{"supported": bool, "k": int | None, "dbic_2_vs_1", "dbic_2_vs_0" (BIC(2) − BIC(k'); < 0 favours
-    2), "shape_ok": bool | None, "middle_decades": τ₂ − τ₁ | None, "k2_fraction", "text"}``.
+    2), "shape_ok": bool | None, "middle_decades": τ₂ − τ₁ | None, "dbic_margin": |BIC(2) − min BIC(k ≠ 2)| |
+    None, "decided": bool, "k2_fraction", "text"}``.
     """
     out = {"supported": False, "k": None, "dbic_2_vs_1": None, "dbic_2_vs_0": None, "shape_ok": None,
-           "middle_decades": None, "k2_fraction": k2_fraction}
+           "middle_decades": None, "dbic_margin": None, "decided": True, "k2_fraction": k2_fraction}
     if not ph or "error" in ph:
         why = ph.get("error", "no fit") if ph else "no fit"
         return {**out, "text": f"three phases not supported: no phase fit ({why})"}
@@ -133,6 +137,10 @@ def phase_verdict(ph: dict[str, Any], k2_fraction: float | None = None) -> dict[
         out.update(shape_ok=bool(abs(m2) > max(abs(m1), abs(m3))), middle_decades=float(t2 - t1))
     step = ph["k"] == 2 and out["shape_ok"] and out["middle_decades"] < MIN_MIDDLE_DECADES
     out["supported"] = bool(ph["k"] == 2 and out["shape_ok"] and not step)
+    if 2 in bic and len(bic) > 1:
+        out["dbic_margin"] = float(abs(bic[2] - min(v for k, v in bic.items() if k != 2)))
+        k2_would_support = bool(out["shape_ok"] and out["middle_decades"] >= MIN_MIDDLE_DECADES)
+        out["decided"] = bool(out["dbic_margin"] >= MIN_DBIC or not k2_would_support)
     bics = ", ".join(f"BIC(k={k}) = {v:.1f}" for k, v in sorted(bic.items()))
     if out["supported"] or step:
         why = (f"BIC picks k = 2, the middle segment is the steepest and spans {out['middle_decades']:.2f} decades"
@@ -143,6 +151,9 @@ def phase_verdict(ph: dict[str, Any], k2_fraction: float | None = None) -> dict[
         why = f"BIC picks k = {ph['k']}" + ("" if 2 in bic else " (k = 2 not fittable: too few front points)")
     frac = "" if k2_fraction is None else f"; k = 2 in {100 * k2_fraction:.0f} % of bootstrap resamples"
     verdict = "supported" if out["supported"] else ("not supported (a step)" if step else "not supported")
+    if not out["decided"]:
+        verdict = f"undecided (ΔBIC = {out['dbic_margin']:.3f} < {MIN_DBIC:g})"
+        out["supported"] = False
     return {**out, "text": f"three phases {verdict}: {why} ({bics}){frac}"}
 
 
@@ -178,6 +189,7 @@ def analyze(points: Sequence[dict[str, Any]], task: dict[str, Any], *, key: jax.
       A JSON-able dict with keys ``n_points``, ``n_diverged``, ``front``, ``family_fronts``, ``best``,
       ``compression_shift``, ``phases``, ``span``, ``power_law``, ``mdl``, ``bootstrap``, ``verdict``.
     """
+    key = _validate.prng_key("key", key)
     _validate.positive_int("n_boot", n_boot)
     with _one_blas_thread():  # thousands of tiny float64 fits: BLAS threads only add contention
         return _analyze(points, task, key=key, n_boot=n_boot, grid=grid)

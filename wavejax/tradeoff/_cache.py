@@ -154,6 +154,7 @@ def program_addresses(key: jax.Array, *, n_segments: int = 12, interval: int = 2
     Segment j runs kernel k_j (uniform over ``kernels``, never the previous one) at a random size for
     d_j ~ U{dwell} intervals, repeating its stream; each segment gets its own base address region.
     """
+    key = _validate.prng_key("key", key)
     _validate.positive_int("n_segments", n_segments)
     _validate.positive_int("interval", interval)
     for k in kernels:
@@ -181,6 +182,7 @@ KERNELS_ID = {k: i for i, k in enumerate(KERNELS)}
 def program_trace(key: jax.Array, cfg: CacheConfig = CacheConfig(), *, interval: int = 256,
                   **kwargs) -> tuple[np.ndarray, np.ndarray]:
     """Per-interval miss-rate trace (float32, shape (n_intervals,)) and kernel labels of one program."""
+    key = _validate.prng_key("key", key)
     addrs, labels = program_addresses(key, interval=interval, **kwargs)
     hits = np.asarray(simulate_cache(addrs, cfg))
     return (1.0 - hits.reshape(-1, interval).mean(1)).astype(np.float32), labels
@@ -189,6 +191,7 @@ def program_trace(key: jax.Array, cfg: CacheConfig = CacheConfig(), *, interval:
 def program_traces(key: jax.Array, n_programs: int, cfg: CacheConfig = CacheConfig(), *, interval: int = 256,
                    **kwargs) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``n_programs`` traces ``{"prog00": (miss_rate, labels), ...}``; the cache runs vmapped over programs."""
+    key = _validate.prng_key("key", key)
     _validate.positive_int("n_programs", n_programs)
     progs = [program_addresses(k, interval=interval, **kwargs) for k in jax.random.split(key, n_programs)]
     L = max(a.size for a, _ in progs)

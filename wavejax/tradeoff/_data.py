@@ -70,6 +70,7 @@ def make_task(name: str, *, key: jax.Array, length: int = 2048, n_programs: int 
     For ``"hmm"`` and ``"ar"`` the train split is one program of ``length`` steps per 70 % share and validation /
     test programs are independent draws from the same process.
     """
+    key = _validate.prng_key("key", key)
     _validate.positive_int("length", length)
     _validate.positive_int("n_programs", n_programs)
     kp, kd, ks = jax.random.split(key, 3)

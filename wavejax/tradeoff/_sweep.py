@@ -22,7 +22,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from wavejax import _validate, io, runs
+from wavejax import _memory, _validate, io, runs
 from wavejax.tradeoff import _cost
 from wavejax.tradeoff._data import TASKS, TaskData, hmm_size, make_batch_fn, make_task
 from wavejax.tradeoff._ladder import _point_key, ladder_points, member_diverged
@@ -110,6 +110,14 @@ class SweepConfig:
         _validate.positive("lr", self.lr)
         if self.burn >= self.window:
             raise ValueError(f"burn must be < window; got burn={self.burn}, window={self.window}")
+        for name in ("families", "widths", "bits", "sparsities"):
+            vals = tuple(getattr(self, name))
+            if len(set(vals)) != len(vals):
+                raise ValueError(f"{name} must not repeat a value (each would be trained and counted twice); "
+                                 f"got {name}={vals}")
+        if not self.task.startswith("traces:") and self.n_programs < 3:
+            raise ValueError(f"n_programs must be >= 3 (programs are split into train/validation/test); "
+                             f"got n_programs={self.n_programs}")
         if self.steps % self.engine_chunk or self.ckpt_every % self.engine_chunk:
             raise ValueError(f"steps and ckpt_every must be multiples of {self.engine_chunk} (the engine's chunk, "
                              f"min(steps, chunk)); got steps={self.steps}, ckpt_every={self.ckpt_every}")
@@ -216,6 +224,16 @@ def _todo(cfg: SweepConfig, done: set) -> tuple[dict[str, list[tuple[int, str]]]
     return todo, skipped
 
 
+def _check_memory(cfg: SweepConfig) -> None:
+    """Refuse a sweep whose data or largest training pack cannot fit (a lower bound: the programs as float32 with
+    up to 16 channels; seeds x batch x window x (6 width) activations and seeds x 4 (width + 16)^2 x 3 Adam params)."""
+    w = max(cfg.widths)
+    need = (_memory.nbytes((cfg.n_programs, cfg.length, 16)) + _memory.nbytes((cfg.seeds, cfg.batch, cfg.window, 6 * w))
+            + _memory.nbytes((cfg.seeds, 3 * 4 * (w + 16) ** 2)))
+    _memory.require_fits({"length": cfg.length, "n_programs": cfg.n_programs, "max(widths)": w, "seeds": cfg.seeds,
+                          "batch": cfg.batch, "window": cfg.window}, need, what="task data and the widest model")
+
+
 def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], None] | None = None,
               overwrite: bool = False) -> dict[str, Any]:
     """Run (or resume) the sweep, appending every point to ``<out>/points.jsonl``.
@@ -232,7 +250,7 @@ def run_sweep(cfg: SweepConfig, out: str | Path, *, on_group: Callable[[str], No
       ``{"trained": [group keys trained now], "skipped": [groups already complete], "n_points": int,
       "seconds": float, "task": TaskData}``.
     """
-
+    _check_memory(cfg)  # before the folder is claimed
     out = runs.folder(out)
     with runs.run_folder(out, cfg, owner="sweep", state=SWEEP_STATE, overwrite=overwrite):
         return _sweep(cfg, out, on_group)

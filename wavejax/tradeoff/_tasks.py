@@ -48,6 +48,7 @@ class SwitchingAR(NamedTuple):
 def switching_ar_params(key: jax.Array, *, K: int = 3, p: int = 2, sigma: float = 0.1, d_min: int = 20,
                         d_max: int = 60) -> SwitchingAR:
     """Random stable phases: μ_k spread on [−1.5, 1.5], AR poles inside radius 0.8 (so each AR(p) is stable)."""
+    key = _validate.prng_key("key", key)
     _validate.positive_int("K", K)
     _validate.positive_int("p", p)
     _validate.positive("sigma", sigma)
@@ -85,6 +86,7 @@ def _switching_ar(key, mu, a, *, T, sigma, d_min, d_max):
 
 def switching_ar(key: jax.Array, params: SwitchingAR, T: int) -> tuple[jax.Array, jax.Array]:
     """Sample x_{1:T} (float32, shape (T,)) and the phase labels k_{1:T} (int32, shape (T,))."""
+    key = _validate.prng_key("key", key)
     _validate.positive_int("T", T)
     return _switching_ar(key, params.mu, params.a, T=T, sigma=params.sigma, d_min=params.d_min,
                          d_max=params.d_max)
@@ -105,6 +107,7 @@ class HMM(NamedTuple):
 
 def unifilar_hmm(key: jax.Array, *, n_states: int = 4, n_symbols: int = 3, concentration: float = 0.7) -> HMM:
     """A random unifilar HMM: Dirichlet(concentration) emissions, random δ; regenerated until P is irreducible."""
+    key = _validate.prng_key("key", key)
     S = _validate.positive_int("n_states", n_states)
     A = _validate.positive_int("n_symbols", n_symbols)
     _validate.positive("concentration", concentration)
@@ -130,8 +133,20 @@ def _stationary(P: np.ndarray) -> np.ndarray:
     return pi / pi.sum()
 
 
+def _check_hmm(hmm: HMM) -> HMM:
+    """Raise ValueError unless ``hmm.E`` (S, A) is a table of distributions (rows >= 0 summing to 1) and
+    ``hmm.nxt`` (S, A) holds next states in [0, S)."""
+    _validate.ndim("hmm.E", hmm.E, 2)
+    _validate.distribution("hmm.E", hmm.E)
+    S, A = np.shape(hmm.E)
+    _validate.shape("hmm.nxt", hmm.nxt, (S, A))
+    _validate.index_range("hmm.nxt", hmm.nxt, S)
+    return hmm
+
+
 def hmm_entropy_rate(hmm: HMM) -> float:
     """Exact entropy rate H = Σ_s π_s H(E_s) in nats/symbol (exact because the HMM is unifilar)."""
+    _check_hmm(hmm)
     E = np.asarray(hmm.E, np.float64)
     pi = _stationary(np.asarray(hmm.transition, np.float64))
     h = -np.sum(np.where(E > 0, E * np.log(np.where(E > 0, E, 1.0)), 0.0), axis=1)
@@ -150,7 +165,9 @@ def _hmm_sample(key, E, nxt, s0, *, T):
 
 def hmm_sample(key: jax.Array, hmm: HMM, T: int) -> jax.Array:
     """Sample T symbols (int32, shape (T,)) starting from a stationary state."""
+    key = _validate.prng_key("key", key)
     _validate.positive_int("T", T)
+    _check_hmm(hmm)
     k0, k1 = jax.random.split(key)
     pi = _stationary(np.asarray(hmm.transition, np.float64))
     s0 = jax.random.categorical(k0, jnp.log(jnp.asarray(np.clip(pi, 1e-30, None))))
@@ -176,8 +193,10 @@ def hmm_forward_nll(hmm: HMM, xs: Any) -> jax.Array:
 
     Its mean converges to :func:`hmm_entropy_rate`; it is the loss of the Bayes-optimal predictor.
     """
-    xs = jnp.asarray(xs, jnp.int32)
+    _check_hmm(hmm)
     _validate.ndim("xs", xs, 1)
+    _validate.index_range("xs", xs, np.shape(hmm.E)[1])
+    xs = jnp.asarray(xs, jnp.int32)
     pi = jnp.asarray(_stationary(np.asarray(hmm.transition, np.float64)), hmm.E.dtype)
     return _forward(hmm.E, hmm.nxt, pi, xs)
 
@@ -214,6 +233,7 @@ def normalize(x: Any) -> np.ndarray:
 
 def split_programs(names: list[str], *, key: jax.Array, fractions=(0.7, 0.15, 0.15)) -> tuple[list, list, list]:
     """Split programs (not time) into train/validation/test with the given fractions (each gets >= 1)."""
+    key = _validate.prng_key("key", key)
     n = len(names)
     if n < 3:
         raise ValueError(f"names must hold at least 3 programs to split by program; got {n}")

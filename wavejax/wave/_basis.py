@@ -70,6 +70,7 @@ def random_basis(key: Array, N: int, n: int, *, orthonormal: bool = True, dtype=
     ``dtype`` is the dtype of the Gaussian draw (float64 by default, which needs 64-bit mode; float32 draws other
     numbers from the same key); the basis is returned as float64 NumPy either way.
     """
+    key = _validate.prng_key("key", key)
     N = _validate.positive_int("N", N)
     n = _validate.positive_int("n", n)
     if N < n:

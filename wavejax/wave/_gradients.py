@@ -107,6 +107,7 @@ def random_rnn(key: Array, N: int, d: int, *, gain: float, dtype=jnp.float64) ->
     ``dtype`` is the dtype the normals are drawn in (float64 by default, which needs 64-bit mode; float32 draws
     different numbers from the same key). The results are NumPy arrays of that dtype.
     """
+    key = _validate.prng_key("key", key)
     N = _validate.positive_int("N", N)
     d = _validate.positive_int("d", d)
     _validate.positive("gain", gain)

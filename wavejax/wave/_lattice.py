@@ -27,7 +27,7 @@ import numpy as np
 from jax import custom_batching
 from jaxtyping import Array, Bool, Float
 
-from wavejax import _validate
+from wavejax import _memory, _validate
 from wavejax.wave._boundary import LinearBoundary
 
 __all__ = ["step", "rollout", "INPUT_MODES"]
@@ -151,6 +151,8 @@ def rollout(
         raise ValueError(f"boundary f must map H of shape {(s, d)} to shape ({d},); got {getattr(out, 'shape', out)}")
     if T == 0:
         return jnp.zeros((0, s, d) if save == "lattice" else (0, d), H0.dtype)
+    _memory.require_fits({"len(xs)": T}, _memory.nbytes((T, s, d) if save == "lattice" else (T, d), H0.dtype),
+                         what=f"the saved {save} states")
     K = min(_default_chunk(s, d) if chunk is None else int(chunk), T)
     return _rollout(f, H0, jnp.asarray(xs), jnp.asarray(mask), input_mode, impl, save, unroll, K)
 
