@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from wavejax import _validate, emt, gan, gsemm, tasks, tradeoff
+from wavejax.gan._evaluate import classifier_entropy_from_probs
 
 K = jax.random.key(0)
 HMM_OK = dict(E=jnp.array([[0.5, 0.5], [0.9, 0.1]]), nxt=jnp.array([[0, 1], [1, 0]], jnp.int32))
@@ -42,9 +43,9 @@ CASES = [
     ("tradeoff-hmm-negative-probability",
      lambda: tradeoff.hmm_entropy_rate(tradeoff.HMM(E=jnp.array([[1.5, -0.5], [0.5, 0.5]]), nxt=HMM_OK["nxt"])),
      ValueError, r"hmm\.E .*negative"),
-    ("gan-probs-not-distribution", lambda: gan.classifier_entropy_from_probs(jnp.array([[0.5, 0.6]])), ValueError,
+    ("gan-probs-not-distribution", lambda: classifier_entropy_from_probs(jnp.array([[0.5, 0.6]])), ValueError,
      r"^p must be a probability distribution"),
-    ("gan-probs-nan", lambda: gan.classifier_entropy_from_probs(jnp.array([[np.nan, 1.0]])), ValueError,
+    ("gan-probs-nan", lambda: classifier_entropy_from_probs(jnp.array([[np.nan, 1.0]])), ValueError,
      r"^p must be finite"),
     # index tables out of range (were used: one_hot of an out-of-range state is all zeros)
     ("tradeoff-hmm-next-state-out-of-range",

@@ -71,7 +71,7 @@ def test_atomic_writes_get_plain_file_permissions(tmp_path):
     import os
     import stat
 
-    from wavejax.io import _UMASK
+    from wavejax._atomic import _UMASK
 
     p = io.atomic_write_json(tmp_path / "r.json", {"a": 1})
     assert stat.S_IMODE(os.stat(p).st_mode) == 0o666 & ~_UMASK

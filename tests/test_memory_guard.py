@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from wavejax import _memory, gan, gsemm, tasks, tradeoff, wave
+from wavejax.gan._run import init_states
+from wavejax.gsemm._capacity import cycle_trial
 
 K = jax.random.key(0)
 HUGE = re.compile(r"needs ~[\d.]+ [KMGTP]iB.*, [\d.]+ [KMGTP]?i?B available")
@@ -58,7 +60,7 @@ def test_gsemm_simulate_batch_and_capacity():
                                           alpha_c=2.0), "t1=1000000000000.0", "len(v0s)=3")
     _refused(lambda: gsemm.simulate("dsem", xi, phi, xi[:, 0], t1=1e13, save_every=0.5, alpha_s=1.0, alpha_c=2.0),
              "t1=", "save_every=0.5")
-    _refused(lambda: gsemm.cycle_trial("dsem", K, 1000, 10**6), "n_memories=1000000")
+    _refused(lambda: cycle_trial("dsem", K, 1000, 10**6), "n_memories=1000000")
 
 
 def test_rnn_and_emt_training():
@@ -86,5 +88,5 @@ def test_gan_huge_seed_count_and_samples():
     cfg = dataclasses.replace(gan.GANConfig.quick(), seeds=10**9)
     _refused(lambda: gan.train(cfg), "seeds=1000000000")
     small = gan.GANConfig.quick()
-    g_vars, _ = jax.eval_shape(lambda k: gan.init_states(small, k), K)
+    g_vars, _ = jax.eval_shape(lambda k: init_states(small, k), K)
     _refused(lambda: gan.sample(g_vars, K, 10**12, hidden=small.hidden, image_size=small.image_size), "n=")

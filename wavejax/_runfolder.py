@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from wavejax import _atomic
+
 __all__ = ["RECORD", "LOCK", "FolderInUse", "empty", "load", "save", "note", "clean", "unrecorded", "opened",
            "recorded"]
 
@@ -49,12 +51,13 @@ def empty() -> dict[str, Any]:
 
 def load(out: Path) -> dict[str, Any]:
     """The record of ``out`` (an empty one when there is none); ``ValueError`` naming the file when corrupt."""
-    from wavejax import io
-
     path = out / RECORD
     if not path.exists():
         return empty()
-    rec = io.read_json(path)
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not valid JSON (corrupt or truncated?): {e}") from None
     created = rec.get("created") if isinstance(rec, dict) else None
     if not (isinstance(rec.get("owners"), dict) and isinstance(created, dict)
             and all(isinstance(created.get(k), list) for k in ("files", "folders", "trees"))):
@@ -63,9 +66,8 @@ def load(out: Path) -> dict[str, Any]:
 
 
 def save(out: Path, rec: dict[str, Any]) -> None:
-    from wavejax import io
-
-    io.atomic_write_json(out / RECORD, rec)
+    # the record holds JSON values only (runs.claim converts the configs); strict JSON, like io.atomic_write_json
+    _atomic.replace_bytes(out / RECORD, (json.dumps(rec, indent=2, allow_nan=False) + "\n").encode("utf-8"))
 
 
 # ------------------------------------------------------------------------------------------ open folders

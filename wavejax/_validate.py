@@ -212,7 +212,7 @@ def in_range(name: str, x: Any, lo: float, hi: float) -> Any:
 
 def prng_key(name: str, key: Any) -> Any:
     """One policy for PRNG keys everywhere: a typed key array (``jax.random.key(seed)``, any shape) is returned as
-    is; a legacy ``jax.random.PRNGKey(seed)`` array (uint32, trailing axis 2) is accepted and converted with
+    is; a raw-uint32 ``jax.random.PRNGKey(seed)`` array (uint32, trailing axis 2) is accepted and converted with
     ``jax.random.wrap_key_data`` (the same random numbers); anything else is a TypeError naming ``name``."""
     if isinstance(key, jax.Array | jax.core.Tracer) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         return key
@@ -220,7 +220,7 @@ def prng_key(name: str, key: Any) -> Any:
     shp = getattr(key, "shape", None)
     if dt is not None and np.dtype(dt) == np.uint32 and shp is not None and len(shp) >= 1 and shp[-1] == 2:
         return jax.random.wrap_key_data(key)
-    raise TypeError(f"{name} must be a PRNG key from jax.random.key(seed) (or a legacy jax.random.PRNGKey(seed)); "
+    raise TypeError(f"{name} must be a PRNG key from jax.random.key(seed) (or a raw uint32 jax.random.PRNGKey(seed)); "
                     f"got {type(key).__name__}" + (f" of dtype {dt} and shape {tuple(shp)}" if dt is not None else ""))
 
 

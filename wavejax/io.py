@@ -23,14 +23,13 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from wavejax import _runfolder
+from wavejax import _atomic, _runfolder
 
 __all__ = [
     "to_jsonable",
@@ -109,14 +108,6 @@ def _writer() -> bool:
     return is_main_process()
 
 
-def _read_umask() -> int:
-    mask = os.umask(0o022)  # the only way to read it is to set it: done once, at import
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
-
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file in the same folder + ``os.replace``).
@@ -128,20 +119,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     if not _writer():
         return path
     _runfolder.note(path)  # an open run folder records what it writes, before writing it
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return _atomic.replace_bytes(path, data)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
