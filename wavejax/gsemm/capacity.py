@@ -31,6 +31,7 @@ import numpy as np
 
 from wavejax import _validate as V
 from wavejax.distributed import shard_leading, to_host, unpad_leading
+from wavejax.gsemm._device import refuse_f64_on_tpu
 from wavejax.gsemm.metrics import cycle_successors, decode, follows_graph
 from wavejax.gsemm.models import MODELS, get_model, make_params
 from wavejax.gsemm.solve import SolverConfig, save_grid, solve
@@ -102,7 +103,7 @@ def cycle_trial(model: str, key: jax.Array, n_features: int, n_memories: int, *,
     V.one_of("model", model, tuple(MODELS))
     N, K, S = (V.positive_int(n, x) for n, x in (("n_features", n_features), ("n_memories", n_memories),
                                                    ("n_sets", n_sets)))
-    dtype = require_dtype(dtype)
+    dtype = refuse_f64_on_tpu(require_dtype(dtype))
     net = dataclasses.replace(network or CAPACITY_NETWORKS[model], **overrides)
     scal = net.scalars(N)
     t1 = float(t1 if t1 is not None else (K + 2) * net.dwell)

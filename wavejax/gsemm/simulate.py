@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from wavejax import _validate as V
+from wavejax.gsemm._device import refuse_f64_on_tpu
 from wavejax.gsemm.models import MODELS, get_model, make_params
 from wavejax.gsemm.solve import RK4 as RK4  # deprecated import location (one release)
 from wavejax.gsemm.solve import SCAN, SolverConfig, Trajectory, save_grid, solve
@@ -52,7 +53,7 @@ def cycle_memories(key: jax.Array, n_features: int, n_memories: int,
       [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
     N, K = V.positive_int("n_features", n_features), V.positive_int("n_memories", n_memories)
-    dtype = require_dtype(dtype)
+    dtype = refuse_f64_on_tpu(require_dtype(dtype))
     xi = jax.random.rademacher(key, (N, K), dtype=dtype)
     phi = np.zeros((K, K))
     if cycles is None or cycles == "chain":
@@ -157,7 +158,7 @@ def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, 
     for name, val in (("t1", t1), ("save_every", save_every)):
         V.positive(name, val)
     V.one_of("save", save, ("state", "overlaps"))
-    dtype = require_dtype(dtype)
+    dtype = refuse_f64_on_tpu(require_dtype(dtype))
     if t_h and cfg.solver in SCAN:
         raise ValueError(f"t_h > 0 needs a Diffrax solver, not solver={cfg.solver!r}")
     n_save, _ = save_grid(t1, save_every, cfg.dt if cfg.solver in SCAN else None)
