@@ -247,3 +247,56 @@ def test_gan_outer_step_lowers(loss):
         text = export(step, sg, sd, sds(keys), jax.ShapeDtypeStruct((70_000, 28, 28, 1), jnp.float32))
     assert_no_callback(text)
     assert "f64" not in text
+    convs = _dots(text)  # GANConfig.matmul_precision = "highest": convolutions and dense layers alike
+    assert convs and all("HIGHEST, HIGHEST" in c for c in convs), [c for c in convs if "HIGHEST" not in c][:2]
+
+
+# --- the precision policy (wavejax._matmul.POLICY) ---------------------------------------------------------------
+
+def _dots(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "stablehlo.dot_general" in line or "stablehlo.convolution" in line]
+
+
+def test_emt_step_tpu_module_carries_highest_precision(emt_chunk_text):
+    """Every matmul of the EMT engine step is HIGHEST in the exported module (true float32 on TPU, no TF32)."""
+    dots = _dots(emt_chunk_text)
+    assert len(dots) >= 4, len(dots)  # forward, recurrence and their gradients
+    assert all("precision = [HIGHEST, HIGHEST]" in d for d in dots), [d for d in dots if "HIGHEST" not in d][:2]
+
+
+def test_emt_step_default_precision_is_the_platform_default():
+    """``matmul_precision="default"`` leaves the precision to the platform (so the test above can fail)."""
+    import dataclasses
+
+    model, batch_fn, loss_fn, cfg = emt_recipe()
+    cfg = dataclasses.replace(cfg, matmul_precision="default", chunk=1, log_every=1, ckpt_every=0)
+    text = export(engine_chunk(model, batch_fn, loss_fn, cfg), *engine_args(model, batch_fn, cfg, 1),
+                  platforms=("tpu",))
+    dots = _dots(text)
+    assert dots and not any("HIGHEST" in d for d in dots)
+
+
+def test_matmul_precision_is_validated():
+    from wavejax.gan import GANConfig
+    from wavejax.rnn import TrainConfig
+
+    with pytest.raises(ValueError, match="matmul_precision"):
+        TrainConfig(matmul_precision="bf16")
+    with pytest.raises(ValueError, match="matmul_precision"):
+        GANConfig(matmul_precision="fast")
+
+
+def test_wave_and_gsemm_use_highest():
+    from wavejax.gsemm import simulate
+    from wavejax.wave import binary_vb_task, linear_boundary, rollout
+
+    f = linear_boundary(jnp.asarray(binary_vb_task((255, 0, 0)), jnp.float32))
+    text = export(lambda h: rollout(f, h, jnp.zeros((64, 8), jnp.float32), mask=jnp.zeros((64,), bool)),
+                  jax.ShapeDtypeStruct((8, 8), jnp.float32), platforms=("tpu",))
+    xi, phi = _memories("float32")
+    text2 = export(lambda v0: simulate("dsem", xi, phi, v0, dtype="float32", solver="euler_scan", dt=0.1,
+                                       **dict(GS_KW, t1=10.0)), jax.ShapeDtypeStruct((100,), jnp.float32),
+                   platforms=("tpu",))
+    for t in (text, text2):
+        dots = _dots(t)
+        assert dots and all("precision = [HIGHEST, HIGHEST]" in d for d in dots)

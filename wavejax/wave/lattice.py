@@ -29,6 +29,7 @@ from jax import custom_batching
 from jaxtyping import Array, Bool, Float
 
 from wavejax import _validate
+from wavejax._matmul import POLICY, matmul_precision
 from wavejax.wave.boundary import LinearBoundary
 
 __all__ = ["step", "rollout", "INPUT_MODES"]
@@ -166,7 +167,8 @@ def rollout(
     if T == 0:
         return jnp.zeros((0, s, d) if save == "lattice" else (0, d), H0.dtype)
     K = min(_default_chunk(s, d) if chunk is None else int(chunk), T)
-    return _rollout(f, H0, jnp.asarray(xs), jnp.asarray(mask), input_mode, impl, save, unroll, K)
+    with matmul_precision(POLICY["wave"]):  # true float32 on TPU/GPU too (docs/gpu-tpu.md)
+        return _rollout(f, H0, jnp.asarray(xs), jnp.asarray(mask), input_mode, impl, save, unroll, K)
 
 
 def _default_chunk(s: int, d: int) -> int:
