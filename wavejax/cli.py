@@ -1,7 +1,7 @@
 """The ``wavejax`` console command.
 
     wavejax reproduce [--quick | --full] [--out DIR] [--only PREFIX ...]
-    wavejax bench [--only NAME ...] [--quick] [--out DIR] [--update-readme]
+    wavejax bench [--only NAME ...] [--quick] [--out DIR] [--update-readme] [--device-suite]
     wavejax launch [--cpu] [--processes P] [--devices-per-process D] -- COMMAND ...   (P processes on 127.0.0.1)
     wavejax wave|emt|gsemm|tradeoff|gan SUBCOMMAND [--flags]   (``wavejax MODEL --help`` lists them)
 
@@ -63,6 +63,9 @@ class BenchConfig:
     out: Path | None = None  # output folder (default runs/bench-<timestamp> in the working directory)
     update_readme: bool = False  # record a full run in benchmarks/results/ and README.md (from the repository root)
     root: Path = Path(".")  # repository root (holds benchmarks/ and README.md)
+    # run the device suite instead (wavejax/_device_suite.py: every model at device sizes on the default backend,
+    # <out>/device-suite-<machine>.json); with --quick its tiny CPU smoke sizes
+    device_suite: bool = False
 
 
 def _reproduce(argv: list[str]) -> None:
@@ -98,8 +101,13 @@ def _reproduce(argv: list[str]) -> None:
 
 def _bench(argv: list[str]) -> None:
     cfg = tyro.cli(BenchConfig, args=argv, prog="wavejax bench")
-    from wavejax._bench import run_benchmarks
+    from wavejax._bench import default_out, run_benchmarks
 
+    if cfg.device_suite:
+        from wavejax._device_suite import run_device_suite
+
+        print(f"device suite written to {run_device_suite(cfg.out or default_out(), quick=cfg.quick)}")
+        return
     try:
         run_benchmarks(cfg.root, only=cfg.only, quick=cfg.quick, out=cfg.out, update_readme=cfg.update_readme)
     except (ValueError, FileNotFoundError) as e:
