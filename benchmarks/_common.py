@@ -66,14 +66,48 @@ def bench_parser(name: str, doc: str, quick_help: str) -> argparse.ArgumentParse
     return p
 
 
+def accelerator() -> str | None:
+    """``"gpu"``/``"tpu"`` when this host has one that JAX would use, else None (read before jax is imported).
+
+    ``JAX_PLATFORMS=cpu`` means none. A GPU: an NVIDIA device file or ``nvidia-smi``; a TPU: ``/dev/accel0`` or
+    the TPU variables of Colab / Cloud TPU VMs.
+    """
+    import shutil
+
+    plats = os.environ.get("JAX_PLATFORMS", "")
+    if plats.strip() == "cpu":
+        return None
+    if "tpu" in plats or os.path.exists("/dev/accel0") or any(
+            os.environ.get(v) for v in ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")):
+        return "tpu"
+    if "cuda" in plats or os.path.exists("/dev/nvidia0") or shutil.which("nvidia-smi"):
+        return "gpu"
+    return None
+
+
+def torch_device(torch: Any) -> str:
+    """Where the PyTorch baselines run: ``"cuda"`` when PyTorch sees a GPU, else ``"cpu"``."""
+    return "cuda" if torch is not None and torch.cuda.is_available() else "cpu"
+
+
+def torch_sync(torch: Any) -> None:
+    """Wait for queued CUDA work (the timed calls must include it); a no-op on CPU."""
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def pin_threads(n: int = 2) -> int:
     """Pin BLAS/OpenMP threads (call before importing numpy/torch/jax) for both sides of a comparison.
 
     Sets the BLAS/OpenMP thread counts and, when ``n`` is below the number of CPUs this process may use, binds the
     process to ``n`` of them (``sched_setaffinity``). XLA's CPU client ignores its thread-count flags in the
     jax 0.10 we use (a 2048 x 2048 product took 36-38 ms with and without them, 78 ms on one core), so the
-    affinity mask is what holds every side, XLA included, to ``n`` cores.
+    affinity mask is what holds every side, XLA included, to ``n`` cores. On a host with a GPU or TPU
+    (:func:`accelerator`) nothing is pinned: wavejax runs on the device and the CPU binding would only slow its
+    host side (returns the CPU count).
     """
+    if accelerator() is not None:
+        return os.cpu_count() or 1
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(n))
     if hasattr(os, "sched_setaffinity"):

@@ -21,6 +21,7 @@ import os
 import sys
 
 from _common import (
+    accelerator,
     bench_parser,
     compile_time,
     pin_threads,
@@ -28,6 +29,8 @@ from _common import (
     scaling_plot,
     steady_malloc,
     time_fn,
+    torch_device,
+    torch_sync,
     update_scaling,
     write_result,
 )
@@ -63,6 +66,8 @@ except ImportError:  # pragma: no cover
     torch = None
 
 CASES = [(1, 8, 8), (16, 8, 8), (1024, 8, 8), (64, 256, 1)]  # (B, s, d) of issue 2, acceptance 9
+if accelerator() is not None:  # sizes that fill a device: the CPU cases plus large batches
+    CASES += [(16_384, 8, 8), (65_536, 8, 8)]
 SCALING_B = [1, 4, 16, 64, 256, 1024]  # batch sizes of the scaling plot (s = d = 8)
 MIN_TIME, MAX_CALLS = 1.0, 2000  # every side is called for about 1 s (at most 2000 calls): medians over hundreds
 
@@ -81,14 +86,15 @@ def numpy_loop(Am, H, T):
 
 
 def torch_loop(Am, H, T):
-    """PyTorch baseline: the same loop with torch tensors (no autograd)."""
+    """PyTorch baseline: the same loop with torch tensors (no autograd), on H's device (CUDA when present)."""
     B, s, d = H.shape
-    out = torch.empty((B, T, d), dtype=H.dtype)
+    out = torch.empty((B, T, d), dtype=H.dtype, device=H.device)
     with torch.no_grad():
         for t in range(T):
             new = H.reshape(B, s * d) @ Am
             H = torch.cat([H[:, 1:], new[:, None]], dim=1)
             out[:, t] = new
+    torch_sync(torch)
     return out
 
 
@@ -119,8 +125,9 @@ def time_case(B, s, d, T, repeat, impls=("chunked", "shift")):
     times = {"numpy": time_fn(lambda: numpy_loop(Am, H0, T), repeat=repeat, min_time=MIN_TIME, max_calls=MAX_CALLS)}
     exact = {}
     if torch is not None:
-        Ht, Amt = torch.from_numpy(H0), torch.from_numpy(Am)
-        out_t = torch_loop(Amt, Ht, T).numpy()
+        dev = torch_device(torch)
+        Ht, Amt = torch.from_numpy(H0).to(dev), torch.from_numpy(Am).to(dev)
+        out_t = torch_loop(Amt, Ht, T).cpu().numpy()
         np.testing.assert_allclose(out_t, ref, rtol=1e-4, atol=1e-4)
         times["torch"] = time_fn(lambda: torch_loop(Amt, Ht, T), repeat=repeat, min_time=MIN_TIME, max_calls=MAX_CALLS)
     H0j, xs = jnp.asarray(H0), jnp.zeros((B, T, d), jnp.float32)

@@ -18,8 +18,20 @@ def test_process_env_sets_the_coordinator_and_replaces_the_device_count():
     assert (env["WAVEJAX_COORDINATOR"], env["WAVEJAX_NUM_PROCESSES"], env["WAVEJAX_PROCESS_ID"]) == \
         ("127.0.0.1:4321", "3", "1")
     assert env["XLA_FLAGS"].split() == ["--xla_foo=1", "--xla_force_host_platform_device_count=2"]
-    assert env["JAX_PLATFORMS"] == "cpu" and env["PATH"] == "/bin"
+    assert "JAX_PLATFORMS" not in env and env["PATH"] == "/bin"  # the platform JAX finds (issue 19)
     assert 0 < free_port() < 65536
+
+
+def test_launch_uses_the_platform_it_finds_unless_cpu():
+    """Without --cpu the launcher leaves JAX_PLATFORMS alone (a GPU/TPU host keeps its accelerator); --cpu sets it."""
+    import tyro
+
+    base = {"PATH": "/bin"}
+    parsed = tyro.cli(LaunchConfig, args=[])
+    assert parsed.cpu is False and "JAX_PLATFORMS" not in process_env(parsed, 0, 1, base)
+    assert process_env(parsed, 0, 1, {**base, "JAX_PLATFORMS": "cuda"})["JAX_PLATFORMS"] == "cuda"
+    forced = tyro.cli(LaunchConfig, args=["--cpu"])
+    assert forced.cpu is True and process_env(forced, 0, 1, base)["JAX_PLATFORMS"] == "cpu"
 
 
 def test_launch_prefixes_output_and_returns_the_first_failure():

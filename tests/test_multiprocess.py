@@ -49,7 +49,8 @@ def _results(text: str) -> dict[int, dict]:
 def _launch(out: str, parts: str, processes: int = 2, devices: int = 2) -> tuple[int, dict[int, dict], str]:
     sink = io.StringIO()
     status = launch([sys.executable, str(SCRIPT), out, parts], LaunchConfig(
-        processes=processes, devices_per_process=devices, grace_s=60.0), sink=sink, env=_env(), timeout_s=TIMEOUT)
+        processes=processes, devices_per_process=devices, grace_s=60.0, cpu=True), sink=sink, env=_env(),
+        timeout_s=TIMEOUT)
     return status, _results(sink.getvalue()), sink.getvalue()
 
 
@@ -82,7 +83,7 @@ def test_two_processes_equal_one_process_and_only_process_0_writes(reference, tm
 
 
 def _start(out: str, parts: str, kill_at: int) -> list[subprocess.Popen]:
-    cfg, port = LaunchConfig(processes=2, devices_per_process=2), free_port()
+    cfg, port = LaunchConfig(processes=2, devices_per_process=2, cpu=True), free_port()
     return [subprocess.Popen([sys.executable, str(SCRIPT), out, parts, str(kill_at)],
                              env=process_env(cfg, i, port, _env({"WAVEJAX_HEARTBEAT_S": "10"})),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]

@@ -12,7 +12,7 @@ top of the script in every process, before any other JAX call (the ``wavejax`` c
 environment asks for it, :func:`initialize_from_env`); ``jax.devices()`` then lists the devices of all processes
 and :func:`sweep_mesh` spans them. Launch recipes (README "Scaling past one machine"):
 
-* one machine: ``wavejax launch --processes 2 --devices-per-process 2 -- wavejax emt train ...``
+* one machine: ``wavejax launch --cpu --processes 2 --devices-per-process 2 -- wavejax emt train ...``
   (:mod:`wavejax.launch`);
 * GPU hosts: on host ``i`` of ``n`` run
   ``WAVEJAX_COORDINATOR=host0:1234 WAVEJAX_NUM_PROCESSES=n WAVEJAX_PROCESS_ID=i python my_sweep.py``

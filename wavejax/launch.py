@@ -1,11 +1,12 @@
 """``wavejax launch``: run one command as P cooperating JAX processes on this machine (127.0.0.1).
 
-    wavejax launch --processes 2 --devices-per-process 2 -- wavejax emt train --preset quick --out runs/rc
+    wavejax launch --cpu --processes 2 --devices-per-process 2 -- wavejax emt train --preset quick --out runs/rc
 
 Starts ``processes`` copies of the command with ``WAVEJAX_COORDINATOR=127.0.0.1:<free port>``,
 ``WAVEJAX_NUM_PROCESSES`` and ``WAVEJAX_PROCESS_ID`` set (the ``wavejax`` command then calls
 :func:`wavejax.distributed.initialize`; a Python script calls it itself), and, with ``devices_per_process``, CPU
-devices forced by ``XLA_FLAGS=--xla_force_host_platform_device_count``. Every output line is forwarded with a
+devices forced by ``XLA_FLAGS=--xla_force_host_platform_device_count``. Every process uses the platform JAX finds
+(a GPU or TPU when there is one) unless ``--cpu`` sets ``JAX_PLATFORMS=cpu``. Every output line is forwarded with a
 ``[p<i>]`` prefix. When a process fails, the others get ``grace_s`` seconds to stop by themselves (their watchdog
 names the lost process, :mod:`wavejax._watchdog`) and are then killed. The exit status is 0 when every process
 succeeded, else the first failure's status (1 if that was a signal).
@@ -39,7 +40,9 @@ class LaunchConfig:
     devices_per_process: int = 0  # forced CPU devices per process (XLA_FLAGS); 0: leave the platform's devices
     port: int = 0  # coordinator port on 127.0.0.1; 0: a free one
     grace_s: float = 90.0  # after a failure, seconds the others get to stop by themselves before being killed
-    cpu: bool = True  # set JAX_PLATFORMS=cpu (the localhost recipe); False keeps the environment's platform
+    # --cpu: set JAX_PLATFORMS=cpu (the CPU recipe, with devices_per_process forced host devices); without it every
+    # process uses the platform JAX finds (GPU/TPU when present) and the environment's JAX_PLATFORMS, if any
+    cpu: bool = False
 
     def __post_init__(self):
         _validate.positive_int("processes", self.processes)
@@ -137,7 +140,7 @@ def _wait(procs: list[subprocess.Popen], grace_s: float, sink, stop_at: float | 
 
 
 def main(argv: list[str]) -> int:
-    """``wavejax launch [--processes P] [--devices-per-process D] [--port N] [--grace-s S] -- CMD ...``."""
+    """``wavejax launch [--processes P] [--devices-per-process D] [--port N] [--grace-s S] [--cpu] -- CMD ...``."""
     import tyro
 
     if "--" in argv:

@@ -26,6 +26,7 @@ from flax.training import train_state
 from jaxtyping import Array, Float
 
 from wavejax import _validate
+from wavejax._matmul import check_precision, matmul_precision
 from wavejax.gan import _losses as losses
 from wavejax.gan._models import SHARED_LAYERS, Z_DIM, Critic, Generator, init_params
 
@@ -64,6 +65,9 @@ class GANConfig:
     log_every: int = 10  # outer steps per jitted chunk and per metrics line
     sample_every: int = 1000  # outer steps between 5x5 sample grids (PNG)
     ckpt_every: int = 1000  # outer steps between orbax checkpoints
+    # float32 matmul/conv precision of a step (docs/gpu-tpu.md): "highest" as on CPU; "default" lets TPU use bf16
+    # passes and GPU TF32 (faster; the committed CPU statistics were not measured that way)
+    matmul_precision: Literal["default", "high", "highest"] = "highest"
 
     def __post_init__(self):
         for name in ("hidden", "image_size", "batch", "n_critic", "steps", "seeds", "log_every", "sample_every",
@@ -73,6 +77,7 @@ class GANConfig:
         _validate.nonneg("clip", self.clip)
         _validate.nonneg("gp_weight", self.gp_weight)
         _validate.one_of("loss", self.loss, losses.LOSSES)
+        check_precision("matmul_precision", self.matmul_precision)
         _validate.one_of("sharing", self.sharing, SHARINGS)
         _validate.one_of("data", self.data, ("digits", "mnist", "mnist5k"))
         if self.hidden % 4:
@@ -263,9 +268,10 @@ def outer_step(state_g: GANTrainState, state_d: GANTrainState, key: jax.Array, d
       ``d_fake`` (mean critic output on the G step's fakes).
     """
     kc, kg = jax.random.split(key)
-    state_d, d_loss = critic_phase(state_g, state_d, kc, data, cfg=cfg)
-    state_g = state_g.replace(params=copy_shared(state_g.params, state_d.params, cfg.sharing))
-    state_g, m = generator_step(state_g, state_d, kg, cfg=cfg)
+    with matmul_precision(cfg.matmul_precision):
+        state_d, d_loss = critic_phase(state_g, state_d, kc, data, cfg=cfg)
+        state_g = state_g.replace(params=copy_shared(state_g.params, state_d.params, cfg.sharing))
+        state_g, m = generator_step(state_g, state_d, kg, cfg=cfg)
     return state_g, state_d, {"d_loss": d_loss, **m}
 
 

@@ -36,7 +36,10 @@ import numpy as np
 
 from wavejax import _memory
 from wavejax import _validate as V
+from wavejax._matmul import POLICY, matmul_precision
+from wavejax.gsemm._device import refuse_f64_on_tpu
 from wavejax.gsemm._models import Model, get_model, make_params, overlap_fn
+from wavejax.gsemm._saveat import grid_saveat
 from wavejax.gsemm._scan import scan_solve
 from wavejax.gsemm._simulate import solver_config_or_default, validate_network
 from wavejax.gsemm._solve import NONFINITE, SUCCESS, SolverConfig, Trajectory, _code, save_grid, solve
@@ -86,15 +89,22 @@ class Projected:
 
 @functools.partial(jax.jit, static_argnames=("model", "n_save", "save_every", "cfg", "max_steps"))
 def _stacked(model, p, v0s, *, n_save, save_every, cfg, max_steps):
+    # float32: no float64 value (solve.solve); matmul precision: wavejax._matmul.POLICY
+    with jax.enable_x64(jnp.dtype(v0s.dtype) == jnp.float64), matmul_precision(POLICY["gsemm"]):
+        return _stacked_body(model, p, v0s, n_save=n_save, save_every=save_every, cfg=cfg, max_steps=max_steps)
+
+
+def _stacked_body(model, p, v0s, *, n_save, save_every, cfg, max_steps):
     m = get_model(model)
     ts = save_every * jnp.arange(n_save, dtype=v0s.dtype)
     ov = jax.vmap(overlap_fn(m), in_axes=(None, 0, None))
     slv = {"tsit5": diffrax.Tsit5(), "dopri5": diffrax.Dopri5(), "dopri8": diffrax.Dopri8()}[cfg.solver]
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(Stacked(m)), slv, 0.0, ts[-1], None, (v0s, jnp.zeros_like(v0s)),
-                              (p, None), saveat=diffrax.SaveAt(ts=ts, fn=lambda t, y, a: ov(t, y, a)),
-                              stepsize_controller=diffrax.PIDController(rtol=cfg.rtol, atol=cfg.atol,
-                                                                        norm=_batch_norm),
-                              max_steps=max_steps, throw=False)
+    with grid_saveat(n_save, save_every):  # no host callbacks (issue 19)
+        sol = diffrax.diffeqsolve(diffrax.ODETerm(Stacked(m)), slv, 0.0, ts[-1], None, (v0s, jnp.zeros_like(v0s)),
+                                  (p, None), saveat=diffrax.SaveAt(ts=ts, fn=lambda t, y, a: ov(t, y, a)),
+                                  stepsize_controller=diffrax.PIDController(rtol=cfg.rtol, atol=cfg.atol,
+                                                                            norm=_batch_norm),
+                                  max_steps=max_steps, throw=False)
     mb = jnp.swapaxes(sol.ys, 0, 1)
     finite = jnp.all(jnp.isfinite(mb), axis=(1, 2))
     code = jax.vmap(lambda f: _code(sol.result, f))(finite)
@@ -152,7 +162,7 @@ def simulate_batch(model: str, xi, phi, v0s, *, t1: float, save_every: float, al
     V.finite("v0s", v0s)
     for name, val in (("t1", t1), ("save_every", save_every)):
         V.positive(name, val)
-    dtype = require_dtype(dtype)
+    dtype = refuse_f64_on_tpu(require_dtype(dtype))
     p = make_params(xi, phi, alpha_s=alpha_s, alpha_c=alpha_c, beta_d=beta_d, t_f=t_f, t_d=t_d, gamma=gamma,
                     dtype=dtype)
     n_grid, _ = save_grid(t1, save_every, cfg.dt if strategy in ("scan", "projected") else None)

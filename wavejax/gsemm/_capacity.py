@@ -37,6 +37,7 @@ import numpy as np
 from wavejax import _memory
 from wavejax import _validate as V
 from wavejax.distributed import shard_leading, to_host, unpad_leading
+from wavejax.gsemm._device import refuse_f64_on_tpu
 from wavejax.gsemm._metrics import cycle_successors, decode, follows_graph
 from wavejax.gsemm._models import MODELS, get_model, make_params
 from wavejax.gsemm._solve import SUCCESS, SolverConfig, result_name, save_grid, solve
@@ -114,7 +115,7 @@ def cycle_trial(model: str, key: jax.Array, n_features: int, n_memories: int, *,
     V.one_of("model", model, tuple(MODELS))
     N, K, S = (V.positive_int(n, x) for n, x in (("n_features", n_features), ("n_memories", n_memories),
                                                    ("n_sets", n_sets)))
-    dtype = require_dtype(dtype)
+    dtype = refuse_f64_on_tpu(require_dtype(dtype))
     net = dataclasses.replace(network or CAPACITY_NETWORKS[model], **overrides)
     scal = net.scalars(N)
     t1 = float(t1 if t1 is not None else (K + 2) * net.dwell)

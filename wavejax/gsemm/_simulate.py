@@ -21,6 +21,7 @@ import numpy as np
 
 from wavejax import _memory
 from wavejax import _validate as V
+from wavejax.gsemm._device import refuse_f64_on_tpu
 from wavejax.gsemm._models import MODELS, get_model, make_params
 from wavejax.gsemm._solve import SCAN, SolverConfig, Trajectory, save_grid, solve
 from wavejax.precision import require_dtype
@@ -49,7 +50,7 @@ def cycle_memories(key: jax.Array, n_features: int, n_memories: int,
     """
     key = V.prng_key("key", key)
     N, K = V.positive_int("n_features", n_features), V.positive_int("n_memories", n_memories)
-    dtype = require_dtype(dtype)
+    dtype = refuse_f64_on_tpu(require_dtype(dtype))
     xi = jax.random.rademacher(key, (N, K), dtype=dtype)
     phi = np.zeros((K, K))
     if cycles is None or cycles == "chain":
@@ -148,7 +149,7 @@ def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, 
     for name, val in (("t1", t1), ("save_every", save_every)):
         V.positive(name, val)
     V.one_of("save", save, ("state", "overlaps"))
-    dtype = require_dtype(dtype)
+    dtype = refuse_f64_on_tpu(require_dtype(dtype))
     if t_h and cfg.solver in SCAN:
         raise ValueError(f"t_h > 0 needs a Diffrax solver, not solver={cfg.solver!r}")
     n_save, _ = save_grid(t1, save_every, cfg.dt if cfg.solver in SCAN else None)

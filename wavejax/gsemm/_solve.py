@@ -20,7 +20,9 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from wavejax import _validate as V
+from wavejax._matmul import POLICY, matmul_precision
 from wavejax.gsemm._models import Model, Params, hidden_input, overlap_fn, piecewise_current, vector_field_h
+from wavejax.gsemm._saveat import grid_saveat
 from wavejax.gsemm._scan import scan_solve
 
 __all__ = ["SolverConfig", "Trajectory", "RK4", "SOLVERS", "RESULT_CODES", "save_grid", "solve", "result_name"]
@@ -163,8 +165,15 @@ def solve(model: Model, p: Params, v0, vd0, current=None, *, n_save: int, save_e
     """Jitted core of :func:`~wavejax.gsemm.simulate` on packed Params (no validation; vmappable).
 
     ``save="state"`` fills ``v, v_d`` (T, N); ``save="overlaps"`` fills ``m`` (T, K) only (small: for long batched
-    runs). The result code is never raised (``throw=False``).
+    runs). The result code is never raised (``throw=False``). A float32 solve is traced with 64-bit mode off, so
+    its module holds no float64 value, not even Diffrax's scalars (what XLA:TPU needs; docs/gpu-tpu.md).
     """
+    with jax.enable_x64(jnp.dtype(v0.dtype) == jnp.float64), matmul_precision(POLICY["gsemm"]):
+        return _solve(model, p, v0, vd0, current, n_save=n_save, save_every=save_every, cfg=cfg, max_steps=max_steps,
+                      save=save, explicit_h=explicit_h)
+
+
+def _solve(model, p, v0, vd0, current, *, n_save, save_every, cfg, max_steps, save, explicit_h) -> Trajectory:
     ts = save_every * jnp.arange(n_save, dtype=v0.dtype)
     args = (p, current)
     ov = overlap_fn(model)
@@ -186,9 +195,10 @@ def solve(model: Model, p: Params, v0, vd0, current=None, *, n_save: int, save_e
             dt0 = None
         else:
             ctrl, dt0 = diffrax.ConstantStepSize(), cfg.dt
-        sol = diffrax.diffeqsolve(diffrax.ODETerm(field), _diffrax_solver(cfg.solver), 0.0, ts[-1], dt0, y0, args,
-                                  saveat=diffrax.SaveAt(ts=ts, fn=save_fn), stepsize_controller=ctrl,
-                                  max_steps=max_steps, throw=False)
+        with grid_saveat(n_save, save_every):  # no host callbacks: the grid is checked here (issue 19)
+            sol = diffrax.diffeqsolve(diffrax.ODETerm(field), _diffrax_solver(cfg.solver), 0.0, ts[-1], dt0, y0,
+                                      args, saveat=diffrax.SaveAt(ts=ts, fn=save_fn), stepsize_controller=ctrl,
+                                      max_steps=max_steps, throw=False)
         out = sol.ys
         code = _code(sol.result, _tree_finite(out))
     if save == "state":

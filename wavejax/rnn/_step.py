@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import optax
 
 from wavejax import _validate, distributed
+from wavejax._matmul import check_precision, matmul_precision
 from wavejax.rnn._metrics import sign_accuracy
 from wavejax.rnn._optim import make_optimizer
 
@@ -43,6 +44,9 @@ class TrainConfig:
     # (XLA_FLAGS=--xla_force_host_platform_device_count=<cores>) this beats vmapping, whose memory traffic grows
     # with the member count (benchmarks/bench_train.py); on GPU/TPU keep None.
     member_block: int | None = None
+    # float32 matmul precision of the step (docs/gpu-tpu.md): "highest" = true float32 on TPU (6 bf16 passes) and
+    # no TF32 on GPU, what the CPU-measured claims need; "default" lets TPU/GPU use bf16 passes / TF32 (faster)
+    matmul_precision: Literal["default", "high", "highest"] = "highest"
 
     def __post_init__(self):
         _validate.positive_int("steps", self.steps)
@@ -57,6 +61,7 @@ class TrainConfig:
         _validate.nonneg_int("ckpt_every", self.ckpt_every)
         if self.member_block is not None:
             _validate.positive_int("member_block", self.member_block)
+        check_precision("matmul_precision", self.matmul_precision)
         if self.log_every % self.chunk:
             raise ValueError(f"log_every={self.log_every} must be a multiple of chunk={self.chunk}")
         if self.ckpt_every % self.chunk:
@@ -104,6 +109,11 @@ def train_step(state: TrainState, hp: Mapping[str, Any], data: Any = None, *, mo
     ``state.level`` differs. Returns the new state and metrics ``loss``, ``accuracy``, ``grad_norm``, ``level``
     (level of this batch) and ``valid`` (the step ran).
     """
+    with matmul_precision(cfg.matmul_precision):
+        return _train_step(state, hp, data, model=model, batch_fn=batch_fn, loss_fn=loss_fn, cfg=cfg, level=level)
+
+
+def _train_step(state, hp, data, *, model, batch_fn, loss_fn, cfg, level):
     active = state.step < cfg.steps
     if level is not None:
         active = active & (state.level == level)

@@ -28,6 +28,7 @@ from jax import custom_batching
 from jaxtyping import Array, Bool, Float
 
 from wavejax import _memory, _validate
+from wavejax._matmul import POLICY, matmul_precision
 from wavejax.wave._boundary import LinearBoundary
 
 __all__ = ["step", "rollout", "INPUT_MODES"]
@@ -154,7 +155,8 @@ def rollout(
     _memory.require_fits({"len(xs)": T}, _memory.nbytes((T, s, d) if save == "lattice" else (T, d), H0.dtype),
                          what=f"the saved {save} states")
     K = min(_default_chunk(s, d) if chunk is None else int(chunk), T)
-    return _rollout(f, H0, jnp.asarray(xs), jnp.asarray(mask), input_mode, impl, save, unroll, K)
+    with matmul_precision(POLICY["wave"]):  # true float32 on TPU/GPU too (docs/gpu-tpu.md)
+        return _rollout(f, H0, jnp.asarray(xs), jnp.asarray(mask), input_mode, impl, save, unroll, K)
 
 
 def _default_chunk(s: int, d: int) -> int:
