@@ -1,4 +1,4 @@
-"""Episodic Memory Theory (Karuvally, Delmastro, Siegelmann, arXiv:2310.02430; spec emt.md).
+"""Episodic Memory Theory (Karuvally, Delmastro, Siegelmann, arXiv:2310.02430; guide: docs/emt.md).
 
 Tasks (the shared task module :mod:`wavejax.tasks`, also used by :mod:`wavejax.wave`), the variable-binding
 circuit Phi and its linear circuit RNN, training on the shared engine (:mod:`wavejax.rnn`), the spectral metric,

@@ -1,4 +1,4 @@
-"""Memories, transition graphs and the public GSEMM simulation entry point (gsemm.md §3, §4.1, §8).
+"""Memories, transition graphs and the public GSEMM simulation entry point (docs/gsemm.md §3, §4.1, §8).
 
 ``simulate`` validates in Python, packs :class:`~wavejax.gsemm.models.Params` and calls the one jitted
 :func:`~wavejax.gsemm.solve.solve` with a frozen :class:`~wavejax.gsemm.solve.SolverConfig`: adaptive Diffrax
@@ -33,7 +33,7 @@ _SOLVER_KW = {"solver": "tsit5", "rtol": 1e-6, "atol": 1e-8, "dt": 0.01, "max_st
 
 def cycle_memories(key: jax.Array, n_features: int, n_memories: int,
                    cycles: Sequence[Sequence[int]] | str | None = None, *, dtype=jnp.float64):
-    """Rademacher memories Xi (N, K) and the transition matrix Phi (K, K) of a memory graph (gsemm.md §3).
+    """Rademacher memories Xi (N, K) and the transition matrix Phi (K, K) of a memory graph (docs/gsemm.md §3).
 
     Phi[mu, nu] = 1 for a transition mu -> nu (0-based). ``cycles=None``: one cycle 0 -> 1 -> ... -> K-1 -> 0;
     ``"chain"``: the same without the closing edge; a list of disjoint index lists: one cycle per list
@@ -113,7 +113,7 @@ def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, 
              t_d=20.0, gamma=1.0, solver_config: SolverConfig | None = None, vd0=None, t_h: float = 0.0,
              current=None, save: str = "state", dtype=jnp.float64, solver: str = "tsit5", rtol: float = 1e-6,
              atol: float = 1e-8, dt: float = 0.01, max_steps: int | None = None, clip: bool = False) -> Trajectory:
-    """Simulate a GSEMM from the cue ``v0`` (gsemm.md §2.2, §8).
+    """Simulate a GSEMM from the cue ``v0`` (docs/gsemm.md §2.2, §8).
 
         T_f dv/dt = sqrt(a_s) Xi sigma_h(h) - v + I(t),   T_d dv_d/dt = b_d sigma_f(v) - v_d
 
