@@ -13,8 +13,13 @@ import io
 import logging
 import os
 import re
+from pathlib import Path
 
 MARKER = "<!-- cli-help -->"
+REPO = "https://github.com/wavejax/wavejax/blob/main/"
+#: docs page marker -> the README block (between its generated-block markers) that replaces it
+README_BLOCKS = {"<!-- readme:bench -->": ("<!-- bench:start -->", "<!-- bench:end -->"),
+                 "<!-- readme:results -->": ("<!-- results:start -->", "<!-- results:end -->")}
 
 
 def _capture(fn, *args) -> str:
@@ -57,9 +62,27 @@ def cli_help_markdown() -> str:
     return "\n".join(parts)
 
 
+def readme_block(readme: str, start: str, end: str) -> str:
+    """The README text between two generated-block markers, its repository-relative links made to work in docs/."""
+    if start not in readme or end not in readme:
+        raise ValueError(f"README.md lacks the markers {start} ... {end}")
+    block = readme.split(start, 1)[1].split(end, 1)[0].strip()
+
+    def fix(m: re.Match) -> str:  # docs/x -> x (inside the site); other repository files -> GitHub
+        url = m.group(1)
+        return f"]({url[5:]})" if url.startswith("docs/") else f"]({REPO}{url})"
+
+    return re.sub(r"\]\((?![a-z]+:|#)([^)]+)\)", fix, block)
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 - the MkDocs hook signature
     if MARKER in markdown:
         markdown = markdown.replace(MARKER, cli_help_markdown())
+    if any(k in markdown for k in README_BLOCKS):
+        readme = (Path(config["config_file_path"]).parent / "README.md").read_text(encoding="utf-8")
+        for marker, (start, end) in README_BLOCKS.items():
+            if marker in markdown:
+                markdown = markdown.replace(marker, readme_block(readme, start, end))
     return markdown
 
 
