@@ -131,8 +131,13 @@ def test_model_guides_exist_with_the_common_section_numbers():
 
 # ------------------------------------------------------------------------------------------------ README
 
-def _python_blocks() -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", README, re.S | re.M)
+def _python_blocks(text: str = README) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
+
+
+#: the README's blocks and the 30-second example of the documentation's home page
+_BLOCKS = [("README.md", b) for b in _python_blocks()] + [
+    ("docs/index.md", b) for b in _python_blocks((ROOT / "docs" / "index.md").read_text(encoding="utf-8"))]
 
 
 def test_readme_has_python_examples_for_every_model():
@@ -141,14 +146,14 @@ def test_readme_has_python_examples_for_every_model():
         assert any(f"wavejax.{model}" in b or f"wavejax import {model}" in b for b in blocks), model
 
 
-@pytest.mark.parametrize("i", range(len(_python_blocks())))
+@pytest.mark.parametrize("i", range(len(_BLOCKS)), ids=[f"{f}:{i}" for i, (f, _) in enumerate(_BLOCKS)])
 def test_readme_python_block_runs_alone(i, tmp_path):
-    code = _python_blocks()[i]
+    where, code = _BLOCKS[i]
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
     env.pop("XLA_FLAGS", None)
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                        timeout=300)
-    assert r.returncode == 0, f"README python block {i} failed:\n{code}\n--- stderr ---\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, f"{where} python block {i} failed:\n{code}\n--- stderr ---\n{r.stderr[-3000:]}"
 
 
 def _help(fn, *args) -> str:
