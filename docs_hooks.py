@@ -75,6 +75,40 @@ def readme_block(readme: str, start: str, end: str) -> str:
     return re.sub(r"\]\((?![a-z]+:|#)([^)]+)\)", fix, block)
 
 
+_ROLE = re.compile(r":(?:class|func|mod|meth|data|attr|obj|exc):(?=<code>)")
+_CITE = re.compile(r"(?<![\w/\"'])docs/([\w-]+)\.md(?:\s+§([\d.]+\d))?")
+
+
+def _section_anchors(page: Path) -> dict[str, str]:
+    """Section number -> anchor id of a guide's numbered headings (the ids the toc extension gives them)."""
+    from markdown.extensions.toc import slugify
+
+    out = {}
+    for m in re.finditer(r"^#{1,6}\s+((\d+(?:\.\d+)*)\.?\s.*)$", page.read_text(encoding="utf-8"), re.M):
+        out[m.group(2)] = slugify(m.group(1).strip(), "-")
+    return out
+
+
+def link_citations(html: str, docs_dir: Path, prefix: str) -> str:
+    """Make ``docs/gsemm.md §4.1`` in rendered docstrings a link to the guide's section; drop Sphinx roles."""
+    html = _ROLE.sub("", html)
+
+    def link(m: re.Match) -> str:
+        page = docs_dir / f"{m.group(1)}.md"
+        if not page.is_file():
+            return m.group(0)
+        anchor = _section_anchors(page).get(m.group(2) or "", "")
+        return f'<a href="{prefix}{m.group(1)}/{"#" + anchor if anchor else ""}">{m.group(0)}</a>'
+
+    return _CITE.sub(link, html)
+
+
+def on_page_content(html: str, page, config, files) -> str:  # noqa: ARG001 - the MkDocs hook signature
+    if page.file.src_uri.startswith("api/"):
+        html = link_citations(html, Path(config["docs_dir"]), "../../")
+    return html
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 - the MkDocs hook signature
     if MARKER in markdown:
         markdown = markdown.replace(MARKER, cli_help_markdown())
