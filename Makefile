@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
+DOCS_STAMP := $(VENV)/.installed-docs
 export XLA_PYTHON_CLIENT_PREALLOCATE := false
 
-.PHONY: test reproduce bench results-table lint notebooks notebook-outputs venv clean
+.PHONY: test reproduce bench results-table lint docs notebooks notebook-outputs venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,6 +20,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[dev,docs]"
+	touch $(DOCS_STAMP)
 
 venv: $(STAMP)
 
@@ -38,6 +43,9 @@ results-table: $(STAMP)   # README's "What reproduces" table from the committed 
 lint: $(STAMP)
 	$(BIN)/ruff check wavejax tests benchmarks
 
+docs: $(DOCS_STAMP)   # the documentation site in site/ (strict: a broken link or reference fails the build)
+	$(BIN)/python -m mkdocs build --strict
+
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_notebooks.py
 
@@ -45,4 +53,4 @@ notebook-outputs: $(STAMP)   # re-execute the notebooks (small CPU scale) and st
 	$(BIN)/python notebooks/store_outputs.py
 
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) runs site

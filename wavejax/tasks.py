@@ -1,6 +1,6 @@
 """The binary linear variable-binding task family, shared by :mod:`wavejax.wave` and :mod:`wavejax.emt`.
 
-One vocabulary (wave.md §3.1, emt.md §3):
+One vocabulary (docs/wave.md §3.1, docs/emt.md §3):
 
 * a **task id** ``(id1, id2, id3)`` (Python ints: id1 of the composition tasks exceeds int64), or a name of
   :data:`NAMED_TASKS`; :func:`parse_task_id` is the one parser (names, tuples, ``"id1,id2,id3"`` strings);
@@ -45,7 +45,7 @@ NAMED_TASKS: dict[str, tuple[int, int, int]] = {
     "mix_38637_145": (9241421688590303745, 38637, 145),
 }
 
-#: The decoding tables of emt.md §3 as published (task name -> one ``(sign, lag, src)`` per output dim j:
+#: The decoding tables of docs/emt.md §3 as published (task name -> one ``(sign, lag, src)`` per output dim j:
 #: y_j(t) = sign * y_src(t - lag)); the reference the experiments compare :func:`task_table` with.
 SPEC_TABLES: dict[str, list[tuple[int, int, int]]] = {
     "repeat_copy": [(1, 8, j) for j in range(8)],
@@ -134,7 +134,7 @@ def parse_task_id(task_id: TaskLike, s: int = 8, d: int = 8) -> tuple[int, int, 
 
 
 def decode_task(task_id: TaskLike, s: int = 8, d: int = 8) -> np.ndarray:
-    """Decode a task id into the signed selection operator F (emt.md §3).
+    """Decode a task id into the signed selection operator F (docs/emt.md §3).
 
     1. the bits of id1 (exactly d set) choose d of the sd slots, listed ascending;
     2. id2 in base d, least significant digit first: a nonzero digit g at position k (must be < d-k) swaps list
@@ -202,7 +202,7 @@ def binary_vb_task(task_id: TaskLike, s: int = 8, d: int = 8) -> np.ndarray:
 
 
 def task_table(F: np.ndarray, s: int | None = None, d: int | None = None) -> list[tuple[int, int, int]]:
-    """Read F back as one ``(sign, lag, src)`` per output dim j: y_j(t) = sign * y_src(t - lag) (emt.md §3).
+    """Read F back as one ``(sign, lag, src)`` per output dim j: y_j(t) = sign * y_src(t - lag) (docs/emt.md §3).
 
     Args:
       F: the selection operator, shape ``(s*d, d)`` with exactly one nonzero (+-1) per column.
@@ -227,7 +227,7 @@ def task_table(F: np.ndarray, s: int | None = None, d: int | None = None) -> lis
 def task_batch(
     key: Array, phi: Float[Array, "s d d"], *, horizon: int, batch: int, dtype=jnp.float32
 ) -> tuple[Float[Array, "batch T d"], Float[Array, "batch T d"], Array]:
-    """A fresh batch of the binary task (wave.md §3.1, emt.md §3): generated on device from ``key``.
+    """A fresh batch of the binary task (docs/wave.md §3.1, docs/emt.md §3): generated on device from ``key``.
 
     Input phase: s steps of i.i.d. uniform +-1 vectors, then ``horizon`` steps of zero input. Targets: 0 during the
     input phase; afterwards the HDS continuation y(t) = sum_l phi[l-1] y(t-l) seeded with y(t) = u(t), t < s.

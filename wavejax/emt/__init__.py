@@ -1,4 +1,4 @@
-"""Episodic Memory Theory (Karuvally, Delmastro, Siegelmann, arXiv:2310.02430; spec emt.md).
+"""Episodic Memory Theory (Karuvally, Delmastro, Siegelmann, arXiv:2310.02430; guide: docs/emt.md).
 
 The horizon curriculum on the shared task module :mod:`wavejax.tasks` (task ids, lag matrices and batches live
 there, not here), the variable-binding circuit Phi and its linear circuit RNN, training on the shared engine

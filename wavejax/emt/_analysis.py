@@ -1,10 +1,10 @@
-"""Analysis of a trained RNN against the variable-binding circuit (emt.md §5, §6; wave.md §5).
+"""Analysis of a trained RNN against the variable-binding circuit (docs/emt.md §5, §6; docs/wave.md §5).
 
 :func:`analyze_rnn` returns ONE plain, JSON-able metrics dict: the spectrum vs theory (count of |lambda| > thr,
 modulus range, phase-matching spectral error), the privileged basis in BOTH groundings (dual error, Phi_emp,
 off/on ratio, sign agreement, readout fraction, block tracking of the variable memories), the variable memories
 on the "315" probe and, given the initial parameters, the gradient norm vs lag before / after training
-(emt.md §7.5, §7.8-7.11; wave.md §5.6). The figures of :mod:`wavejax.emt._figures` are drawn from that dict.
+(docs/emt.md §7; docs/wave.md §5.6). The figures of :mod:`wavejax.emt._figures` are drawn from that dict.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def complex_pairs(z: np.ndarray) -> list[list[float]]:
 
 
 def probe_inputs(s: int = 8, d: int = 8, horizon: int = 16) -> np.ndarray:
-    """The "315" probe (wave.md §5.5) as one input sequence (s + horizon, d): 7 glyph steps, one -1 step, zeros."""
+    """The "315" probe (docs/wave.md §5.5) as one input sequence (s + horizon, d): 7 glyph steps, one -1 step, zeros."""
     from wavejax.wave._probe import probe_315
 
     if s < 7:

@@ -1,4 +1,4 @@
-"""The analytic variable-binding circuit Phi and the linear circuit RNN (emt.md §2.3, §2.4).
+"""The analytic variable-binding circuit Phi and the linear circuit RNN (docs/emt.md §2.3, §2.4).
 
 For a task operator F (``(s*d, d)``) the circuit on n = s*d dims (s blocks of d, block 0 the oldest) is the block
 companion matrix
@@ -47,7 +47,7 @@ def _sd(F: np.ndarray, s: int) -> int:
 
 
 def circuit_matrix(F: np.ndarray, s: int | None = None) -> np.ndarray:
-    """The variable-binding circuit Phi of shape ``(s*d, s*d)`` (float64) for operator F (emt.md §2.3).
+    """The variable-binding circuit Phi of shape ``(s*d, s*d)`` (float64) for operator F (docs/emt.md §2.3).
 
     Args:
       F: task operator ``(s*d, d)`` (:func:`wavejax.tasks.decode_task`).
@@ -80,7 +80,7 @@ def unit_count(Phi: np.ndarray) -> int:
 
 
 def recurrent_positions(Phi: np.ndarray) -> np.ndarray:
-    """Pruning to the recurrent part (emt.md §5.1 step 3): keep position c iff deleting row and column c of Phi
+    """Pruning to the recurrent part (docs/emt.md §5.1 step 3): keep position c iff deleting row and column c of Phi
     lowers the count of unit-modulus eigenvalues (:func:`unit_count`).
 
     Returns:
@@ -171,7 +171,7 @@ def circuit_error(F: np.ndarray, s: int, x: Float[Array, "B T d"], y: Float[Arra
                   mask: Array, Psi: np.ndarray | None = None, *, dtype=jnp.float64) -> tuple[float, float]:
     """Max |error| and sign accuracy of the circuit RNN on a batch over the output phase (``mask``).
 
-    Exact (error 0 in float64) for repeat copy at any horizon; >= 1 for tasks with a lag < s (emt.md §2.4).
+    Exact (error 0 in float64) for repeat copy at any horizon; >= 1 for tasks with a lag < s (docs/emt.md §2.4).
     A non-finite output counts as wrong (sign accuracy) and makes the max error NaN.
 
     Args:

@@ -1,4 +1,4 @@
-"""Headline EMT experiments for ``wavejax reproduce`` and ``wavejax emt ...`` (emt.md §6, §7; issue 3 items 1-4).
+"""Headline EMT experiments for ``wavejax reproduce`` and ``wavejax emt ...`` (docs/emt.md §6, §7; issue 3 items 1-4).
 
 Each experiment is ``run(cfg, out) -> Result`` over its frozen config class; the computations live in the library
 (:mod:`~wavejax.emt._training`, :mod:`~wavejax.emt._analysis`, :mod:`~wavejax.emt._table`,
@@ -190,13 +190,13 @@ def _copy_rows(tag: str, a: dict, mt: dict, c) -> list:
     if "grad_init" in mt:
         ratio = float(np.mean(mt["grad_trained"][8:17] / mt["grad_init"][8:17]))
         rows.append(row(f"{tag}‖∂y(t0+k)/∂x(t0)‖ at lag k = 8..16, trained / init (mean ratio)",
-                        "> 1 (training improves gradient propagation, wave.md §7.10)", ratio, c(bool(ratio > 1))))
+                        "> 1 (training improves gradient propagation, docs/wave.md §7)", ratio, c(bool(ratio > 1))))
     return rows
 
 
 def trained_rows(run: EMTRun, member: int, out: Path, *, full: bool, prefix: str = "",
                  figures: bool = True) -> tuple[list, list[str], dict[str, Any]]:
-    """Acceptance rows, figures and metrics of one trained member (emt.md §7.5-7.11) from :func:`analyze_rnn`.
+    """Acceptance rows, figures and metrics of one trained member (docs/emt.md §7) from :func:`analyze_rnn`.
 
     ``full`` attaches the paper-scale claims (acc, counts, spectral error, basis metrics); otherwise rows carry no
     claim (holds None) since a short run has not converged. The analysis runs in float64.
@@ -275,7 +275,7 @@ class CompositionConfig:
     """The composition tasks: ``n_seeds`` seeds x ``thresholds`` (Table-1 protocol) + one ``reg_l2`` run per task."""
 
     tasks: tuple[str, ...] = ("compose_copy", "mix_262676_189", "mix_38637_145")  # task names or ids
-    thresholds: tuple[float, ...] = (0.9, 0.98)  # curriculum thresholds of the authors' Table-1 sweep (emt.md §4)
+    thresholds: tuple[float, ...] = (0.9, 0.98)  # curriculum thresholds of the authors' Table-1 sweep (docs/emt.md §4)
     n_seeds: int = 2  # seeds per threshold
     reg_l2: float = 0.1  # L2 of the regularized run (Table 1: chance)
     emt: EMTConfig = EMTConfig()  # training settings (its task / threshold / n_seeds / l2 are replaced)

@@ -1,4 +1,4 @@
-"""Figures of a trained RNN's analysis (emt.md §5.1 "Figures 3, 4"; wave.md §5.6), drawn from the metrics dict of
+"""Figures of a trained RNN's analysis (docs/emt.md §5.1 "Figures 3, 4"; docs/wave.md §5.6), drawn from the metrics dict of
 :func:`wavejax.emt.analyze_rnn`.
 
 * :func:`plot_spectrum`: eigenvalues of W_hh vs those of the circuit's recurrent part on the unit circle.
@@ -21,7 +21,7 @@ from wavejax.report import eigen_plot, heatmap, line_plot
 
 __all__ = ["plot_spectrum", "plot_phi_emp", "plot_memories", "plot_gradients", "analysis_figures", "plot_training"]
 
-PROBE_TIMES = (1, 2, 3, 4, 5, 14, 15, 16, 17, 18)  # time steps of the memories figure (emt.md §5.1 step 7)
+PROBE_TIMES = (1, 2, 3, 4, 5, 14, 15, 16, 17, 18)  # time steps of the memories figure (docs/emt.md §5.1 step 7)
 
 
 def _complex(a: Any) -> np.ndarray:
@@ -36,14 +36,14 @@ def plot_spectrum(path: str | Path, eig: Any, eig_theory: Any, *, title: str = "
 
 
 def plot_phi_emp(path: str | Path, E: Any, s: int, d: int, *, title: str = "") -> Path:
-    """Phi_emp = Psi* W_hh Psi (the first s*d coordinates) with the s x s block grid (emt.md §5.1 "Figure 4")."""
+    """Phi_emp = Psi* W_hh Psi (the first s*d coordinates) with the s x s block grid (docs/emt.md §5.1 "Figure 4")."""
     n = s * d
     return heatmap(path, np.real(np.asarray(E))[:n, :n], block=d, title=title or "W_hh in the privileged basis (Φ_emp)",
                    xlabel="basis vector (block 0 = oldest)", ylabel="basis vector")
 
 
 def plot_memories(path: str | Path, coords: Any, times: Sequence[int], *, title: str = "") -> Path:
-    """Variable memories (T, s, d) at the given time indices, one panel each (emt.md §5.1 "Figure 3")."""
+    """Variable memories (T, s, d) at the given time indices, one panel each (docs/emt.md §5.1 "Figure 3")."""
     coords = np.asarray(coords)
     _validate.ndim("coords", coords, 3)
     panels = {f"t = {t}": coords[t].T for t in times}
@@ -52,7 +52,7 @@ def plot_memories(path: str | Path, coords: Any, times: Sequence[int], *, title:
 
 
 def plot_gradients(path: str | Path, before: Any, after: Any, *, s: int = 8) -> Path:
-    """||dy(t0+k)/dx(t0)|| vs lag k at initialization and after training (wave.md §5.6)."""
+    """||dy(t0+k)/dx(t0)|| vs lag k at initialization and after training (docs/wave.md §5.6)."""
     before, after = np.asarray(before), np.asarray(after)
     k = np.arange(len(before))
     return line_plot(path, {"initialization": (k, before), "trained": (k, after)}, logy=True, xlabel="lag k",

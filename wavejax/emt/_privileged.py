@@ -1,4 +1,4 @@
-"""The privileged basis of EMT and the quantitative circuit match (emt.md §5.1, §5.3).
+"""The privileged basis of EMT and the quantitative circuit match (docs/emt.md §5.1, §5.3).
 
 Given a bias-free RNN (W_hh (H, H), readout W_hy (d, H), input W_uh (H, d)), a task operator F and a trajectory
 h(t) (T, H):
@@ -64,7 +64,7 @@ def privileged_basis(W_hh: np.ndarray, F: np.ndarray, s: int, *, W_hy: np.ndarra
                      W_uh: np.ndarray | None = None, traj: np.ndarray | None = None,
                      grounding: Literal["output", "input"] = "output", n_pca: int = 10,
                      prune: bool = True) -> PrivilegedBasis:
-    """Grounded power-block basis with pruning, dual and PCA complement (emt.md §5.1 steps 1-6).
+    """Grounded power-block basis with pruning, dual and PCA complement (docs/emt.md §5.1 steps 1-6).
 
     Args:
       W_hh: recurrent matrix (H, H) (mathematical orientation h' = W_hh h).
@@ -130,14 +130,14 @@ def phi_emp(W_hh: np.ndarray, basis: PrivilegedBasis) -> np.ndarray:
 
 
 def dual_error(basis: PrivilegedBasis) -> float:
-    """||Psi* Psi - I||_F over the active (kept + complement) positions (emt.md §7.8: < 1e-4)."""
+    """||Psi* Psi - I||_F over the active (kept + complement) positions (docs/emt.md §7: < 1e-4)."""
     a = basis.active
     G = basis.Psi_star[a] @ basis.Psi[:, a]
     return float(np.linalg.norm(G - np.eye(len(a))))
 
 
 def structure_metrics(Phi_emp: np.ndarray, Phi: np.ndarray, keep: np.ndarray | None = None) -> tuple[float, float]:
-    """Circuit match of Phi_emp with the theoretical Phi on the kept positions (emt.md §5.3 (ii), PROPOSED).
+    """Circuit match of Phi_emp with the theoretical Phi on the kept positions (docs/emt.md §5.3 (ii), PROPOSED).
 
     With S = support of Phi[keep][:, keep] (its nonzero entries) and E = Phi_emp[keep][:, keep]:
 
@@ -175,7 +175,7 @@ def structure_metrics(Phi_emp: np.ndarray, Phi: np.ndarray, keep: np.ndarray | N
 
 def readout_fraction(W_hy: np.ndarray, basis: PrivilegedBasis) -> float:
     """Fraction of the readout's norm on the newest block in basis coordinates: ||W_hy Psi_s||_F / ||W_hy Psi||_F
-    over the kept positions (emt.md §7.10: > 0.95)."""
+    over the kept positions (docs/emt.md §7: > 0.95)."""
     _validate.shape("W_hy", W_hy, (basis.d, basis.Psi.shape[0]))
     R = np.asarray(W_hy, np.float64) @ basis.Psi[:, :basis.s * basis.d]
     newest = R[:, (basis.s - 1) * basis.d:]
@@ -183,7 +183,7 @@ def readout_fraction(W_hy: np.ndarray, basis: PrivilegedBasis) -> float:
 
 
 def variable_memories(basis: PrivilegedBasis, hs: np.ndarray, *, zscore: bool = False) -> np.ndarray:
-    """Hidden states in the basis: (Psi* h(t))[:sd] reshaped to (..., T, s, d), block 0 the oldest (emt.md §5.1).
+    """Hidden states in the basis: (Psi* h(t))[:sd] reshaped to (..., T, s, d), block 0 the oldest (docs/emt.md §5.1).
 
     Args:
       basis: the privileged basis.
@@ -202,7 +202,7 @@ def variable_memories(basis: PrivilegedBasis, hs: np.ndarray, *, zscore: bool = 
 
 
 def predicted_block(mu: int, t: int, s: int) -> int:
-    """Block (0 = oldest) holding variable mu at time index t >= s-1 in the repeat-copy circuit (emt.md §7.11):
+    """Block (0 = oldest) holding variable mu at time index t >= s-1 in the repeat-copy circuit (docs/emt.md §7):
     at t = s-1 variable mu is in block mu, then it moves one block toward 0 per step, cyclically."""
     s = _validate.positive_int("s", s)
     _validate.nonneg_int("mu", mu)
@@ -211,7 +211,7 @@ def predicted_block(mu: int, t: int, s: int) -> int:
 
 
 def block_tracking(coords: np.ndarray, u: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """For each time and variable, the block whose coordinates correlate most with the variable (emt.md §7.11).
+    """For each time and variable, the block whose coordinates correlate most with the variable (docs/emt.md §7).
 
     The score of block k for variable mu at time t is mean_c |corr_b(coords[b, t, k, c], u[b, mu, c])| (correlation
     over the batch b, per dim c).

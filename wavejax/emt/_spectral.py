@@ -1,8 +1,8 @@
-"""The spectral convergence metric of EMT (emt.md §5.2; wave.md §5.2).
+"""The spectral convergence metric of EMT (docs/emt.md §5.2; docs/wave.md §5.2).
 
-A trained bias-free RNN is said to implement the variable-binding circuit Phi (emt.md §2.3) when the
+A trained bias-free RNN is said to implement the variable-binding circuit Phi (docs/emt.md §2.3) when the
 eigenvalues of W_hh with modulus above a threshold have the same *phases* as those of Phi. Magnitudes are
-ignored on purpose: a tanh network turns |lambda| > 1 growth into a stable limit cycle (emt.md §2.4), so only
+ignored on purpose: a tanh network turns |lambda| > 1 growth into a stable limit cycle (docs/emt.md §2.4), so only
 phases are comparable.
 
 All analysis here runs on the host in float64/complex128 NumPy (``np.linalg.eigvals``), never inside ``jit``.
@@ -39,7 +39,7 @@ def dominant_eigenvalues(A: np.ndarray, thr: float = 0.9) -> np.ndarray:
 
 
 def spectral_error(A: np.ndarray, B: np.ndarray, thr: float = 0.9) -> float:
-    """Mean phase mismatch (radians) between the dominant eigenvalues of ``A`` and ``B`` (emt.md §5.2).
+    """Mean phase mismatch (radians) between the dominant eigenvalues of ``A`` and ``B`` (docs/emt.md §5.2).
 
     1. Keep the eigenvalues with ``|lambda| > thr`` of both matrices. If the counts differ the shorter list is
        zero-padded and normalizing a zero gives NaN: the result is ``nan`` (printed "---" in Table 1).

@@ -1,10 +1,10 @@
-"""Table 1 of the paper: the sweep configuration, its cells and the markdown table (emt.md §4 sweep, §6).
+"""Table 1 of the paper: the sweep configuration, its cells and the markdown table (docs/emt.md §4 sweep, §6).
 
 * :class:`TableConfig`: tasks x H x L2 x thresholds x seeds (one vmapped member axis per H) with the engine's
   :class:`wavejax.rnn.TrainConfig` for the optimizer / steps / checkpoints.
 * :func:`table_sweep`: train and score the sweep; :func:`table_cells`: the cells of one H from a trained sweep.
 * :data:`PAPER_TABLE`, :func:`format_cell`, :func:`format_table`: the paper's Table 1 and the measured table in
-  its format. :data:`SPEC_TABLES`: the decoded task tables of emt.md §3 (reference for the decoder).
+  its format. :data:`SPEC_TABLES`: the decoded task tables of docs/emt.md §3 (reference for the decoder).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ CellKey = tuple[tuple[int, int, int], int, float]  # (task id, H, L2)
 
 
 _COLUMNS = [(64, 0.0), (64, 1e-3), (64, 0.1), (128, 0.0), (128, 1e-3), (128, 0.1)]
-#: Table 1 of the paper (emt.md §6): (task id, H, L2) -> (spectral error in rad or None for "---", test accuracy).
+#: Table 1 of the paper (docs/emt.md §6): (task id, H, L2) -> (spectral error in rad or None for "---", test accuracy).
 PAPER_TABLE: dict[CellKey, Cell] = {
     (TASKS[name], H, lam): cell
     for name, cells in {
@@ -49,7 +49,7 @@ PAPER_TABLE: dict[CellKey, Cell] = {
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TableConfig:
-    """The Table-1 sweep (emt.md §4 sweep, §6 table). ``train.l2`` / ``train.threshold`` are replaced by the swept
+    """The Table-1 sweep (docs/emt.md §4 sweep, §6 table). ``train.l2`` / ``train.threshold`` are replaced by the swept
     ``l2s`` / ``thresholds``.
 
     >>> TableConfig.quick().hiddens, TableConfig.full().seeds
@@ -146,7 +146,7 @@ def format_cell(err: float | None, acc: float) -> str:
 
 def format_table(cells: Mapping[CellKey, Cell], *, hiddens=(64, 128), l2s=(0.0, 1e-3, 0.1),
                  with_paper: bool = True) -> str:
-    """Markdown Table 1 (emt.md §6): rows = task ids, columns = H x L2; cells "err (acc)".
+    """Markdown Table 1 (docs/emt.md §6): rows = task ids, columns = H x L2; cells "err (acc)".
 
     ``cells[(task_id, H, l2)] = (mean spectral error or None, mean test accuracy)``; missing cells print "n/a".
     With ``with_paper`` every cell also shows the paper's value: "measured [paper: ...]".

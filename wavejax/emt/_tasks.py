@@ -1,4 +1,4 @@
-"""The horizon curriculum of the EMT recipe (emt.md §4) on top of the shared task module.
+"""The horizon curriculum of the EMT recipe (docs/emt.md §4) on top of the shared task module.
 
 The task vocabulary (task ids, decoding to F, lag matrices, the batch generator) has ONE implementation, in
 :mod:`wavejax.tasks` (:func:`~wavejax.tasks.parse_task_id`, :func:`~wavejax.tasks.decode_task`,
@@ -26,7 +26,7 @@ from wavejax.tasks import task_batch
 
 __all__ = ["CURRICULUM", "curriculum_batch_fn"]
 
-#: The horizon curriculum of the recipe (emt.md §4): output-phase lengths per level.
+#: The horizon curriculum of the recipe (docs/emt.md §4): output-phase lengths per level.
 CURRICULUM: tuple[int, ...] = (10, 20, 40, 60, 100)
 
 

@@ -1,4 +1,4 @@
-"""Training bias-free tanh RNNs on the binary variable-binding tasks with the shared engine (emt.md §4).
+"""Training bias-free tanh RNNs on the binary variable-binding tasks with the shared engine (docs/emt.md §4).
 
 The recipe: Elman RNN (tanh, no bias, U(+-1/sqrt(H)) init, h(0) = 0, bias-free readout), d = 8 in and out, MSE over
 the output phase, Adam 1e-3 with coupled L2, global-norm clip 1.0, batch 64, 20,000 steps, horizon curriculum
@@ -36,7 +36,7 @@ __all__ = ["EMTConfig", "EMTRun", "train_task", "train_sweep", "evaluate_members
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class EMTConfig:
-    """One EMT training run (the recipe of emt.md §4 / §7 by default).
+    """One EMT training run (the recipe of docs/emt.md §4 / §7 by default).
 
     The optimizer, curriculum threshold, step count, chunking and checkpointing are the engine's own
     :class:`wavejax.rnn.TrainConfig` (field ``train``; ``--train.steps`` etc. on the command line); this class adds
@@ -80,7 +80,7 @@ class EMTConfig:
 
     @classmethod
     def full(cls) -> EMTConfig:
-        """The recipe of emt.md §4 (20k steps)."""
+        """The recipe of docs/emt.md §4 (20k steps)."""
         return cls()
 
     def engine(self) -> TrainConfig:
@@ -127,7 +127,7 @@ def evaluate_members(hidden: int, params: dict, phis: np.ndarray, *, key, horizo
       params: stacked Elman params with leading member axis M.
       phis: lag matrices per member, shape ``(M, s, d, d)``.
       key: PRNG key; every member sees batches from the same keys.
-      horizon, batch, n_batches: test protocol (emt.md §4: 200, 64, 10).
+      horizon, batch, n_batches: test protocol (docs/emt.md §4: 200, 64, 10).
 
     Returns:
       Two float64 arrays of shape ``(M,)``.
@@ -182,7 +182,7 @@ def _run(cfg: EMTConfig, members: list[dict], out: Path | None, desc: str) -> EM
 
 
 def train_task(cfg: EMTConfig, out: str | Path | None = None) -> EMTRun:
-    """Train ``cfg.n_seeds`` seeds of one task (emt.md §4); ``out`` holds checkpoints, metrics.jsonl, run.npz."""
+    """Train ``cfg.n_seeds`` seeds of one task (docs/emt.md §4); ``out`` holds checkpoints, metrics.jsonl, run.npz."""
     tid = parse_task_id(cfg.task)
     members = [{"task": tid, "l2": cfg.train.l2, "threshold": cfg.train.threshold, "seed": cfg.seed + m}
                for m in range(cfg.n_seeds)]

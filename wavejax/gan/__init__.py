@@ -1,4 +1,4 @@
-"""Weight sharing between GAN generator and critic (Shared-WGAN, arXiv:1802.07401; spec gan.md).
+"""Weight sharing between GAN generator and critic (Shared-WGAN, arXiv:1802.07401; guide: docs/gan.md).
 
 Models (``Generator``, ``Critic``, ``init_params``), the losses (``critic_loss``, ``generator_loss``: the original
 +-1-label sigmoid cross-entropy, plain WGAN, WGAN-GP), two-player training with TF1 RMSProp, weight clipping and the

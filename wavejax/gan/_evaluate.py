@@ -37,7 +37,7 @@ _b = nn.initializers.constant(0.1)
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ClassifierConfig:
-    """Evaluation classifier training (gan.md §5; defaults = the TF tutorial)."""
+    """Evaluation classifier training (docs/gan.md §5; defaults = the TF tutorial)."""
 
     fc: int = 1024  # width of the hidden dense layer (also the FID feature dimension)
     conv: tuple[int, int] = (32, 64)  # channels of the two conv layers (TF tutorial: 32, 64)
@@ -181,7 +181,7 @@ def predictive_entropy(logits: Float[Array, "B K"]) -> Float[Array, " B"]:
 
 
 def classifier_entropy(clf: TrainedClassifier, images: Float[Array, "B s s 1"]) -> tuple[float, float]:
-    """Mean and SD over images of the classifier's predictive entropy (nats; gan.md §5)."""
+    """Mean and SD over images of the classifier's predictive entropy (nats; docs/gan.md §5)."""
     _validate.ndim("images", images, 4)
     h = np.asarray(predictive_entropy(classifier_logits(clf, images)))
     return float(h.mean()), float(h.std())

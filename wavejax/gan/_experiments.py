@@ -1,4 +1,4 @@
-"""Headline experiments of the weight-shared GAN for ``wavejax reproduce`` and ``wavejax gan ...`` (gan.md §6-7).
+"""Headline experiments of the weight-shared GAN for ``wavejax reproduce`` and ``wavejax gan ...`` (docs/gan.md §6-7).
 
 * ``gan.checks``: exact parameter counts, the loss at D = 0, TF1 RMSProp parity, the random-probability entropy.
 * ``gan.study``: baseline vs shared GAN (vmapped seeds), sample entropy with CIs, FID, and the weight-similarity
@@ -72,7 +72,7 @@ def _rmsprop_parity() -> float:
 
 
 def run_checks(cfg: ChecksConfig, out: Path) -> Result:
-    """Exact numbers that need no training (gan.md §7.2, §7.3, §7.7; §6 random-vector row)."""
+    """Exact numbers that need no training (docs/gan.md §7; §6 random-vector row)."""
     g, d = jax.eval_shape(lambda k: init_params(k, cfg.hidden, cfg.image_size), jax.random.key(0))
     ng, nd = count_params(g["params"]), count_params(d["params"])
     z = jnp.zeros((8, 1), jnp.float32)
@@ -96,7 +96,7 @@ def _acc_bar(study: StudyConfig) -> float:
 
 
 def run_gan_study(study: StudyConfig, out: Path) -> Result:
-    """Baseline vs shared entropy and the weight-similarity study (gan.md §6, §7.8-10)."""
+    """Baseline vs shared entropy and the weight-similarity study (docs/gan.md §6, §7)."""
     cfg, n_eval, paper = study.gan, study.n_eval, study.paper_claims
     res = run_study(cfg, study.classifier, out=out, n_eval=n_eval, shared=study.shared, figures=study.figures)
     atomic_write_json(out / "study.json", res)

@@ -1,4 +1,4 @@
-"""GAN losses (gan.md §2.4, §8.5).
+"""GAN losses (docs/gan.md §2.4, §8).
 
 * ``"original"`` (the repository's loss, not the textbook WGAN loss): the critic output D in (-1, 1) is treated as
   a logit of a sigmoid cross-entropy with labels +1 (real) and -1 (fake),

@@ -1,4 +1,4 @@
-"""Generator and critic of the weight-shared GAN (gan.md §2.1-2.3).
+"""Generator and critic of the weight-shared GAN (docs/gan.md §2.1-2.3).
 
 Both networks follow the analysed repository state (`f6393ad`): 5x5 convolutions with SAME padding, HWIO kernels,
 truncated-normal init (sigma = 0.02, cut at 2 sigma), zero biases, BatchNorm always on batch statistics
@@ -15,7 +15,7 @@ Critic D (stride 2 everywhere; s -> ceil(s/2) per layer, 28-14-7-4-2)::
     x (B,s,s,1) -> conv "d0" 1->h, BN, lrelu -> conv "dshared" h->h, BN, lrelu
       -> conv "d2" h->h/2, BN, lrelu -> conv "d3" h/2->h/4, BN, lrelu -> flatten -> Dense 1 -> tanh  in (-1, 1)
 
-``norm=False`` drops the critic's BatchNorm and ``bounded=False`` its tanh (the WGAN-GP critic, §8.5).
+``norm=False`` drops the critic's BatchNorm and ``bounded=False`` its tanh (the WGAN-GP critic, docs/gan.md §8).
 At h = 64, s = 28 the parameter counts are G = 494,513 and D = 168,593 (BN scale/offset included).
 """
 
@@ -34,9 +34,9 @@ from wavejax import _validate
 __all__ = ["Z_DIM", "Generator", "Critic", "init_params", "count_params", "critic_spatial_sizes",
            "SHARED_LAYERS"]
 
-Z_DIM = 100  # latent dimension; z ~ U(-1, 1)^100 (gan.md §3)
+Z_DIM = 100  # latent dimension; z ~ U(-1, 1)^100 (docs/gan.md §3)
 
-# (generator layer, critic layer, leaves copied D -> G) for each sharing variant (gan.md §2.5)
+# (generator layer, critic layer, leaves copied D -> G) for each sharing variant (docs/gan.md §2.5)
 SHARED_LAYERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "conv2": ("gshared", "dshared", ("kernel",)),  # f6393ad: 2nd conv kernel (the analysed experiment)
     "conv1": ("g0", "d0", ("kernel", "bias")),  # HEAD 1013850: 1st conv kernel and bias
@@ -48,7 +48,7 @@ _dense_init = nn.initializers.normal(0.02)
 
 def _bn(name: str) -> nn.BatchNorm:
     # use_running_average=False always: outputs depend on batch statistics only; the moving averages in
-    # `batch_stats` are updated (as TF's update ops did) but never read (gan.md §2.1)
+    # `batch_stats` are updated (as TF's update ops did) but never read (docs/gan.md §2.1)
     return nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5, name=name)
 
 
@@ -58,7 +58,7 @@ def _conv(features: int, stride: int, name: str) -> nn.Conv:
 
 
 class Generator(nn.Module):
-    """G(z): (B, 100) noise -> (B, s, s, 1) images in (0, 1) (gan.md §2.2)."""
+    """G(z): (B, 100) noise -> (B, s, s, 1) images in (0, 1) (docs/gan.md §2.2)."""
 
     hidden: int = 64  # width h of every hidden conv
     image_size: int = 28  # side s of the square output image
@@ -78,7 +78,7 @@ class Generator(nn.Module):
 
 
 class Critic(nn.Module):
-    """D(x): (B, s, s, 1) images -> (B, 1) scores in (-1, 1) (gan.md §2.3)."""
+    """D(x): (B, s, s, 1) images -> (B, 1) scores in (-1, 1) (docs/gan.md §2.3)."""
 
     hidden: int = 64  # width h; later layers have h/2 and h/4 channels
     norm: bool = True  # BatchNorm after each conv (False: WGAN-GP critic)

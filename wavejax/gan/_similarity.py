@@ -1,6 +1,6 @@
-"""Generator/critic kernel similarity with the null baselines the claim needs (gan.md §5 (c), §7.10-11, §9).
+"""Generator/critic kernel similarity with the null baselines the claim needs (docs/gan.md §5 (c), §7, §9).
 
-Best-match cosine (gan.md §5 (c)). For kernels A (G) and B (D) of shape (5, 5, C_in, C_out) every 5x5 slice
+Best-match cosine (docs/gan.md §5 (c)). For kernels A (G) and B (D) of shape (5, 5, C_in, C_out) every 5x5 slice
 a_ij = A[:, :, i, j] is a 25-vector (0-based i < C_in, j < C_out, flattened as row i * C_out + j) and
 
     s_ij = max_{(k, l)} <a_ij, b_kl> / (||a_ij|| ||b_kl||)       (signed cosine, over all C_in' * C_out' slices of B).
@@ -79,7 +79,7 @@ def _best_match_impl(a: Array, b: Array, *, block: int) -> Array:
 
 
 def best_match_cosine(a: Float[Array, "5 5 ci co"], b: Float[Array, "5 5 ci2 co2"]) -> Float[Array, " ci*co"]:
-    """Best-match signed cosine of every 5x5 slice of ``a`` against all slices of ``b`` (gan.md §5 (c)).
+    """Best-match signed cosine of every 5x5 slice of ``a`` against all slices of ``b`` (docs/gan.md §5 (c)).
 
         s_ij = max_{k,l} <a_ij, b_kl> / (||a_ij|| ||b_kl||),     a_ij = a[:, :, i, j] as a 25-vector.
 

@@ -1,6 +1,6 @@
 """The whole study in one call: classifier, baseline vs shared GAN, sample entropy with CIs, FID, weight analysis.
 
-``run_study(cfg, clf_cfg, out=...)`` reproduces gan.md §5-6 at any scale:
+``run_study(cfg, clf_cfg, out=...)`` reproduces docs/gan.md §5-6 at any scale:
 
 1. trains the evaluation classifier on the training split and measures its test accuracy;
 2. trains the baseline (``sharing="none"``) and the shared model (``cfg.sharing``, default the analysed 2nd-conv
@@ -75,13 +75,14 @@ def _entropies(clf: Any, imgs: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class StudyConfig:
-    """The ``gan.study`` experiment (gan.md §5-6): GAN and classifier configurations and the evaluation protocol."""
+    """The ``gan.study`` experiment (docs/gan.md §5-6): GAN and classifier configurations and the evaluation
+    protocol."""
 
     gan: GANConfig = dataclasses.field(default_factory=GANConfig.full)  # both variants train with this
     classifier: ClassifierConfig = dataclasses.field(default_factory=ClassifierConfig)  # evaluation classifier
     PRESETS: ClassVar[tuple[str, ...]] = ("quick", "full", "paper")
 
-    n_eval: int = 640  # generated samples per seed (gan.md: 640 = 10 batches of 64)
+    n_eval: int = 640  # generated samples per seed (docs/gan.md: 640 = 10 batches of 64)
     shared: Literal["conv2", "conv1"] = "conv2"  # the sharing variant compared with the baseline
     figures: bool = True  # write the PNG figures
     paper_claims: bool = True  # judge the paper-scale claims (False at the CPU scale, which has its own)
@@ -118,7 +119,7 @@ def run_study(cfg: GANConfig, clf_cfg: ClassifierConfig, *, out: str | Path | No
       cfg: GAN configuration (its ``sharing`` is ignored: both ``"none"`` and ``shared`` are trained).
       clf_cfg: evaluation-classifier configuration.
       out: output folder (training runs under ``out/none`` and ``out/<shared>``, resumable; figures in ``out``).
-      n_eval: generated samples per seed for the entropy and FID (gan.md: 640 = 10 batches of 64).
+      n_eval: generated samples per seed for the entropy and FID (docs/gan.md: 640 = 10 batches of 64).
       shared: the sharing variant compared with the baseline (``"conv2"`` analysed, ``"conv1"`` HEAD).
       figures: write PNG figures (needs ``out``).
 

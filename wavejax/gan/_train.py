@@ -1,4 +1,4 @@
-"""Two-player training: two TrainStates, TF1 RMSProp, weight clipping, the D -> G kernel copy (gan.md §2.5, §4).
+"""Two-player training: two TrainStates, TF1 RMSProp, weight clipping, the D -> G kernel copy (docs/gan.md §2.5, §4).
 
 One outer step (``outer_step``, jitted by its callers) is
 
@@ -38,7 +38,7 @@ SHARINGS = ("none", "conv2", "conv1")
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class GANConfig:
-    """Configuration of one GAN training run (gan.md §4; defaults = the analysed paper run).
+    """Configuration of one GAN training run (docs/gan.md §4; defaults = the analysed paper run).
 
     Presets: :meth:`quick` (CPU, 8x8 digits), :meth:`cpu` (CPU, real 28x28 MNIST digits, reduced width and steps),
     :meth:`full` (the study at paper scale, 3 seeds), :meth:`paper` (the analysed single run).

@@ -1,4 +1,4 @@
-"""General Sequential Episodic Memory Model (Karuvally, Sejnowski, Siegelmann, ICML 2023; spec gsemm.md).
+"""General Sequential Episodic Memory Model (Karuvally, Sejnowski, Siegelmann, ICML 2023; guide: docs/gsemm.md).
 
 Vector fields and energies of LISEM, DSEM, polynomial DSEM and ExpSM (``models``; every :class:`Model` is a
 Diffrax vector field ``f(t, y, args)``), the one solve with a :class:`SolverConfig` and failures as data

@@ -1,4 +1,4 @@
-"""Sequence capacity K*(N) of GSEMM (gsemm.md §5, criterion for wavejax).
+"""Sequence capacity K*(N) of GSEMM (docs/gsemm.md §5, criterion for wavejax).
 
 The criterion: a K "passes" when at least ``need`` of ``n_sets`` random pattern sets traverse the whole cycle
 0 -> 1 -> ... -> K-1 -> 0 with every decoded change correct (Euler dt 0.05, T_f = 1, T_d = 20, fresh patterns
@@ -49,7 +49,7 @@ __all__ = ["CapacityNetwork", "CAPACITY_NETWORKS", "CycleTrial", "cycle_trial", 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CapacityNetwork:
-    """Scalars of the capacity criterion for one model (gsemm.md §5).
+    """Scalars of the capacity criterion for one model (docs/gsemm.md §5).
 
     ``per_neuron=True`` (LISEM): ``alpha_s`` and ``alpha_c`` are the products a_s N and a_c N, so the network of N
     features uses a_s = alpha_s / N, a_c = alpha_c / N.

@@ -1,4 +1,4 @@
-"""Headline GSEMM experiments for ``wavejax reproduce`` and ``wavejax gsemm ...`` (gsemm.md §6-7).
+"""Headline GSEMM experiments for ``wavejax reproduce`` and ``wavejax gsemm ...`` (docs/gsemm.md §6-7).
 
 One frozen config class per experiment (``quick()``: about a minute on 2 CPU cores; ``full()``: the spec's scale),
 each ``run_x(cfg, out) -> Result``; the same classes generate the CLI commands. Every row is "quantity | paper or
@@ -119,7 +119,7 @@ class LandscapeConfig:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CapacityConfig:
-    """Capacity K*(N) (criterion of gsemm.md §5; the networks are ``capacity.CAPACITY_NETWORKS``)."""
+    """Capacity K*(N) (criterion of docs/gsemm.md §5; the networks are ``capacity.CAPACITY_NETWORKS``)."""
 
     X64: ClassVar[bool] = True
     dsem_ns: tuple[int, ...] = (16, 24, 32, 40)  # N of DSEM (r = 0.5) and polynomial DSEM
@@ -289,7 +289,7 @@ def run_landscape(cfg: LandscapeConfig, out: Path) -> Result:
 
 
 def run_capacity(cfg: CapacityConfig, out: Path) -> Result:
-    """K*(N) for DSEM, polynomial DSEM and LISEM (criterion of gsemm.md §5) with fitted growth laws."""
+    """K*(N) for DSEM, polynomial DSEM and LISEM (criterion of docs/gsemm.md §5) with fitted growth laws."""
     key = jax.random.key(cfg.seed)
     kw = dict(n_sets=cfg.n_sets, need=cfg.need)
     curves = {"DSEM (r=0.5)": capacity_curve("dsem", key, cfg.dsem_ns, **kw),
@@ -336,9 +336,9 @@ def run_capacity(cfg: CapacityConfig, out: Path) -> Result:
     rows += _failure_rows({name: {f"N={n}, K={k}": why for n, f in zip(c["N"], c["failed"], strict=True)
                                   for k, why in f.items()} for name, c in curves.items()})
     return Result(rows=rows, figures=["capacity.png"], metrics={"curves": curves, "fits": fits},
-                  notes="Paper capacity numbers are UNCONFIRMED; the criterion is wavejax's (gsemm.md §5). K* is the "
-                        "boundary found by doubling then bisection; the pass/fail outcome is not monotone in K, so a "
-                        "larger K can pass (the per-K trials are in the metrics).")
+                  notes="Paper capacity numbers are UNCONFIRMED; the criterion is wavejax's (docs/gsemm.md §5). "
+                        "K* is the boundary found by doubling then bisection; the pass/fail outcome is not monotone in "
+                        "K, so a larger K can pass (the per-K trials are in the metrics).")
 
 
 def _exp(name: str, title: str, fn, config: type, version: int = 1) -> Experiment:

@@ -1,4 +1,4 @@
-"""Energy of GSEMM and the moving energy minimum (gsemm.md §2.3, §5 "Energy-surface analysis").
+"""Energy of GSEMM and the moving energy minimum (docs/gsemm.md §2.3, §5 "Energy-surface analysis").
 
 At a time t the fast state sees the instantaneous surface E(.; v_d(t)). Minimising it from each memory xi^mu
 gives the "memory fixed points"; minimising from the current v(t) gives the "current fixed point", whose identity
@@ -23,7 +23,7 @@ __all__ = ["energy", "minimize", "MovingMinimum", "moving_minimum"]
 
 
 def energy(model: str, xi, phi, v, v_d, *, alpha_s, alpha_c, beta_d=1.0, gamma=1.0, dtype=jnp.float64):
-    """Energy E(v; v_d) of gsemm.md §2.3 with h algebraic (``beta_d`` does not enter E; kept for symmetry).
+    """Energy E(v; v_d) of docs/gsemm.md §2.3 with h algebraic (``beta_d`` does not enter E; kept for symmetry).
 
     Args:
       model: "lisem", "dsem" or "dsem_poly". xi (N, K), phi (K, K).

@@ -1,4 +1,4 @@
-"""The one entry point of GSEMM online learning: :func:`learn` presents patterns to a rule (gsemm.md §4.2–4.3).
+"""The one entry point of GSEMM online learning: :func:`learn` presents patterns to a rule (docs/gsemm.md §4).
 
 The rules live where they are defined: ``energy`` and ``competitive`` in :mod:`wavejax.gsemm._learning`,
 ``contrastive`` in :mod:`wavejax.gsemm._online`. This module sits above both, so neither imports the other's

@@ -1,4 +1,4 @@
-"""Online learning of memories Xi and transitions Phi (gsemm.md §4.2–4.3; equations PROPOSED / UNCONFIRMED).
+"""Online learning of memories Xi and transitions Phi (docs/gsemm.md §4.2–4.3; equations PROPOSED / UNCONFIRMED).
 
 Three rules, each a module-level pure function with its equation in its docstring, as an Optax-like
 ``init``/``update`` pair (:class:`LearningRule`) on one state (:class:`LearnState`); the one entry point
@@ -90,7 +90,7 @@ def _first_failure(old, code):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class EnergyRuleConfig:
-    """The energy-gradient rule with v clamped to each pattern for ``clamp_time`` (DSEM, gsemm.md §4.2, A10)."""
+    """The energy-gradient rule with v clamped to each pattern for ``clamp_time`` (DSEM, docs/gsemm.md §4.2, A10)."""
 
     clamp_time: float = 20.0  # presentation time per pattern
     alpha_s: float = 1.0  # symmetric strength

@@ -1,4 +1,4 @@
-"""Retrieval metrics: overlaps, decoding, dwell statistics and the dwell law (gsemm.md §2.8, §5).
+"""Retrieval metrics: overlaps, decoding, dwell statistics and the dwell law (docs/gsemm.md §2.8, §5).
 
 Overlap (Mattis magnetisation) m_mu(t) = (1/N) xi^mu . sigma_f(v(t)); pass ``v`` already through sigma_f for
 LISEM (``overlaps(xi, jnp.tanh(gamma * v))``) or use :func:`model_overlaps`. Decoding is host-side NumPy (its
@@ -63,7 +63,7 @@ class Decoded(tuple):
 
 
 def decode(ts, m, *, min_run: int = 10, min_overlap: float | None = None) -> Decoded:
-    """Decode the visited memories from overlaps (gsemm.md §5).
+    """Decode the visited memories from overlaps (docs/gsemm.md §5).
 
     Args:
       ts: times, shape (T,). m: overlaps, shape (T, K).
@@ -148,7 +148,7 @@ def dwell_stats(dec: Decoded) -> dict[str, float]:
 
 
 def dwell_prediction(alpha_s: float, alpha_c: float, beta_d: float, t_d: float) -> dict[str, float]:
-    """PROPOSED dwell law of gsemm.md §2.8 for DSEM (large N, hard softmax).
+    """PROPOSED dwell law of docs/gsemm.md §2.8 for DSEM (large N, hard softmax).
 
         r = sqrt(a_s) / (a_c b_d);  D = -T_d ln(1 - sqrt(r));  D_1 = -T_d ln(1 - r);  r >= 1: static (inf)
 

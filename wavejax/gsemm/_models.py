@@ -1,6 +1,6 @@
-"""GSEMM vector fields and energies as pure functions (gsemm.md §2.2–2.6).
+"""GSEMM vector fields and energies as pure functions (docs/gsemm.md §2.2–2.6).
 
-Symbols (gsemm.md §2.1): feature state v (N,), hidden state h (K,), delay state v_d (N,), memories Xi (N, K)
+Symbols (docs/gsemm.md §2.1): feature state v (N,), hidden state h (K,), delay state v_d (N,), memories Xi (N, K)
 (column mu is xi^mu), transitions Phi (K, K) with Phi[mu, nu] = strength of mu -> nu. Indices are 0-based:
 the spec's memory 1 is column 0.
 

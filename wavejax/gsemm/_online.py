@@ -1,4 +1,4 @@
-"""The authors' contrastive online rule: a faithful port of EDEN_cpp ``gsemm/ExpSM.cpp`` (gsemm.md §4.2–4.3).
+"""The authors' contrastive online rule: a faithful port of EDEN_cpp ``gsemm/ExpSM.cpp`` (docs/gsemm.md §4.2–4.3).
 
 ``ExpSM`` is DSEM with tanh on the delay in the hidden drive and a_s unsplit (:data:`~wavejax.gsemm.EXPSM`:
 h = a_s Xi^T v, drive Xi f, as below, in learning and in recall alike).
@@ -49,7 +49,7 @@ __all__ = ["OnlineConfig", "OnlineScalars", "contrastive_step", "CONTRASTIVE", "
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OnlineConfig:
-    """The contrastive online protocol (gsemm.md §4.3); EDEN_cpp program defaults unless noted."""
+    """The contrastive online protocol (docs/gsemm.md §4.3); EDEN_cpp program defaults unless noted."""
 
     n_features: int = 50  # N (cluster sweep; the program default is 100)
     n_patterns: int = 10  # P, presented once in order 0..P-1
@@ -288,7 +288,7 @@ def count_links(sequence, n_patterns: int) -> int:
 
 
 def recall_score(patterns, vs, dt_save: float, *, min_overlap: float = 0.5) -> dict:
-    """Score a free recall against the presented order 0..P-1 (gsemm.md §7 A11), wavejax decoder.
+    """Score a free recall against the presented order 0..P-1 (docs/gsemm.md §7 A11), wavejax decoder.
 
     Overlaps of v with the patterns (1/N); returns the decoded sequence (:func:`~wavejax.gsemm.decode`,
     min_run 3), the successor links i -> i+1 (i < P-1) that appear as decoded changes, their fraction, and the

@@ -1,4 +1,4 @@
-"""The fixed-step ``lax.scan`` solver of GSEMM (gsemm.md §4.1): Euler, RK4 and the authors' RK4 operator split.
+"""The fixed-step ``lax.scan`` solver of GSEMM (docs/gsemm.md §4.1): Euler, RK4 and the authors' RK4 operator split.
 
 ONE scan solver for every fixed-step path (``simulate``'s ``*_scan`` solvers, ``simulate_batch``'s ``scan`` and
 ``projected`` strategies, the capacity sweep, recall after learning). It integrates any vector field in Diffrax's

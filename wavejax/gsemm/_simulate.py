@@ -1,4 +1,4 @@
-"""Memories, transition graphs and the public GSEMM simulation entry point (gsemm.md §3, §4.1, §8).
+"""Memories, transition graphs and the public GSEMM simulation entry point (docs/gsemm.md §3, §4.1, §8).
 
 ``simulate`` validates in Python, packs :class:`~wavejax.gsemm.Params` and calls the one jitted
 :func:`~wavejax.gsemm.solve` with a frozen :class:`~wavejax.gsemm.SolverConfig`: adaptive Diffrax
@@ -30,7 +30,7 @@ __all__ = ["cycle_memories", "simulate"]
 
 def cycle_memories(key: jax.Array, n_features: int, n_memories: int,
                    cycles: Sequence[Sequence[int]] | str | None = None, *, dtype=jnp.float64):
-    """Rademacher memories Xi (N, K) and the transition matrix Phi (K, K) of a memory graph (gsemm.md §3).
+    """Rademacher memories Xi (N, K) and the transition matrix Phi (K, K) of a memory graph (docs/gsemm.md §3).
 
     Phi[mu, nu] = 1 for a transition mu -> nu (0-based). ``cycles=None``: one cycle 0 -> 1 -> ... -> K-1 -> 0;
     ``"chain"``: the same without the closing edge; a list of disjoint index lists: one cycle per list
@@ -107,7 +107,7 @@ def solver_config_or_default(solver_config: SolverConfig | None) -> SolverConfig
 def simulate(model: str, xi, phi, v0, *, t1: float, save_every: float, alpha_s, alpha_c, beta_d=1.0, t_f=1.0,
              t_d=20.0, gamma=1.0, solver_config: SolverConfig | None = None, vd0=None, t_h: float = 0.0,
              current=None, save: str = "state", dtype=jnp.float64) -> Trajectory:
-    """Simulate a GSEMM from the cue ``v0`` (gsemm.md §2.2, §8).
+    """Simulate a GSEMM from the cue ``v0`` (docs/gsemm.md §2.2, §8).
 
         T_f dv/dt = sqrt(a_s) Xi sigma_h(h) - v + I(t),   T_d dv_d/dt = b_d sigma_f(v) - v_d
 

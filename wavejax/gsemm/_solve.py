@@ -1,4 +1,4 @@
-"""Solver configuration, the save grid, the trajectory type and the ONE jitted GSEMM solve (gsemm.md §4.1, §8).
+"""Solver configuration, the save grid, the trajectory type and the ONE jitted GSEMM solve (docs/gsemm.md §4.1, §8).
 
 :func:`solve` integrates a :class:`~wavejax.gsemm.Model` (the vector field ``f(t, y, args)``) from packed
 :class:`~wavejax.gsemm.Params`: Diffrax solvers go through ``diffrax.diffeqsolve(..., throw=False)``, the
@@ -122,7 +122,7 @@ def save_grid(t1: float, save_every: float, dt: float | None = None) -> tuple[in
 
 
 class RK4(diffrax.AbstractERK):
-    """Classical 4th-order Runge–Kutta (fixed step only) from a custom Butcher tableau (gsemm.md §8)."""
+    """Classical 4th-order Runge–Kutta (fixed step only) from a custom Butcher tableau (docs/gsemm.md §8)."""
 
     tableau = diffrax.ButcherTableau(
         c=np.array([0.5, 0.5, 1.0]), b_sol=np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6]), b_error=np.zeros(4),

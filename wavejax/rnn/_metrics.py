@@ -1,4 +1,4 @@
-"""Masked losses and metrics of the sequence engine (emt.md §4): ``fn(pred, y, mask) -> scalar``.
+"""Masked losses and metrics of the sequence engine (docs/emt.md §4): ``fn(pred, y, mask) -> scalar``.
 
 ``pred`` and ``y`` have shape (B, T, d); ``mask`` has shape (T,) or (B, T) and is True where the entry counts.
 
@@ -32,7 +32,7 @@ def masked_mse(pred: Any, y: Any, mask: Any) -> Any:
 
 
 def sign_accuracy(pred: Any, y: Any, mask: Any) -> Any:
-    """Mean over output-phase entries of [sign(pred) == y], sign(0) := +1 (emt.md §4), targets +-1.
+    """Mean over output-phase entries of [sign(pred) == y], sign(0) := +1 (docs/emt.md §4), targets +-1.
 
     A NaN prediction has no sign and counts as wrong (issue 11 item 9: an all-NaN model scores 0, not the
     fraction of -1 targets).

@@ -1,4 +1,4 @@
-"""Sequence models for the training engine (emt.md §4, §8; wave.md §3.2, §4).
+"""Sequence models for the training engine (docs/emt.md §4, §8; docs/wave.md §3.2, §4).
 
 Every model is a Flax module mapping inputs ``x`` of shape ``(B, T, d_in)`` to outputs ``(B, T, d_out)``; time
 is a ``lax.scan`` (time-major inside), h(0) = 0. Weights use the mathematical orientation ``h' = W_hh h`` so that
@@ -8,9 +8,9 @@ analysis code reads ``params["W_hh"]`` directly:
   the symmetric PyTorch default U(-1/sqrt(H), 1/sqrt(H)) (``nn.initializers.uniform`` is one-sided, hence
   :func:`sym_uniform`). Its time loop is :func:`elman_recurrence` (custom reverse pass: the weight gradient is
   one product after the loop).
-* :class:`LinearRNN`: the same without tanh (the linear circuit RNN of emt.md §2.3).
+* :class:`LinearRNN`: the same without tanh (the linear circuit RNN of docs/emt.md §2.3).
 * :class:`LSTM`: a bias-free LSTM (the form emt-tools linearizes), gates i, f, g, o, readout W_hy.
-* :class:`WaveRNN`: the wave-RNN cell of Keller et al. (wave.md §4): h' = ReLU(u * h + V x + b), ``*`` a
+* :class:`WaveRNN`: the wave-RNN cell of Keller et al. (docs/wave.md §4): h' = ReLU(u * h + V x + b), ``*`` a
   circular 1-D convolution over n units per channel with a c x c x 3 kernel initialised as a shifted Dirac (an
   exact circular shift per channel), V initialised "solo" (input j -> one unit of channel j mod c; here the
   last unit, the wave then travels toward unit 0: the spec's orientation mirrored).
@@ -140,10 +140,10 @@ elman_recurrence.defvjp(_recur_vjp_fwd, _recur_vjp_bwd)
 
 
 class Elman(nn.Module):
-    """Bias-free Elman RNN (emt.md §2.2): h(t) = act(W_hh h(t-1) + W_uh u(t)), y(t) = W_hy h(t), h(0) = 0.
+    """Bias-free Elman RNN (docs/emt.md §2.2): h(t) = act(W_hh h(t-1) + W_uh u(t)), y(t) = W_hy h(t), h(0) = 0.
 
     Parameters: ``W_uh`` (H, d_in), ``W_hh`` (H, H), ``W_hy`` (d_out, H), all U(-1/sqrt(H), 1/sqrt(H)).
-    At H = 128, d = 8: 8*128 + 128*128 + 128*8 = 18,432 parameters (emt.md §4). The input drive W_uh u(t) of
+    At H = 128, d = 8: 8*128 + 128*128 + 128*8 = 18,432 parameters (docs/emt.md §4). The input drive W_uh u(t) of
     all steps is one product before the time loop; the loop is :func:`elman_recurrence` (fused reverse pass)
     unless ``fused_grad=False`` (plain autodiff of the scan, needed for forward-mode ``jax.jacfwd``).
 
@@ -181,7 +181,7 @@ class Elman(nn.Module):
 
 
 class LinearRNN(Elman):
-    """:class:`Elman` without the nonlinearity: h(t) = W_hh h(t-1) + W_uh u(t) (emt.md §2.3 circuit RNN)."""
+    """:class:`Elman` without the nonlinearity: h(t) = W_hh h(t-1) + W_uh u(t) (docs/emt.md §2.3 circuit RNN)."""
 
     linear: bool = True
 
@@ -232,7 +232,7 @@ def _shift_dirac(c: int):
 
 
 class WaveRNN(nn.Module):
-    """Wave-RNN cell (Keller et al. 2024; wave.md §4): h'[c, i] = ReLU(sum_{c', k} u[c, c', k] h[c', i+k-1]
+    """Wave-RNN cell (Keller et al. 2024; docs/wave.md §4): h'[c, i] = ReLU(sum_{c', k} u[c, c', k] h[c', i+k-1]
     + V x).
 
     The hidden state has c channels x n units (H = c*n, flattened channel-major); the convolution is

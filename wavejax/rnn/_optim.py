@@ -1,4 +1,4 @@
-"""The engine's optimizer: PyTorch Adam + coupled weight decay + Lightning clipping (emt.md §4, §8).
+"""The engine's optimizer: PyTorch Adam + coupled weight decay + Lightning clipping (docs/emt.md §4, §8).
 
 Example:
   >>> import jax.numpy as jnp
@@ -40,7 +40,7 @@ def make_optimizer(lr, l2, clip, *, b1: float = 0.9, b2: float = 0.999, eps: flo
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
         p <- p - (lr / (1 - b1^t)) m / (sqrt(v / (1 - b2^t)) + eps)
 
-    the same update as ``optax.chain(clip_by_global_norm(clip), add_decayed_weights(l2), adam(lr))`` (emt.md §8)
+    the same update as ``optax.chain(clip_by_global_norm(clip), add_decayed_weights(l2), adam(lr))`` (docs/emt.md §8)
     up to float32 rounding, plus torch's 1e-6 in the clip. The update is written with scalar factors and ONE
     elementwise division by a non-broadcast denominator: XLA's algebraic simplifier rewrites chains of divisions
     by broadcast scalars (``(a / b) / c -> a / (b c)``, ``a / b -> a (1 / b)``) differently in differently

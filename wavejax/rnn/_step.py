@@ -1,4 +1,4 @@
-"""One step of the sequence engine and its compiled chunk (emt.md §4; wave.md §4).
+"""One step of the sequence engine and its compiled chunk (docs/emt.md §4; docs/wave.md §4).
 
 :class:`TrainConfig` (static settings), :class:`TrainState` (one run's state), :func:`init_state`,
 :func:`train_step` (one optimizer step + curriculum update, pure) and the cached, jitted, member-vmapped chunk of
@@ -28,7 +28,7 @@ __all__ = ["TrainConfig", "TrainState", "init_state", "train_step"]
 class TrainConfig:
     """Static training settings (hashable: a static ``jit`` argument). Swept values override lr/l2/threshold."""
 
-    steps: int = 20_000  # total optimizer steps (10 epochs x 2000 batches, emt.md §4)
+    steps: int = 20_000  # total optimizer steps (10 epochs x 2000 batches, docs/emt.md §4)
     lr: float = 1e-3  # Adam learning rate (default when not swept)
     l2: float = 0.0  # coupled L2 weight decay added to the gradient inside Adam (default when not swept)
     clip: float = 1.0  # global gradient-norm clip, applied before the decay term
@@ -72,7 +72,7 @@ class TrainConfig:
         return cls(steps=200, chunk=50, log_every=50, ckpt_every=0)
 
     @classmethod
-    def full(cls) -> TrainConfig:  # the paper recipe (emt.md §4)
+    def full(cls) -> TrainConfig:  # the paper recipe (docs/emt.md §4)
         return cls()
 
 

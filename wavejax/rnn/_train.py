@@ -1,4 +1,4 @@
-"""One training engine for sequence models (emt.md §4, §8; wave.md §4; ARCHITECTURE "one engine").
+"""One training engine for sequence models (docs/emt.md §4, §8; docs/wave.md §4; ARCHITECTURE "one engine").
 
 The pieces, each generic:
 
@@ -11,7 +11,7 @@ The pieces, each generic:
 * ``loss_fn(pred, y, mask) -> scalar`` (default :func:`masked_mse`) and the sign accuracy :func:`sign_accuracy`.
 * :class:`TrainConfig`: frozen, static; swept values (seeds, lr, l2, threshold) are arrays with a leading axis.
 
-Optimizer (PyTorch Adam + coupled weight decay + Lightning clipping, emt.md §4): :func:`make_optimizer`, the
+Optimizer (PyTorch Adam + coupled weight decay + Lightning clipping, docs/emt.md §4): :func:`make_optimizer`, the
 update of ``optax.chain(clip_by_global_norm(clip), add_decayed_weights(l2), adam(lr))`` in a form whose bits do
 not depend on how XLA partitions the program.
 

@@ -1,5 +1,5 @@
 """Cost–quality tradeoff of resource-constrained sequence predictors (Karuvally & Moss, "Model Complexity of
-Program Phases", arXiv:2310.03865; spec tradeoff.md).
+Program Phases", arXiv:2310.03865; guide: docs/tradeoff.md).
 
 * Costs (``cost``): per-tensor symmetric b-bit quantisation with optional magnitude pruning, deterministic
   serialisation, best of LZMA / zstd / rANS → ``compressed_bits``; parameter count, raw bits, nonzeros, MACs and

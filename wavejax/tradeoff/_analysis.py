@@ -4,7 +4,7 @@ Input: the point records of :func:`wavejax.tradeoff.run_sweep` (``cost_bits`` C,
 N·32, ``family``, ``seed``, ``bits``, ``sparsity``) and the task summary (``floor``, ``discrete``,
 ``n_test_symbols``). :func:`analyze` returns one JSON-able dict:
 
-* ``front``: the global non-dominated set of (C, ℓ) (tradeoff.md §2.3) and per-family fronts;
+* ``front``: the global non-dominated set of (C, ℓ) (docs/tradeoff.md §2.3) and per-family fronts;
 * ``raw_front`` and ``compression_shift``: the front of the unquantised models at raw cost N·32 bits and, at every
   loss level ε both fronts reach, B̂_raw(ε) / B̂_compressed(ε) (>= 1 means compression moved the front left);
 * ``phases``: :func:`~wavejax.tradeoff.fit_phases` on the front in u = log₁₀ C, v = log₁₀ ℓ and on the

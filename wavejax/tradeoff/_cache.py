@@ -1,6 +1,6 @@
 """Program-phase traces: a set-associative LRU cache model (JAX) over address streams of real kernels.
 
-(tradeoff.md §3: the paper's likely data are per-interval cache-miss-rate traces; none are public, so wavejax
+(docs/tradeoff.md §3: the paper's likely data are per-interval cache-miss-rate traces; none are public, so wavejax
 generates them.) A program is a sequence of kernel segments (naive matmul, tiled matmul, merge sort, 2-D
 5-point stencil, pointer chasing) with random sizes and dwell lengths; each segment repeats its kernel's address
 stream until it has filled its dwell. The cache maps a byte address a to line ℓ = ⌊a / line⌋, set ℓ mod n_sets

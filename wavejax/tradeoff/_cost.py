@@ -1,4 +1,4 @@
-"""Costs of a trained parameter pytree (tradeoff.md §2.2).
+"""Costs of a trained parameter pytree (docs/tradeoff.md §2.2).
 
 The lossy deterministic encoder E_b is a per-tensor symmetric uniform quantiser with optional magnitude pruning:
 
@@ -39,7 +39,7 @@ __all__ = ["SCALE_BITS", "quantize", "dequantize", "serialize", "compress_sizes"
            "compression_costs",
            "param_count", "nonzeros", "raw_bits", "empirical_entropy_bits", "BITS_LADDER"]
 
-BITS_LADDER = (1, 2, 3, 4, 5, 6, 8, 12, 16, 32)  # tradeoff.md §4 step 4
+BITS_LADDER = (1, 2, 3, 4, 5, 6, 8, 12, 16, 32)  # docs/tradeoff.md §4 step 4
 SCALE_BITS = (32, 8)  # per-tensor scale storage: float32, or an int8 log-domain exponent k (Δ = 2^(k/8 − 8))
 _K_MIN, _K_MAX, _K_STEPS, _K_OFF = -128, 127, 8, 64  # the 8-bit grid: Δ = 2^((k − _K_OFF)/_K_STEPS), k in int8
 _LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
@@ -155,7 +155,7 @@ def _quantize_leaf(w: np.ndarray, *, bits: int, sparsity: float, scale_bits: int
 
 
 def quantize(params: Any, bits: int, sparsity: float = 0.0, *, scale_bits: int = 32) -> tuple[Any, Any]:
-    """Quantise every leaf of ``params`` (tradeoff.md §2.2, encoder E_b).
+    """Quantise every leaf of ``params`` (docs/tradeoff.md §2.2, encoder E_b).
 
     Args:
       params: a pytree of float arrays (any shapes).
@@ -255,7 +255,7 @@ def packed_bits(codes: Any, bits: int, *, scale_bits: int = 32) -> int:
 
 
 def compressed_bits(params: Any, bits: int, sparsity: float = 0.0, *, scale_bits: int = 32) -> tuple[int, Any]:
-    """Compression cost C(θ̃) in bits and the dequantised parameters θ̃ (tradeoff.md §2.2).
+    """Compression cost C(θ̃) in bits and the dequantised parameters θ̃ (docs/tradeoff.md §2.2).
 
         C(θ̃) = min(|LZMA|, |zstd|, |rANS|, |stored|)   bits   (<= 32 N at b = 32)
 

@@ -1,4 +1,4 @@
-"""Sweep-ready task data: train / validation / test programs as equal-length arrays (tradeoff.md §4 step 1).
+"""Sweep-ready task data: train / validation / test programs as equal-length arrays (docs/tradeoff.md §4 step 1).
 
 :func:`make_task` builds one of
 

@@ -1,6 +1,6 @@
 """Headline experiments of the cost–quality tradeoff for ``wavejax reproduce`` and ``wavejax tradeoff <name>``.
 
-No numbers of the paper are public (tradeoff.md §6): the "paper" column states the claim or the spec's check, and
+No numbers of the paper are public (docs/tradeoff.md §6): the "paper" column states the claim or the spec's check, and
 the three-phase hypothesis is reported with its BIC choice, slopes and CIs whichever way it comes out. Every
 experiment is ``run(cfg, out) -> Result`` with a frozen config class (``quick()`` / ``full()``); the task
 experiments sweep with :meth:`SweepConfig.quick` / :meth:`SweepConfig.full` of their task. Measured outcomes of

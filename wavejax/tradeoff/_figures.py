@@ -1,4 +1,4 @@
-"""Figures of a frontier analysis (tradeoff.md §5): the front with fitted phases and CIs, raw vs compressed fronts,
+"""Figures of a frontier analysis (docs/tradeoff.md §5): the front with fitted phases and CIs, raw vs compressed fronts,
 per-family fronts and the two-part MDL curve. Each function writes one PNG and returns its file name."""
 
 from __future__ import annotations

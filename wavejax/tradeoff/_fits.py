@@ -1,4 +1,4 @@
-"""Fits of the frontier's shape and their bootstrap CIs (tradeoff.md §2.5).
+"""Fits of the frontier's shape and their bootstrap CIs (docs/tradeoff.md §2.5).
 
 Three-phase model in u = log₁₀ C, v = log₁₀ ℓ: a continuous piecewise-linear function with k ∈ {0, 1, 2}
 breakpoints, written with hinge functions

@@ -1,4 +1,4 @@
-"""The empirical compression boundary and the two-part MDL optimum (tradeoff.md §2.3, §2.4).
+"""The empirical compression boundary and the two-part MDL optimum (docs/tradeoff.md §2.3, §2.4).
 
 * :func:`pareto_front` — the lower-left non-dominated set of 𝒫 = {(C_i, ℓ_i)} (minimize both):
   B̂(ε) = min{C_i : ℓ_i <= ε}.

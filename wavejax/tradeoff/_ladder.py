@@ -1,4 +1,4 @@
-"""The compression ladder of a trained group (tradeoff.md §2.2, §4 step 4): quantise + compress every member at
+"""The compression ladder of a trained group (docs/tradeoff.md §2.2, §4 step 4): quantise + compress every member at
 every (b, s), then evaluate all dequantised models in one vmapped, device-sharded call.
 
 Losses: log-loss in nats/step (one-hot symbol tasks) or MSE (real-valued tasks), averaged over the test programs

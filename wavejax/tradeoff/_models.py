@@ -1,4 +1,4 @@
-"""The model family ℱ = {f_θ : θ ∈ Θ_a, a ∈ 𝒜} of the sweep (tradeoff.md §2.1, §4 step 3).
+"""The model family ℱ = {f_θ : θ ∈ Θ_a, a ∈ 𝒜} of the sweep (docs/tradeoff.md §2.1, §4 step 3).
 
 Every sequence model wavejax has, each a Flax module ``(B, T, d_in) -> (B, T, d_out)`` trained by the shared
 engine :func:`wavejax.rnn.train`, over a width ladder:
@@ -146,7 +146,7 @@ def _unit_spec(family: str, name: str, ndim: int) -> tuple[int, ...]:
 
 
 def macs_per_step(family: str, width: int, d_in: int, d_out: int, *, slots: int = 8) -> int:
-    """Multiply-accumulates per predicted step (e.g. LSTM: 4h(h + d) + h·d_out, tradeoff.md §2.2)."""
+    """Multiply-accumulates per predicted step (e.g. LSTM: 4h(h + d) + h·d_out, docs/tradeoff.md §2.2)."""
     _validate.one_of("family", family, FAMILIES)
     h, s = width, slots
     if family == "elman":

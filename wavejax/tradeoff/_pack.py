@@ -1,4 +1,4 @@
-"""Width packing (tradeoff.md §4 step 3): several widths of one family trained as ONE vmapped engine program.
+"""Width packing (docs/tradeoff.md §4 step 3): several widths of one family trained as ONE vmapped engine program.
 
 Every member of a pack is padded to the pack's largest width W with its extra units' weights at zero
 (:func:`pad_params`), and the engine multiplies its gradient by its 0/1 unit mask, so the padded entries stay

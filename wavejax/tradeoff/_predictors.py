@@ -1,4 +1,4 @@
-"""Trivial predictors that anchor the high-loss end of the frontier (tradeoff.md §4 step 2).
+"""Trivial predictors that anchor the high-loss end of the frontier (docs/tradeoff.md §4 step 2).
 
 Each returns a frontier point ``{"family", "width", "bits", "loss", "cost_bits", "n_params", ...}`` with the cost
 measured exactly like a trained model's (the parameters are quantised and compressed; integer count tables are

@@ -1,4 +1,4 @@
-"""The architecture sweep as a resumable job (tradeoff.md §4 steps 3–4): it only orchestrates groups and resume.
+"""The architecture sweep as a resumable job (docs/tradeoff.md §4 steps 3–4): it only orchestrates groups and resume.
 
 A sweep trains every (family, width) group of the model family with its seeds as the engine's vmapped member
 axis (:func:`wavejax.rnn.train`) — by default several widths of one family at once as ONE vmapped program

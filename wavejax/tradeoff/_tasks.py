@@ -1,4 +1,4 @@
-"""Tasks with a known loss floor (tradeoff.md §3).
+"""Tasks with a known loss floor (docs/tradeoff.md §3).
 
 * :func:`switching_ar` — a hidden semi-Markov switching AR(p) process: K phases, each with its own mean μ_k and
   AR coefficients a_k; dwell times uniform on [d_min, d_max]; additive Gaussian noise σ:
@@ -225,7 +225,7 @@ def load_traces(folder: str | Path) -> dict[str, np.ndarray]:
 
 
 def normalize(x: Any) -> np.ndarray:
-    """Per-program normalisation (tradeoff.md §4 step 1): zero mean, unit variance (float32)."""
+    """Per-program normalisation (docs/tradeoff.md §4 step 1): zero mean, unit variance (float32)."""
     x = np.asarray(x, np.float64)
     sd = x.std()
     return ((x - x.mean()) / (sd if sd > 0 else 1.0)).astype(np.float32)

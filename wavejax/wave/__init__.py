@@ -1,4 +1,4 @@
-"""Traveling-wave working memory (Karuvally, Sejnowski, Siegelmann, ICML 2024; spec wave.md).
+"""Traveling-wave working memory (Karuvally, Sejnowski, Siegelmann, ICML 2024; guide: docs/wave.md).
 
 The lattice (``rollout``, ``step``), boundary functions (``linear_boundary``, ``attention_boundary``, any callable),
 history-dependent systems (``varma``, ``fibonacci``, ``nonlinear_hds``), the matrix view and hidden bases

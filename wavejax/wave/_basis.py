@@ -1,4 +1,4 @@
-"""The lattice as a matrix, hidden bases and spectra (wave.md §2.3, §2.5, §5).
+"""The lattice as a matrix, hidden bases and spectra (docs/wave.md §2.3, §2.5, §5).
 
 Vectorised substrate h = vec(H) in R^{sd}, block i = row i of H (0 = oldest). The linear boundary gives
 
@@ -43,7 +43,7 @@ def shift_matrix(s: int, d: int) -> np.ndarray:
 
 
 def lbc_matrix(phi: Float[Array, "s d d"]) -> np.ndarray:
-    """M = shift + linear boundary of shape (s*d, s*d), blocks ordered oldest first (wave.md §2.5).
+    """M = shift + linear boundary of shape (s*d, s*d), blocks ordered oldest first (docs/wave.md §2.5).
 
     The last block row is [A_1 ... A_s] = [phi_s ... phi_1]: the newest block receives sum_l phi_l x(t-l).
 
@@ -83,7 +83,7 @@ def random_basis(key: Array, N: int, n: int, *, orthonormal: bool = True, dtype=
 
 
 def embed(M: np.ndarray, Psi: np.ndarray) -> np.ndarray:
-    """W = Psi M Psi^+ (N x N): the same lattice dynamics in the hidden basis Psi (wave.md §2.5)."""
+    """W = Psi M Psi^+ (N x N): the same lattice dynamics in the hidden basis Psi (docs/wave.md §2.5)."""
     n = _validate.shape("M", M, (None, None))[0]
     _validate.shape("Psi", Psi, (None, n))
     Psi = np.asarray(Psi, np.float64)
@@ -98,7 +98,7 @@ def write_read(Psi: np.ndarray, s: int, d: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def extract_wave_basis(W_hh: np.ndarray, B0: np.ndarray, s: int, *, normalize: bool = True) -> np.ndarray:
-    """Krylov/power-block wave basis (wave.md §5.3): block i (0 = oldest) = W_hh^(s-1-i) B0.
+    """Krylov/power-block wave basis (docs/wave.md §5.3): block i (0 = oldest) = W_hh^(s-1-i) B0.
 
     Args:
       W_hh: recurrent matrix (N, N).
@@ -177,7 +177,7 @@ def nonzero_spectrum(W: np.ndarray, *, tol: float = 1e-6) -> np.ndarray:
 
 
 def autonomous_period(M: np.ndarray, *, max_period: int = 100_000) -> int:
-    """Smallest p > 0 with M^(p+n) = M^n, n = size of M (wave.md §7.3); computed exactly for integer M.
+    """Smallest p > 0 with M^(p+n) = M^n, n = size of M (docs/wave.md §7); computed exactly for integer M.
 
     Raises:
       ValueError: when M is not integer-valued or no period <= max_period exists.

@@ -1,4 +1,4 @@
-"""Start-boundary functions f(H) -> (d,) of the wave lattice (wave.md §2.5, §2.6).
+"""Start-boundary functions f(H) -> (d,) of the wave lattice (docs/wave.md §2.5, §2.6).
 
 A boundary is any callable mapping the substrate H of shape (s, d) (row 0 oldest, row s-1 newest) to the new
 newest entry of shape (d,). The two built-in boundaries are Equinox modules: their arrays are pytree leaves, so
@@ -22,7 +22,7 @@ __all__ = ["LinearBoundary", "AttentionBoundary", "linear_boundary", "attention_
 
 
 class LinearBoundary(eqx.Module):
-    """Linear boundary condition (LBC, wave.md §2.5): f(H) = sum_{i=1..s} A_i H_i.
+    """Linear boundary condition (LBC, docs/wave.md §2.5): f(H) = sum_{i=1..s} A_i H_i.
 
     ``A[i]`` (0-based, shape (d, d)) multiplies row i of H; ``A[s-1]`` multiplies the newest entry (lag 1), so
     ``A = phi[::-1]`` for the lag matrices of an HDS.
@@ -61,7 +61,7 @@ def linear_boundary(phi: Float[Array, "s d d"]) -> LinearBoundary:
 
 
 class AttentionBoundary(eqx.Module):
-    """Self-attention boundary condition (SBC, wave.md §2.6), single head.
+    """Self-attention boundary condition (SBC, docs/wave.md §2.6), single head.
 
         Z_i = H_i + p_i                          (optional positional embedding p, shape (s, d))
         score_i = c (K Z_i)^T (Q Z_s) + b_i      (c: scale, b: optional positional score bias, shape (s,))
@@ -101,7 +101,7 @@ def attention_boundary(
 ) -> AttentionBoundary:
     """Build a single-head attention boundary (one decoding step of an attention-only transformer).
 
-    The options are UNCONFIRMED in the paper (wave.md §2.6); the defaults follow the spec's formula exactly:
+    The options are UNCONFIRMED in the paper (docs/wave.md §2.6); the defaults follow the spec's formula exactly:
     no 1/sqrt(d_k) scaling, no positional terms, no residual.
 
     Args:

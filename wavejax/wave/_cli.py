@@ -29,7 +29,7 @@ class RolloutConfig:
     task: str = "repeat_copy"  # task name (repeat_copy, compose_copy, mix_262676_189, mix_38637_145) or "id1,id2,id3"
     horizon: int = 40  # output-phase length after the s = 8 input steps
     batch: int = 16  # number of sequences
-    input_mode: Literal["overwrite", "add"] = "overwrite"  # wave.md §2.4
+    input_mode: Literal["overwrite", "add"] = "overwrite"  # docs/wave.md §2.4
     impl: Literal["shift", "ring", "chunked"] = "shift"  # lattice implementation
     seed: int = 0  # PRNG seed
 

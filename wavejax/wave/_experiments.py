@@ -1,4 +1,4 @@
-"""Headline TWM experiments for ``wavejax reproduce`` and ``wavejax wave ...`` (wave.md §7).
+"""Headline TWM experiments for ``wavejax reproduce`` and ``wavejax wave ...`` (docs/wave.md §7).
 
 Every experiment is ``run(cfg, out) -> Result`` with ``cfg`` a :class:`WaveConfig`; they run in float64
 (``Experiment(x64=True)``: ``wavejax reproduce`` and the CLI switch 64-bit mode on), with explicit dtypes here.

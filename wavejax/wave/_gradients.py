@@ -1,4 +1,4 @@
-"""Gradient propagation vs lag (wave.md §2.7 "diminishing gradient", §5.6).
+"""Gradient propagation vs lag (docs/wave.md §2.7 "diminishing gradient", §5.6).
 
 For a map ``run: xs (T, d_in) -> ys (T, d_out)`` the lag profile is
 

@@ -1,4 +1,4 @@
-"""History-dependent systems (HDS) and the binary linear variable-binding task family (wave.md §2.1, §3).
+"""History-dependent systems (HDS) and the binary linear variable-binding task family (docs/wave.md §2.1, §3).
 
 An HDS of history length s on states x(t) in R^d is x(t) = f(x(t-1), ..., x(t-s)). The linear case is the
 VARMA(s) recursion
@@ -36,7 +36,7 @@ def varma(phi: Float[Array, "s d d"], x0: Float[Array, "s d"], steps: int) -> Fl
 
 
 def fibonacci(x0: Array, steps: int) -> Array:
-    """Generalized Fibonacci x(t+1) = sum_{k=0..s-1} x(t-k) (wave.md §2.7); exact for integer dtypes.
+    """Generalized Fibonacci x(t+1) = sum_{k=0..s-1} x(t-k) (docs/wave.md §2.7); exact for integer dtypes.
 
     Args:
       x0: the first s states, shape ``(s, d)`` (any dtype; integers stay integers).

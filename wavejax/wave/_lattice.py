@@ -1,4 +1,4 @@
-"""The traveling-wave lattice: an exact shift register with a computed start boundary (wave.md §2.2–2.4).
+"""The traveling-wave lattice: an exact shift register with a computed start boundary (docs/wave.md §2.2–2.4).
 
 Convention (0-based rows; the spec's row i is ``H[i-1]``): row 0 is the oldest entry (the open end), row s-1
 the newest (the start boundary). One tick with boundary f:
@@ -78,7 +78,7 @@ def rollout(
     unroll: int = 8,
     chunk: int | None = None,
 ) -> Float[Array, "T s d"] | Float[Array, "T d"]:
-    """Run the lattice for T ticks (wave.md §2.2–2.4). Pure, jittable, vmappable, differentiable.
+    """Run the lattice for T ticks (docs/wave.md §2.2–2.4). Pure, jittable, vmappable, differentiable.
 
     Args:
       f: boundary f(H) -> (d,): a :class:`~wavejax.wave.LinearBoundary`, :class:`~wavejax.wave.AttentionBoundary`
@@ -99,7 +99,7 @@ def rollout(
         a larger K means fewer, larger matrix products and a larger (K*d, s*d) operator.
 
     Note:
-      Input modes (wave.md §2.4). ``"add"`` lets the boundary fire while the inputs are still being written: any f
+      Input modes (docs/wave.md §2.4). ``"add"`` lets the boundary fire while the inputs are still being written: any f
       that reads a recent row (every non-copy binary task with the linear boundary) mixes f(H) of a half-filled
       substrate into the stored inputs, so add-mode rollouts of those tasks are wrong by design, not by a bug.
       ``"overwrite"`` (the default) stores inputs exactly; initializing ``H0`` with the first s states is the
