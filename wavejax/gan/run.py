@@ -24,7 +24,7 @@ from jaxtyping import Array, Float
 from wavejax import _validate
 from wavejax.gan.data import load_digits, load_mnist, load_mnist_5k
 from wavejax.gan.models import Z_DIM, Generator
-from wavejax.gan.train import GANConfig, GANTrainState, create_states, outer_step
+from wavejax.gan.train import GANConfig, GANTrainState, _step_cfg, create_states, outer_step
 from wavejax.loop import last_values, run_chunks
 from wavejax.runs import describe
 
@@ -60,7 +60,7 @@ def load_training_data(cfg: GANConfig) -> Float[np.ndarray, "N s s 1"]:
 def init_states(cfg: GANConfig, key: jax.Array | None = None) -> tuple[GANTrainState, GANTrainState]:
     """``cfg.seeds`` pairs of states stacked on a leading axis; seed m uses ``split(key, seeds)[m]``."""
     key = jax.random.key(cfg.seed) if key is None else key
-    return _init_states(jax.random.split(key, cfg.seeds), cfg=cfg)
+    return _init_states(jax.random.split(key, cfg.seeds), cfg=_step_cfg(cfg))  # one compile per model
 
 
 @partial(jax.jit, static_argnames=("cfg",))
@@ -144,7 +144,7 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
     key = jax.random.key(cfg.seed) if key is None else key
 
     def chunk(state, keys, start, mesh):
-        sg, sd, m = _chunk(*state, keys, data, cfg=cfg, n=min(cfg.log_every, total - start))
+        sg, sd, m = _chunk(*state, keys, data, cfg=_step_cfg(cfg), n=min(cfg.log_every, total - start))
         return (sg, sd), m
 
     def on_chunk(step, state):
