@@ -146,6 +146,62 @@ def time_fn(fn: Callable[[], Any], *, repeat: int = 7, warmup: int = 1, min_time
             "repeat": len(times)}
 
 
+def time_pair(fa: Callable[[], Any], fb: Callable[[], Any], *, repeat: int = 5, warmup: int = 1,
+              settle: float = 0.3) -> tuple[dict[str, float], dict[str, float]]:
+    """Time two functions interleaved, A B A B ... (``repeat`` calls each, after ``warmup`` calls each).
+
+    On a shared or thermally drifting machine a slow phase then hits both sides alike, so their ratio is a paired
+    comparison. ``settle`` seconds of sleep precede every call (the other side's worker threads stop spinning);
+    use it for calls of ~10 ms and more. Returns ``(stats_a, stats_b)`` as :func:`time_fn`, each with the load
+    average at the end (``"load"``). GC is disabled while timing.
+    """
+    for _ in range(warmup):
+        block(fa())
+        block(fb())
+    ta, tb = [], []
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            for fn, times in ((fa, ta), (fb, tb)):
+                time.sleep(settle)
+                t0 = time.perf_counter()
+                block(fn())
+                times.append(time.perf_counter() - t0)
+    finally:
+        if gc_was:
+            gc.enable()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return tuple({**_stats(t), "load": load} for t in (ta, tb))  # type: ignore[return-value]
+
+
+def _stats(times: list[float]) -> dict[str, float]:
+    q = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "iqr": q[2] - q[0],
+            "repeat": len(times)}
+
+
+def xla_flops(jitted: Any, *args: Any, **kwargs: Any) -> float:
+    """FLOPs of one call by XLA's own cost analysis of the compiled program (``nan`` when XLA gives none).
+
+    Loops count their body once, so time a loop-free program (or scale by hand) for a FLOP rate.
+    """
+    ca = jitted.lower(*args, **kwargs).compile().cost_analysis()
+    ca = ca[0] if isinstance(ca, list | tuple) else ca
+    return float((ca or {}).get("flops", float("nan")))
+
+
+def matmul_peak(n: int = 2048, repeat: int = 7) -> float:
+    """This process's float32 FLOP rate (FLOP/s) on an ``n x n`` product under ``jax.jit``: best of ``repeat``."""
+    import jax
+    import jax.numpy as jnp
+
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    f = jax.jit(lambda x: x @ x)
+    block(f(a))
+    return 2.0 * n**3 / time_fn(lambda: f(a), repeat=repeat, warmup=2)["min"]
+
+
 def compile_time(fn: Callable[[], Any]) -> float:
     """Seconds of the first call (trace + compile + one run)."""
     t0 = time.perf_counter()
