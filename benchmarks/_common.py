@@ -122,28 +122,39 @@ def time_fn(fn: Callable[[], Any], *, repeat: int = 7, warmup: int = 1, min_time
     OpenBLAS) keep spinning for a while after their last call and would steal the cores from this side (measured:
     the B = 1024 lattice rollout took 11 ms right after the torch loop and 2.9 ms after a pause).
 
-    Returns ``{"median", "min", "max", "iqr", "repeat"}`` in seconds. GC is disabled while timing.
+    Returns ``{"median", "min", "max", "iqr", "repeat"}`` in seconds and ``"minor_faults"``, the median number of
+    minor page faults per call: a load-independent sign of the allocator's slow mode (a fresh 32 MB output faults
+    ~8,500 pages; a reused one none). GC is disabled while timing.
     """
     time.sleep(settle)
     for _ in range(warmup):
         block(fn())
-    times = []
+    times, faults = [], []
     gc_was = gc.isenabled()
     gc.disable()
     try:
         t_start = time.perf_counter()
         while len(times) < repeat or (time.perf_counter() - t_start) < min_time:
+            f0 = _minor_faults()
             t0 = time.perf_counter()
             block(fn())
             times.append(time.perf_counter() - t0)
+            faults.append(_minor_faults() - f0)
             if len(times) >= (10 * repeat if max_calls is None else max_calls):
                 break
     finally:
         if gc_was:
             gc.enable()
-    q = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
-    return {"median": statistics.median(times), "min": min(times), "max": max(times), "iqr": q[2] - q[0],
-            "repeat": len(times)}
+    return {**_stats(times), "minor_faults": statistics.median(faults)}
+
+
+def _minor_faults() -> int:
+    """Minor page faults of this process so far (0 where ``resource`` is missing)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def time_pair(fa: Callable[[], Any], fb: Callable[[], Any], *, repeat: int = 5, warmup: int = 1,
@@ -181,14 +192,19 @@ def _stats(times: list[float]) -> dict[str, float]:
             "repeat": len(times)}
 
 
-def xla_flops(jitted: Any, *args: Any, **kwargs: Any) -> float:
-    """FLOPs of one call by XLA's own cost analysis of the compiled program (``nan`` when XLA gives none).
+def compile_flops(jitted: Any, *args: Any, **kwargs: Any) -> tuple[Callable[..., Any], float, float]:
+    """Compile ``jitted`` for these arguments: ``(compiled, flops, seconds)``.
 
-    Loops count their body once, so time a loop-free program (or scale by hand) for a FLOP rate.
+    ``compiled`` takes the non-static arguments only; ``flops`` is XLA's own cost analysis of the compiled program
+    (``nan`` when XLA gives none; a loop counts its body once, so use loop-free programs for a FLOP rate);
+    ``seconds`` is the trace + compile time.
     """
-    ca = jitted.lower(*args, **kwargs).compile().cost_analysis()
+    t0 = time.perf_counter()
+    compiled = jitted.lower(*args, **kwargs).compile()
+    seconds = time.perf_counter() - t0
+    ca = compiled.cost_analysis()
     ca = ca[0] if isinstance(ca, list | tuple) else ca
-    return float((ca or {}).get("flops", float("nan")))
+    return compiled, float((ca or {}).get("flops", float("nan"))), seconds
 
 
 def matmul_peak(n: int = 2048, repeat: int = 7) -> float:
@@ -262,6 +278,9 @@ def ratio_row(case: str, t_jax: dict[str, float], baseline: str, t_base: dict[st
            "ratio": t_base["median"] / t_jax["median"], "target": target}
     if "min" in t_jax and "min" in t_base:  # best-of-repeats ratio: the robust one on a shared, noisy machine
         row.update(wavejax_min_s=t_jax["min"], baseline_min_s=t_base["min"], ratio_best=t_base["min"] / t_jax["min"])
+    for side, t in (("wavejax", t_jax), ("baseline", t_base)):
+        if "minor_faults" in t:  # page faults per call (time_fn): the allocator's slow mode shows here
+            row[f"{side}_minor_faults"] = t["minor_faults"]
     if work is not None:
         row["work"] = work
         row[f"wavejax_{work_unit or 'work'}_per_s"] = work / t_jax["median"]

@@ -9,10 +9,12 @@ Images are uniform random in [0, 1] (timing does not depend on their content).
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _common import compile_time, ratio_row, scaling_plot, time_pair, xla_flops
+from _common import compile_flops, ratio_row, scaling_plot, time_pair
 
 from wavejax.gan import Critic, GANConfig, Generator, create_states, critic_loss, outer_step
 
@@ -60,28 +62,27 @@ def measure(hidden: int, batch: int, threads: int, repeat: int, *, loop_form: bo
     tg = TorchSharedGAN(hidden, SIZE, batch)
     agree(hidden, SIZE, batch, x, sg, sd, tg)
     tdata = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
-    step = jax.jit(outer_step, static_argnames="cfg")
-    flops = xla_flops(step, sg, sd, jax.random.key(0), data, cfg=cfg)
+    step, flops, c = compile_flops(jax.jit(outer_step, static_argnames="cfg"), sg, sd, jax.random.key(0), data,
+                                   cfg=cfg)
 
     def runner(fn):
         state = {"g": sg, "d": sd, "k": 0}
 
         def run():
             state["k"] += 1
-            state["g"], state["d"], m = fn(state["g"], state["d"], jax.random.key(state["k"]), data, cfg=cfg)
+            state["g"], state["d"], m = fn(state["g"], state["d"], jax.random.key(state["k"]), data)
             return m
         return run
 
     run = runner(step)
-    c = compile_time(run)
     t_j, t_t = time_pair(run, lambda: tg.outer_step(tdata), repeat=repeat)
     rec = {"hidden": hidden, "batch": batch, "wavejax": t_j, "torch": t_t, "flops": flops, "compile_s": c}
     if loop_form:
         train_mod = sys.modules[outer_step.__module__]
-        loop = jax.jit(lambda *a, cfg: train_mod._outer_step(*a, cfg=cfg, unroll=False), static_argnames="cfg")
-        run_loop = runner(loop)
-        rec["loop_compile_s"] = compile_time(run_loop)
-        rec["loop"], rec["wavejax_paired"] = time_pair(run_loop, run, repeat=repeat)
+        loop, _, rec["loop_compile_s"] = compile_flops(
+            jax.jit(partial(train_mod._outer_step, unroll=False), static_argnames="cfg"), sg, sd,
+            jax.random.key(0), data, cfg=cfg)
+        rec["loop"], rec["wavejax_paired"] = time_pair(runner(loop), run, repeat=repeat)
     print(f"  28x28 h={hidden} B={batch}: wavejax {t_j['median']:.3f} s, torch {t_t['median']:.3f} s "
           f"({flops / 1e9:.1f} GFLOP, compile {c:.0f} s, load {t_j['load']:.1f})"
           + (f"; fori-loop form {rec['loop']['median']:.3f} s" if loop_form else ""), flush=True)
