@@ -181,8 +181,8 @@ def test_gan_killed_run_resumes_bitwise(tmp_path):
 
 
 def test_gan_train_float32_with_x64_off_traces_the_step_once(monkeypatch):
-    # the Python loop dispatches ONE jitted seed-vmapped step: 4 steps in 2 chunks trace outer_step once (x64 off is
-    # a fresh trace context, and lr 2e-3 a config no other test compiled)
+    # the Python loop dispatches ONE jitted seed-vmapped step: 4 steps in 2 chunks, then 3 more steps of another
+    # run, trace outer_step once (x64 off is a fresh trace context, and lr 2e-3 a config no other test compiled)
     import wavejax.gan.run as run
 
     cfg = dataclasses.replace(TINY, lr=2e-3)
@@ -190,6 +190,10 @@ def test_gan_train_float32_with_x64_off_traces_the_step_once(monkeypatch):
     with jax.enable_x64(False):
         res = train(cfg, data=_data())
         assert res.state_g.params["g0"]["kernel"].dtype == jnp.float32
+        # a run that differs only in run-only fields (steps, seed, logging) reuses the compiled step: no new trace
+        other = train(dataclasses.replace(cfg, steps=3, seed=7, log_every=1, sample_every=1, ckpt_every=1),
+                      data=_data())
+    assert other.history["g_loss"].shape == (cfg.seeds, 3)
     assert res.history["g_loss"].shape == (cfg.seeds, cfg.steps) and np.isfinite(res.history["g_loss"]).all()
     assert np.isfinite(res.history["d_loss"]).all()
 

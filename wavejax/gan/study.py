@@ -110,7 +110,9 @@ class StudyConfig:
         the :meth:`full` classifier, 640 samples per seed. Resumable: rerun the same command with the same
         ``--out``. Not yet run. Estimate for 2 quiet cores: about 1.7 h of training per study. That is 2 arms x 5,000
         steps x 3 seeds at about 0.2 s per seed-step, the quiet time of one unrolled 28x28, h = 16, B = 64 outer
-        step (issue 20; ``benchmarks/README.md``). The classifier and the evaluation come on top."""
+        step (issue 20; ``benchmarks/README.md``). The estimate assumes that the seed-vmapped step costs 3 single-seed
+        steps, which was not measured. Compiling that step took 6 min at h = 8 on a busy machine. The classifier and
+        the evaluation come on top."""
         f = cls.full()
         gan = dataclasses.replace(GANConfig.cpu(), hidden=16, batch=64, lr=5e-5, clip=0.01, loss="original",
                                   steps=5000, seeds=3, log_every=50, sample_every=500, ckpt_every=250)
