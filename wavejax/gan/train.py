@@ -213,11 +213,13 @@ def critic_phase(state_g: GANTrainState, state_d: GANTrainState, key: jax.Array,
 
     Fakes come from G's current params (its shared copy is up to ``n_critic`` D updates stale, as in the original).
     The updates are unrolled in Python (``n_critic`` copies of the update in the traced program), not a
-    ``lax.fori_loop``: XLA:CPU ran the convolutions inside a loop body 2-4x slower than the same convolutions
-    outside one (28x28, h = 64, B = 64: 4.2-4.6 s vs 1.16-1.27 s per outer step on 2 cores; see
-    ``benchmarks/README.md``). The price is compile time (about ``n_critic`` times the update's). The unrolled
-    phase equals the loop form (:func:`_critic_loop` with ``unroll=False``) to a few float32 ulp: XLA fuses and
-    orders the batch reductions differently; ``tests/gan/test_gan_train.py`` bounds the difference.
+    ``lax.fori_loop``: XLA:CPU ran the step with its convolutions inside a loop body 1.6-3.6x slower (28x28,
+    h = 64, B = 64: 4.2-4.6 s vs 1.16-1.27 s per outer step on 2 quiet cores; h = 16: 1.58 s vs 0.99 s at load 8;
+    see ``benchmarks/README.md``). The cost is compile time: about ``n_critic`` times the update's. The unrolled
+    phase equals the loop form (:func:`_critic_loop` with ``unroll=False``) to a few float32 ulp on every leaf
+    the loss depends on, because XLA orders some batch reductions differently. The critic's pre-BatchNorm conv
+    biases are the exception. Their gradient is rounding noise, so they differ within one update's size.
+    ``tests/gan/test_gan_train.py`` bounds both.
 
     Returns:
       ``(state_d, d_loss)`` with the critic loss of the last update.
