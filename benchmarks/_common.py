@@ -156,28 +156,100 @@ def time_fn(fn: Callable[[], Any], *, repeat: int = 7, warmup: int = 1, min_time
     OpenBLAS) keep spinning for a while after their last call and would steal the cores from this side (measured:
     the B = 1024 lattice rollout took 11 ms right after the torch loop and 2.9 ms after a pause).
 
-    Returns ``{"median", "min", "max", "iqr", "repeat"}`` in seconds. GC is disabled while timing.
+    Returns ``{"median", "min", "max", "iqr", "repeat"}`` in seconds and ``"minor_faults"``, the median number of
+    minor page faults per call: a load-independent sign of the allocator's slow mode (a fresh 32 MB output faults
+    ~8,500 pages; a reused one none). GC is disabled while timing.
     """
     time.sleep(settle)
     for _ in range(warmup):
         block(fn())
-    times = []
+    times, faults = [], []
     gc_was = gc.isenabled()
     gc.disable()
     try:
         t_start = time.perf_counter()
         while len(times) < repeat or (time.perf_counter() - t_start) < min_time:
+            f0 = _minor_faults()
             t0 = time.perf_counter()
             block(fn())
             times.append(time.perf_counter() - t0)
+            faults.append(_minor_faults() - f0)
             if len(times) >= (10 * repeat if max_calls is None else max_calls):
                 break
     finally:
         if gc_was:
             gc.enable()
+    return {**_stats(times), "minor_faults": statistics.median(faults)}
+
+
+def _minor_faults() -> int:
+    """Minor page faults of this process so far (0 where ``resource`` is missing)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def time_pair(fa: Callable[[], Any], fb: Callable[[], Any], *, repeat: int = 5, warmup: int = 1,
+              settle: float = 0.3) -> tuple[dict[str, float], dict[str, float]]:
+    """Time two functions interleaved, A B A B ... (``repeat`` calls each, after ``warmup`` calls each).
+
+    On a shared or thermally drifting machine a slow phase then hits both sides alike, so their ratio is a paired
+    comparison. ``settle`` seconds of sleep precede every call (the other side's worker threads stop spinning);
+    use it for calls of ~10 ms and more. Returns ``(stats_a, stats_b)`` as :func:`time_fn`, each with the load
+    average at the end (``"load"``). GC is disabled while timing.
+    """
+    for _ in range(warmup):
+        block(fa())
+        block(fb())
+    ta, tb = [], []
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            for fn, times in ((fa, ta), (fb, tb)):
+                time.sleep(settle)
+                t0 = time.perf_counter()
+                block(fn())
+                times.append(time.perf_counter() - t0)
+    finally:
+        if gc_was:
+            gc.enable()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return tuple({**_stats(t), "load": load} for t in (ta, tb))  # type: ignore[return-value]
+
+
+def _stats(times: list[float]) -> dict[str, float]:
     q = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
     return {"median": statistics.median(times), "min": min(times), "max": max(times), "iqr": q[2] - q[0],
             "repeat": len(times)}
+
+
+def compile_flops(jitted: Any, *args: Any, **kwargs: Any) -> tuple[Callable[..., Any], float, float]:
+    """Compile ``jitted`` for these arguments: ``(compiled, flops, seconds)``.
+
+    ``compiled`` takes the non-static arguments only; ``flops`` is XLA's own cost analysis of the compiled program
+    (``nan`` when XLA gives none; a loop counts its body once, so use loop-free programs for a FLOP rate);
+    ``seconds`` is the trace + compile time.
+    """
+    t0 = time.perf_counter()
+    compiled = jitted.lower(*args, **kwargs).compile()
+    seconds = time.perf_counter() - t0
+    ca = compiled.cost_analysis()
+    ca = ca[0] if isinstance(ca, list | tuple) else ca
+    return compiled, float((ca or {}).get("flops", float("nan"))), seconds
+
+
+def matmul_peak(n: int = 2048, repeat: int = 7) -> float:
+    """This process's float32 FLOP rate (FLOP/s) on an ``n x n`` product under ``jax.jit``: best of ``repeat``."""
+    import jax
+    import jax.numpy as jnp
+
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    f = jax.jit(lambda x: x @ x)
+    block(f(a))
+    return 2.0 * n**3 / time_fn(lambda: f(a), repeat=repeat, warmup=2)["min"]
 
 
 def compile_time(fn: Callable[[], Any]) -> float:
@@ -240,6 +312,9 @@ def ratio_row(case: str, t_jax: dict[str, float], baseline: str, t_base: dict[st
            "ratio": t_base["median"] / t_jax["median"], "target": target}
     if "min" in t_jax and "min" in t_base:  # best-of-repeats ratio: the robust one on a shared, noisy machine
         row.update(wavejax_min_s=t_jax["min"], baseline_min_s=t_base["min"], ratio_best=t_base["min"] / t_jax["min"])
+    for side, t in (("wavejax", t_jax), ("baseline", t_base)):
+        if "minor_faults" in t:  # page faults per call (time_fn): the allocator's slow mode shows here
+            row[f"{side}_minor_faults"] = t["minor_faults"]
     if work is not None:
         row["work"] = work
         row[f"wavejax_{work_unit or 'work'}_per_s"] = work / t_jax["median"]

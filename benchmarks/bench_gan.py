@@ -9,6 +9,12 @@ eagerly with ``torch._foreach`` RMSProp, same thread count. Agreement: with Flax
 modules, G(z), D(x) and the critic loss agree on the same inputs (the two steps draw different random batches,
 so trajectories are not compared).
 
+28x28 rows (issue 20; not with ``--quick``; alone with ``--rows28-only``, which skips the sweeps): the paper's
+image size at h = 16 and h = 64, B = 64, wavejax and torch timed interleaved, each row with XLA's FLOP count of the
+step, its GFLOP/s and the fraction of a 2048^2 float32 matmul's rate measured in the same process; the full run adds
+the critic phase's old ``lax.fori_loop`` form at h = 16 (JSON only) and sweeps in width h = 8 ... 64 (B = 64) and
+batch B = 16 ... 128 (h = 16), ``results/bench_gan28_{width,batch}_scaling.png`` (``benchmarks/_gan28.py``).
+
 Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
 time of one outer step vs batch B = 8 ... 128 at h = 8, ``outer_step`` under ``jit`` (compiled and warmed up
 first) vs torch eager, best of a few, log-log plot ``results/bench_gan_scaling.png`` with fitted exponents.
@@ -22,6 +28,7 @@ from pathlib import Path
 from _common import (
     bench_parser,
     compile_time,
+    matmul_peak,
     pin_threads,
     ratio_row,
     scaling_plot,
@@ -34,9 +41,8 @@ THREADS = pin_threads(2)
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
 
-from wavejax.gan import Critic, GANConfig, Generator, create_states, critic_loss, outer_step  # noqa: E402
+from wavejax.gan import GANConfig, create_states, outer_step  # noqa: E402
 from wavejax.gan._data import load_digits  # noqa: E402
 from wavejax.gan._train import _train_steps  # noqa: E402 -- the scanned form, kept for this comparison
 
@@ -46,31 +52,17 @@ SCALING_B = (8, 16, 32, 64, 128)  # batch sizes of the scaling plot (h = 8)
 
 
 def case(hidden, batch, rows, repeat):
+    import _gan28
     import torch
-    from baselines.torch_gan import TorchSharedGAN, load_flax, xent_pm1
+    from baselines.torch_gan import TorchSharedGAN
 
     torch.set_num_threads(THREADS)
     cfg = GANConfig(hidden=hidden, image_size=8, batch=batch, sharing="conv2", data="digits", steps=10)
     x = load_digits(8)[0]
     data = jnp.asarray(x)
     sg, sd = create_states(jax.random.key(0), cfg)
-
-    # agreement: same weights, same inputs
     tg = TorchSharedGAN(hidden, 8, batch)
-    load_flax(tg.G, tg.D, sg.params, sd.params)
-    z = np.random.default_rng(0).uniform(-1, 1, (batch, 100)).astype(np.float32)
-    real = x[:batch]
-    gj, _ = Generator(hidden, 8).apply({"params": sg.params, "batch_stats": sg.batch_stats}, jnp.asarray(z),
-                                       mutable=["batch_stats"])
-    dv = {"params": sd.params, "batch_stats": sd.batch_stats}
-    dr, _ = Critic(hidden).apply(dv, jnp.asarray(real), mutable=["batch_stats"])
-    df, _ = Critic(hidden).apply(dv, gj, mutable=["batch_stats"])
-    with torch.no_grad():
-        gt = tg.G(torch.from_numpy(z))
-        lt = xent_pm1(tg.D(torch.from_numpy(real).permute(0, 3, 1, 2)), 1.0).mean() + xent_pm1(tg.D(gt), -1.0).mean()
-    # float32 convolutions summed in different orders; BN divides by batch SDs: 1e-4 relative is generous
-    np.testing.assert_allclose(gt.permute(0, 2, 3, 1).numpy(), np.asarray(gj), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(float(lt), float(critic_loss("original", dr, df)), rtol=1e-4)
+    _gan28.agree(hidden, 8, batch, x, sg, sd, tg)
 
     # timing
     tdata = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
@@ -139,19 +131,30 @@ def scaling_sweep(hidden=8, repeat=4):
 
 
 def main(argv=None):
-    a = bench_parser("bench_gan", __doc__, "one size, fewer repetitions, no scaling sweep").parse_args(argv)
+    p = bench_parser("bench_gan", __doc__, "one 8x8 size, fewer repetitions, no 28x28 rows, no scaling sweep")
+    p.add_argument("--rows28-only", action="store_true",
+                   help="only the 28x28 rows (h = 16, 64 at B = 64; no loop-form row, no sweeps)")
+    a = p.parse_args(argv)
     if a.scaling_only:
         update_scaling("bench_gan", scaling_sweep(), threads=THREADS, dtype="float32", loss="original",
                        sharing="conv2")
         return 0
+    import _gan28
+
     repeat = 5 if a.quick else 9
     rows = []
-    sizes = [(16, 64)] if a.quick else [(16, 64), (8, 32)]
+    sizes = [] if a.rows28_only else [(16, 64)] if a.quick else [(16, 64), (8, 32)]
     for hidden, batch in sizes:
         case(hidden, batch, rows, repeat)
-    scaling = None if a.quick else scaling_sweep()
+    peak = scaling28 = None
+    if not a.quick:
+        peak = matmul_peak()
+        print(f"bench_gan: float32 2048^2 matmul peak {peak / 1e9:.0f} GFLOP/s; 28x28 rows ...", flush=True)
+        rows28, scaling28 = _gan28.rows_and_scaling(THREADS, peak, 5, quick=a.rows28_only)
+        rows += rows28
+    scaling = None if a.quick or a.rows28_only else scaling_sweep()
     write_result("bench_gan", rows, threads=THREADS, dtype="float32", loss="original", sharing="conv2",
-                 scaling=scaling)
+                 scaling=scaling, scaling28=scaling28 or None, matmul_peak_gflop_per_s=peak and peak / 1e9)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,12 @@ def test_gan_presets():
     cpu = GANConfig.cpu()  # real 28x28 digits, the paper's architecture at reduced width
     assert (cpu.data, cpu.image_size, cpu.hidden, cpu.seeds) == ("mnist5k", 28, 8, 2)
     # reproduce --full is the 28x28 CPU study; the paper configuration is its own preset
-    assert StudyConfig.PRESETS == ("quick", "full", "paper")
+    assert StudyConfig.PRESETS == ("quick", "full", "paper", "study28", "study28_gp")
     assert StudyConfig.full().gan == cpu and StudyConfig.paper().gan == GANConfig.full()
     assert StudyConfig.full().classifier.shift == 2 and StudyConfig.paper().classifier.shift == 0
+    # issue 20 item 3: both losses, >= 5,000 G steps, >= 3 seeds per arm, h >= 16 on the 28x28 digits
+    for study, loss, clip in ((StudyConfig.study28(), "original", 0.01), (StudyConfig.study28_gp(), "wgan_gp", 0.0)):
+        g = study.gan
+        assert (g.loss, g.clip, g.image_size, g.data) == (loss, clip, 28, "mnist5k")
+        assert g.steps >= 5000 and g.seeds >= 3 and g.hidden >= 16 and g.batch == 64 and g.n_critic == 5
+        assert study.shared == "conv2" and study.classifier == StudyConfig.full().classifier

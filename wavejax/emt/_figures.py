@@ -1,5 +1,5 @@
-"""Figures of a trained RNN's analysis (docs/emt.md §5.1 "Figures 3, 4"; docs/wave.md §5.6), drawn from the metrics dict of
-:func:`wavejax.emt.analyze_rnn`.
+"""Figures of a trained RNN's analysis (docs/emt.md §5.1 "Figures 3, 4"; docs/wave.md §5.6), drawn from the metrics
+dict of :func:`wavejax.emt.analyze_rnn`.
 
 * :func:`plot_spectrum`: eigenvalues of W_hh vs those of the circuit's recurrent part on the unit circle.
 * :func:`plot_phi_emp`: Phi_emp with the s x s block grid. :func:`plot_memories`: the variable memories over time.

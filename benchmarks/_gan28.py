@@ -1,0 +1,127 @@
+"""``bench_gan``'s rows at the paper's 28x28 shapes (issue 20): wavejax vs PyTorch eager, FLOP rate vs matmul peak.
+
+Each measurement compiles ``outer_step`` under ``jax.jit`` for one (h, B), checks agreement with the torch modules
+(same weights, same inputs), then times wavejax and torch **interleaved** (A B A B ..., ``_common.time_pair``,
+0.3 s pause before every call), so a busy phase of a shared machine hits both sides. The FLOP count is XLA's cost
+analysis of the compiled (loop-free) step; ``peak`` is a 2048^2 float32 matmul timed in the same process.
+Images are uniform random in [0, 1] (timing does not depend on their content).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from _common import compile_flops, ratio_row, scaling_plot, time_pair
+
+from wavejax.gan import Critic, GANConfig, Generator, create_states, critic_loss, outer_step
+
+SIZE = 28
+WIDTHS = (8, 16, 32, 64)  # width sweep at B = 64
+BATCHES = (16, 32, 64, 128)  # batch sweep at h = 16
+
+
+def agree(hidden, size, batch, x, sg, sd, tg):
+    """With Flax weights copied into the torch modules, G(z) and the critic loss agree on the same inputs."""
+    import torch
+    from baselines.torch_gan import load_flax, xent_pm1
+
+    load_flax(tg.G, tg.D, sg.params, sd.params)
+    z = np.random.default_rng(0).uniform(-1, 1, (batch, 100)).astype(np.float32)
+    real = x[:batch]
+    gj, _ = Generator(hidden, size).apply({"params": sg.params, "batch_stats": sg.batch_stats}, jnp.asarray(z),
+                                          mutable=["batch_stats"])
+    dv = {"params": sd.params, "batch_stats": sd.batch_stats}
+    dr, _ = Critic(hidden).apply(dv, jnp.asarray(real), mutable=["batch_stats"])
+    df, _ = Critic(hidden).apply(dv, gj, mutable=["batch_stats"])
+    with torch.no_grad():
+        gt = tg.G(torch.from_numpy(z))
+        lt = xent_pm1(tg.D(torch.from_numpy(real).permute(0, 3, 1, 2)), 1.0).mean() + xent_pm1(tg.D(gt), -1.0).mean()
+    # float32 convolutions summed in different orders; BN divides by batch SDs: 1e-4 relative is generous
+    np.testing.assert_allclose(gt.permute(0, 2, 3, 1).numpy(), np.asarray(gj), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(float(lt), float(critic_loss("original", dr, df)), rtol=1e-4)
+
+
+def measure(hidden: int, batch: int, threads: int, repeat: int, *, loop_form: bool = False) -> dict:
+    """Time one 28x28 outer step of wavejax (jit) and torch eager, interleaved; FLOPs and compile time.
+
+    ``loop_form`` also times the critic phase as the ``lax.fori_loop`` it was before issue 20 (one more compile).
+    """
+    import sys
+
+    import torch
+    from baselines.torch_gan import TorchSharedGAN
+
+    torch.set_num_threads(threads)
+    cfg = GANConfig(hidden=hidden, image_size=SIZE, batch=batch, sharing="conv2", data="digits", steps=10)
+    x = np.random.default_rng(0).uniform(0, 1, (1000, SIZE, SIZE, 1)).astype(np.float32)
+    data = jnp.asarray(x)
+    sg, sd = create_states(jax.random.key(0), cfg)
+    tg = TorchSharedGAN(hidden, SIZE, batch)
+    agree(hidden, SIZE, batch, x, sg, sd, tg)
+    tdata = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+    step, flops, c = compile_flops(jax.jit(outer_step, static_argnames="cfg"), sg, sd, jax.random.key(0), data,
+                                   cfg=cfg)
+
+    def runner(fn):
+        state = {"g": sg, "d": sd, "k": 0}
+
+        def run():
+            state["k"] += 1
+            state["g"], state["d"], m = fn(state["g"], state["d"], jax.random.key(state["k"]), data)
+            return m
+        return run
+
+    run = runner(step)
+    t_j, t_t = time_pair(run, lambda: tg.outer_step(tdata), repeat=repeat)
+    rec = {"hidden": hidden, "batch": batch, "wavejax": t_j, "torch": t_t, "flops": flops, "compile_s": c}
+    if loop_form:
+        train_mod = sys.modules[outer_step.__module__]
+        loop, _, rec["loop_compile_s"] = compile_flops(
+            jax.jit(partial(train_mod._outer_step, unroll=False), static_argnames="cfg"), sg, sd,
+            jax.random.key(0), data, cfg=cfg)
+        rec["loop"], rec["wavejax_paired"] = time_pair(runner(loop), run, repeat=repeat)
+    print(f"  28x28 h={hidden} B={batch}: wavejax {t_j['median']:.3f} s, torch {t_t['median']:.3f} s "
+          f"({flops / 1e9:.1f} GFLOP, compile {c:.0f} s, load {t_j['load']:.1f})"
+          + (f"; fori-loop form {rec['loop']['median']:.3f} s" if loop_form else ""), flush=True)
+    return rec
+
+
+def rows_and_scaling(threads: int, peak: float, repeat: int, quick: bool) -> tuple[list[dict], dict]:
+    """The 28x28 rows (h = 16 and 64 at B = 64) and, unless ``quick``, the width and batch sweeps."""
+    memo: dict[tuple[int, int], dict] = {}
+
+    def get(h, b, **kw):
+        if (h, b) not in memo:
+            memo[h, b] = measure(h, b, threads, repeat, **kw)
+        return memo[h, b]
+
+    rows = []
+    for h in (16, 64):
+        r = get(h, 64, loop_form=(h == 16 and not quick))
+        rate = r["flops"] / r["wavejax"]["median"]
+        rows.append(ratio_row(f"28x28 h={h} B=64 outer step (5 critic + 1 G), jit per step", r["wavejax"],
+                              "torch eager (interleaved)", r["torch"], target=1.5, work=1, work_unit="outer_steps",
+                              compile_s=r["compile_s"], gflop=r["flops"] / 1e9, gflop_per_s=rate / 1e9,
+                              peak_gflop_per_s=peak / 1e9, fraction_of_peak=rate / peak,
+                              load=r["wavejax"]["load"]))
+        if "loop" in r:  # the loop form before issue 20, paired with the unrolled step: JSON only
+            rows.append({**ratio_row(f"28x28 h={h} B=64, critic phase as lax.fori_loop (before issue 20)",
+                                     r["loop"], "wavejax unrolled (interleaved)", r["wavejax_paired"],
+                                     compile_s=r["loop_compile_s"]), "table": False})
+    if quick:
+        return rows, {}
+    scaling = {}
+    for name, xs, key, label in (("width", WIDTHS, lambda v: (v, 64), "width h (B = 64)"),
+                                 ("batch", BATCHES, lambda v: (16, v), "batch B (h = 16)")):
+        recs = [get(*key(v)) for v in xs]
+        scaling[name] = {**scaling_plot(f"bench_gan28_{name}", list(xs),
+                                        {"wavejax outer_step (jit)": [r["wavejax"]["median"] for r in recs],
+                                         "torch eager": [r["torch"]["median"] for r in recs]},
+                                        xlabel=label, ylabel="time per outer step (s, median, interleaved)",
+                                        title=f"Shared GAN outer step, 28x28, {threads} threads"),
+                         "gflop_per_s": [r["flops"] / r["wavejax"]["median"] / 1e9 for r in recs],
+                         "load": [r["wavejax"]["load"] for r in recs]}
+    return rows, scaling
