@@ -63,7 +63,8 @@ def test_contrastive_step_is_the_cpp_update_and_learn():
     xi, phi = np.asarray(jax.random.normal(k[0], (N, H))), np.asarray(jax.random.normal(k[1], (H, H)))
     v, vd = np.asarray(jax.random.normal(k[2], (N,))), np.asarray(jax.random.normal(k[3], (N,)))
     t = np.asarray(jax.random.rademacher(k[4], (N,), dtype=jnp.float64))
-    cfg = OnlineConfig(n_features=N, n_hidden=H, alpha_c=2.5, t_f=0.05, t_d=20.0, tl_xi=0.3, tl_phi=0.7, dt=0.01)
+    cfg = OnlineConfig(n_features=N, n_patterns=H, n_hidden=H, alpha_c=2.5, t_f=0.05, t_d=20.0, tl_xi=0.3, tl_phi=0.7,
+                       dt=0.01)
     st = LearnState(jnp.asarray(xi), jnp.asarray(phi), jnp.asarray(v), jnp.asarray(vd), jnp.zeros(H),
                     jnp.zeros((), jnp.int32))
     for _ in range(3):

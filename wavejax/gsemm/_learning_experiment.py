@@ -114,15 +114,8 @@ def run_learning(cfg: LearningConfig, out: Path) -> Result:
     lxi, lphi = competitive_readout(st_c)
     sc = recall_score(pats, recall_learned(lxi, lphi, pats[0], t1=600.0), 0.5, min_overlap=0.5)
     units = np.argmax(np.asarray(st_c.xi).T @ np.asarray(pats).T, axis=0)
-    if int(st_c.result) != 0:  # a failed learning run recalls nothing: it counts as failed
-        sc = {**sc, "links_learned": 0, "link_fraction": 0.0}
     defaults, sweep = _sweep(cfg, pats)
-    for r in (*defaults, *sweep):  # a failed member counts as failed (its reason is in the record)
-        if r["result"] != 0:
-            r.update(links=0, wavejax_links=0, presented_only_links=0)
-    failed = {"STDP sanity (energy rule)": _reason(st_e), "one-pass competitive variant": _reason(st_c),
-              **{f"contrastive run {i}": r["reason"] for i, r in enumerate((*defaults, *sweep)) if r["result"]}}
-    failed = {k: v for k, v in failed.items() if v}
+    sc, failed = _count_failures(st_e, st_c, sc, (*defaults, *sweep))
     heatmap(out / "learned_phi.png", None, panels={
         "Φ, STDP sanity (true Ξ, K=8)": np.asarray(phi),
         "Φ learned in one pass (units ordered by memory)": np.asarray(lphi)[np.ix_(units, units)]},
@@ -162,17 +155,32 @@ def run_learning(cfg: LearningConfig, out: Path) -> Result:
         rows.append(row("learning and recall solves that failed (each counted as failed)", "none",
                         "; ".join(f"{k}: {v}" for k, v in failed.items()), False,
                         note="solver result codes (wavejax.gsemm.RESULT_CODES)"))
-    notes = ("The paper's online rule (exact equations and numbers UNCONFIRMED) is tried as the authors' contrastive "
-             "clamped-minus-free rule, ported faithfully from EDEN_cpp ExpSM::update/learn (input current not scaled "
-             "by 1/T_f, tanh(v_d) in the delayed drive of h, T_d = 20, f from the stale h, Φ update with the new Ξ) "
-             "and recalled from a random state. It learns memories but recalls only a few links (C++ decoder with "
-             f"its N_h - P distractor patterns; defaults: {d_links}; sweep max {max(s_links, default=0)} of 9): recall "
-             "is dominated by the last items of the list. The energy-gradient Φ rule with the true Ξ learns every "
-             "experienced successor (A10). Learning Ξ as well in one pass works with a competitive, homeostatic "
-             f"hidden layer (learning.competitive_rule, a wavejax variant, PROPOSED): {sc['links_learned']}/9 links.")
-    return Result(rows=rows, figures=["learned_phi.png", "contrastive_sweep.png"], notes=notes,
+    return Result(rows=rows, figures=["learned_phi.png", "contrastive_sweep.png"], notes=_notes(d_links, s_links, sc),
                   metrics={"stdp_phi": np.asarray(phi).tolist(), "variant": sc, "contrastive_defaults": defaults,
                            "contrastive_sweep": sweep, "failed": failed})
+
+
+def _count_failures(st_e, st_c, sc: dict, records: tuple[dict, ...]) -> tuple[dict, dict[str, str]]:
+    """A failed learning run or contrastive member counts as failed (no links), with its reason in ``failed``."""
+    if int(st_c.result) != 0:  # a failed learning run recalls nothing
+        sc = {**sc, "links_learned": 0, "link_fraction": 0.0}
+    for r in records:
+        if r["result"] != 0:
+            r.update(links=0, wavejax_links=0, presented_only_links=0)
+    failed = {"STDP sanity (energy rule)": _reason(st_e), "one-pass competitive variant": _reason(st_c),
+              **{f"contrastive run {i}": r["reason"] for i, r in enumerate(records) if r["result"]}}
+    return sc, {k: v for k, v in failed.items() if v}
+
+
+def _notes(d_links: list[int], s_links: list[int], sc: dict) -> str:
+    return ("The paper's online rule (exact equations and numbers UNCONFIRMED) is tried as the authors' contrastive "
+            "clamped-minus-free rule, ported faithfully from EDEN_cpp ExpSM::update/learn (input current not scaled "
+            "by 1/T_f, tanh(v_d) in the delayed drive of h, T_d = 20, f from the stale h, Φ update with the new Ξ) "
+            "and recalled from a random state. It learns memories but recalls only a few links (C++ decoder with "
+            f"its N_h - P distractor patterns; defaults: {d_links}; sweep max {max(s_links, default=0)} of 9): recall "
+            "is dominated by the last items of the list. The energy-gradient Φ rule with the true Ξ learns every "
+            "experienced successor (A10). Learning Ξ as well in one pass works with a competitive, homeostatic "
+            f"hidden layer (learning.competitive_rule, a wavejax variant, PROPOSED): {sc['links_learned']}/9 links.")
 
 
 def _reason(st) -> str:
