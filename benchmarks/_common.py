@@ -96,6 +96,29 @@ def torch_sync(torch: Any) -> None:
         torch.cuda.synchronize()
 
 
+def torch_device_label(torch: Any) -> str:
+    """The PyTorch baseline's device as rows record it (``baseline_device``): ``"cuda:<GPU name>"`` or ``"cpu"``."""
+    if torch_device(torch) == "cuda":
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    return "cpu"
+
+
+def jax_device_label() -> str:
+    """JAX's default device as rows record it (``baseline_device`` of a wavejax baseline): ``"cpu"`` or
+    ``"<platform>:<device kind>"`` (e.g. ``"gpu:NVIDIA H100 80GB HBM3"``)."""
+    import jax
+
+    dev = jax.devices()[0]
+    return "cpu" if dev.platform == "cpu" else f"{dev.platform}:{dev.device_kind}"
+
+
+def on_device() -> bool:
+    """Whether JAX's default backend is a GPU or TPU: the benchmarks then add their device-size cases."""
+    import jax
+
+    return jax.default_backend() in ("gpu", "tpu")
+
+
 def pin_threads(n: int = 2) -> int:
     """Pin BLAS/OpenMP threads (call before importing numpy/torch/jax) for both sides of a comparison.
 
@@ -281,6 +304,7 @@ def machine_info() -> dict[str, Any]:
 
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
+        info["torch_device"] = torch_device_label(torch)
     except ImportError:
         pass
     return info

@@ -4,7 +4,10 @@ Each measurement compiles ``outer_step`` under ``jax.jit`` for one (h, B), check
 (same weights, same inputs), then times wavejax and torch **interleaved** (A B A B ..., ``_common.time_pair``,
 0.3 s pause before every call), so a busy phase of a shared machine hits both sides. The FLOP count is XLA's cost
 analysis of the compiled (loop-free) step; ``peak`` is a 2048^2 float32 matmul timed in the same process.
-Images are uniform random in [0, 1] (timing does not depend on their content).
+Images are uniform random in [0, 1] (timing does not depend on their content). The torch side runs on
+``_common.torch_device`` (CUDA when PyTorch sees a GPU; each timed call waits for its queued work) and every row
+records it as ``baseline_device``. When JAX's default backend is a GPU or TPU, a device-size row (h = 64, B = 512)
+and larger sweep points (h = 128; B = 256, 512) are added.
 """
 
 from __future__ import annotations
@@ -14,13 +17,46 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _common import compile_flops, ratio_row, scaling_plot, time_pair
+from _common import (
+    compile_flops,
+    jax_device_label,
+    on_device,
+    ratio_row,
+    scaling_plot,
+    time_pair,
+    torch_device,
+    torch_device_label,
+    torch_sync,
+)
 
 from wavejax.gan import Critic, GANConfig, Generator, create_states, critic_loss, outer_step
 
 SIZE = 28
 WIDTHS = (8, 16, 32, 64)  # width sweep at B = 64
 BATCHES = (16, 32, 64, 128)  # batch sweep at h = 16
+ROWS = ((16, 64), (64, 64))  # (h, B) of the table rows
+if on_device():  # sizes that fill a GPU / TPU: the CPU sizes plus larger ones
+    WIDTHS += (128,)
+    BATCHES += (256, 512)
+    ROWS += ((64, 512),)
+
+
+def torch_side(hidden: int, size: int, batch: int, x: np.ndarray):
+    """``(tg, tdata, step)``: the torch GAN and the NCHW data on ``torch_device`` and a timed outer step that waits
+    for its queued CUDA work."""
+    import torch
+    from baselines.torch_gan import TorchSharedGAN
+
+    dev = torch_device(torch)
+    tg = TorchSharedGAN(hidden, size, batch, device=dev)
+    tdata = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous().to(dev)
+
+    def step():
+        out = tg.outer_step(tdata)
+        torch_sync(torch)
+        return out
+
+    return tg, tdata, step
 
 
 def agree(hidden, size, batch, x, sg, sd, tg):
@@ -29,6 +65,7 @@ def agree(hidden, size, batch, x, sg, sd, tg):
     from baselines.torch_gan import load_flax, xent_pm1
 
     load_flax(tg.G, tg.D, sg.params, sd.params)
+    dev = tg.device
     z = np.random.default_rng(0).uniform(-1, 1, (batch, 100)).astype(np.float32)
     real = x[:batch]
     gj, _ = Generator(hidden, size).apply({"params": sg.params, "batch_stats": sg.batch_stats}, jnp.asarray(z),
@@ -37,10 +74,11 @@ def agree(hidden, size, batch, x, sg, sd, tg):
     dr, _ = Critic(hidden).apply(dv, jnp.asarray(real), mutable=["batch_stats"])
     df, _ = Critic(hidden).apply(dv, gj, mutable=["batch_stats"])
     with torch.no_grad():
-        gt = tg.G(torch.from_numpy(z))
-        lt = xent_pm1(tg.D(torch.from_numpy(real).permute(0, 3, 1, 2)), 1.0).mean() + xent_pm1(tg.D(gt), -1.0).mean()
+        gt = tg.G(torch.from_numpy(z).to(dev))
+        lt = (xent_pm1(tg.D(torch.from_numpy(real).permute(0, 3, 1, 2).to(dev)), 1.0).mean()
+              + xent_pm1(tg.D(gt), -1.0).mean())
     # float32 convolutions summed in different orders; BN divides by batch SDs: 1e-4 relative is generous
-    np.testing.assert_allclose(gt.permute(0, 2, 3, 1).numpy(), np.asarray(gj), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(gt.permute(0, 2, 3, 1).cpu().numpy(), np.asarray(gj), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(float(lt), float(critic_loss("original", dr, df)), rtol=1e-4)
 
 
@@ -52,16 +90,14 @@ def measure(hidden: int, batch: int, threads: int, repeat: int, *, loop_form: bo
     import sys
 
     import torch
-    from baselines.torch_gan import TorchSharedGAN
 
     torch.set_num_threads(threads)
     cfg = GANConfig(hidden=hidden, image_size=SIZE, batch=batch, sharing="conv2", data="digits", steps=10)
     x = np.random.default_rng(0).uniform(0, 1, (1000, SIZE, SIZE, 1)).astype(np.float32)
     data = jnp.asarray(x)
     sg, sd = create_states(jax.random.key(0), cfg)
-    tg = TorchSharedGAN(hidden, SIZE, batch)
+    tg, _, torch_step = torch_side(hidden, SIZE, batch, x)
     agree(hidden, SIZE, batch, x, sg, sd, tg)
-    tdata = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
     step, flops, c = compile_flops(jax.jit(outer_step, static_argnames="cfg"), sg, sd, jax.random.key(0), data,
                                    cfg=cfg)
 
@@ -75,7 +111,7 @@ def measure(hidden: int, batch: int, threads: int, repeat: int, *, loop_form: bo
         return run
 
     run = runner(step)
-    t_j, t_t = time_pair(run, lambda: tg.outer_step(tdata), repeat=repeat)
+    t_j, t_t = time_pair(run, torch_step, repeat=repeat)
     rec = {"hidden": hidden, "batch": batch, "wavejax": t_j, "torch": t_t, "flops": flops, "compile_s": c}
     if loop_form:
         train_mod = sys.modules[outer_step.__module__]
@@ -98,19 +134,22 @@ def rows_and_scaling(threads: int, peak: float, repeat: int, quick: bool) -> tup
             memo[h, b] = measure(h, b, threads, repeat, **kw)
         return memo[h, b]
 
+    import torch
+
     rows = []
-    for h in (16, 64):
-        r = get(h, 64, loop_form=(h == 16 and not quick))
+    for h, b in ROWS:
+        r = get(h, b, loop_form=(h == 16 and not quick))
         rate = r["flops"] / r["wavejax"]["median"]
-        rows.append(ratio_row(f"28x28 h={h} B=64 outer step (5 critic + 1 G), jit per step", r["wavejax"],
+        rows.append(ratio_row(f"28x28 h={h} B={b} outer step (5 critic + 1 G), jit per step", r["wavejax"],
                               "torch eager (interleaved)", r["torch"], target=1.5, work=1, work_unit="outer_steps",
                               compile_s=r["compile_s"], gflop=r["flops"] / 1e9, gflop_per_s=rate / 1e9,
                               peak_gflop_per_s=peak / 1e9, fraction_of_peak=rate / peak,
-                              load=r["wavejax"]["load"]))
+                              load=r["wavejax"]["load"], baseline_device=torch_device_label(torch)))
         if "loop" in r:  # the loop form before issue 20, paired with the unrolled step: JSON only
-            rows.append({**ratio_row(f"28x28 h={h} B=64, critic phase as lax.fori_loop (before issue 20)",
+            rows.append({**ratio_row(f"28x28 h={h} B={b}, critic phase as lax.fori_loop (before issue 20)",
                                      r["loop"], "wavejax unrolled (interleaved)", r["wavejax_paired"],
-                                     compile_s=r["loop_compile_s"]), "table": False})
+                                     compile_s=r["loop_compile_s"], baseline_device=jax_device_label()),
+                         "table": False})
     if quick:
         return rows, {}
     scaling = {}

@@ -15,6 +15,10 @@ step, its GFLOP/s and the fraction of a 2048^2 float32 matmul's rate measured in
 the critic phase's old ``lax.fori_loop`` form at h = 16 (JSON only) and sweeps in width h = 8 ... 64 (B = 64) and
 batch B = 16 ... 128 (h = 16), ``results/bench_gan28_{width,batch}_scaling.png`` (``benchmarks/_gan28.py``).
 
+Devices: the torch side runs on ``_common.torch_device`` (CUDA when PyTorch sees a GPU; each timed call waits for
+its queued work), recorded per row as ``baseline_device``. When JAX's default backend is a GPU or TPU, an 8x8 row at
+h = 64, B = 1024 and scaling points B = 512, 2048 are added (CPU runs are unchanged).
+
 Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
 time of one outer step vs batch B = 8 ... 128 at h = 8, ``outer_step`` under ``jit`` (compiled and warmed up
 first) vs torch eager, best of a few, log-log plot ``results/bench_gan_scaling.png`` with fitted exponents.
@@ -29,10 +33,12 @@ from _common import (
     bench_parser,
     compile_time,
     matmul_peak,
+    on_device,
     pin_threads,
     ratio_row,
     scaling_plot,
     time_fn,
+    torch_device_label,
     update_scaling,
     write_result,
 )
@@ -49,24 +55,25 @@ from wavejax.gan._train import _train_steps  # noqa: E402 -- the scanned form, k
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SCALING_B = (8, 16, 32, 64, 128)  # batch sizes of the scaling plot (h = 8)
+DEVICE_SIZES = ((64, 1024),) if on_device() else ()  # (h, B) 8x8 rows that fill a GPU / TPU
+if on_device():
+    SCALING_B += (512, 2048)
 
 
 def case(hidden, batch, rows, repeat):
     import _gan28
     import torch
-    from baselines.torch_gan import TorchSharedGAN
 
     torch.set_num_threads(THREADS)
     cfg = GANConfig(hidden=hidden, image_size=8, batch=batch, sharing="conv2", data="digits", steps=10)
     x = load_digits(8)[0]
     data = jnp.asarray(x)
     sg, sd = create_states(jax.random.key(0), cfg)
-    tg = TorchSharedGAN(hidden, 8, batch)
+    tg, _, torch_step = _gan28.torch_side(hidden, 8, batch, x)
     _gan28.agree(hidden, 8, batch, x, sg, sd, tg)
 
     # timing
-    tdata = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
-    t_torch = time_fn(lambda: tg.outer_step(tdata), repeat=repeat, warmup=2)
+    t_torch = time_fn(torch_step, repeat=repeat, warmup=2)
     step = jax.jit(outer_step, static_argnames="cfg")
     state = {"g": sg, "d": sd, "k": 0}
 
@@ -87,23 +94,23 @@ def case(hidden, batch, rows, repeat):
     t_scan = time_fn(run_scan, repeat=max(3, repeat // 2), warmup=1)
     t_scan = {k: (v / 10 if k != "repeat" else v) for k, v in t_scan.items()}
     label = f"8x8 h={hidden} B={batch} outer step (5 critic + 1 G)"
+    dev = torch_device_label(torch)
     rows.append(ratio_row(f"{label}, jit per step", t_step, "torch eager", t_torch, target=2.0, work=1,
-                          work_unit="outer_steps", compile_s=c1))
+                          work_unit="outer_steps", compile_s=c1, baseline_device=dev))
     rows.append(ratio_row(f"{label}, scan of 10 (per step)", t_scan, "torch eager", t_torch, target=2.0, work=1,
-                          work_unit="outer_steps", compile_s=c10))
+                          work_unit="outer_steps", compile_s=c10, baseline_device=dev))
 
 
 def scaling_sweep(hidden=8, repeat=4):
     """Time of one outer step vs batch B (SCALING_B): jitted ``outer_step`` (compiled first) vs torch eager, best of
     ``repeat`` after two warm-up steps each."""
+    import _gan28
     import torch
-    from baselines.torch_gan import TorchSharedGAN
 
     torch.set_num_threads(THREADS)
     print(f"bench_gan: scaling in batch B (8x8, h={hidden}) ...", flush=True)
     x = load_digits(8)[0]
     data = jnp.asarray(x)
-    tdata = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
     step = jax.jit(outer_step, static_argnames="cfg")
     series = {"wavejax outer_step (jit)": [], "torch eager": []}
     for B in SCALING_B:
@@ -118,8 +125,7 @@ def scaling_sweep(hidden=8, repeat=4):
 
         c = compile_time(run_step)
         t_j = time_fn(run_step, repeat=repeat, warmup=2)
-        tg = TorchSharedGAN(hidden, 8, B)
-        t_t = time_fn(lambda tg=tg: tg.outer_step(tdata), repeat=repeat, warmup=2)
+        t_t = time_fn(_gan28.torch_side(hidden, 8, B, x)[2], repeat=repeat, warmup=2)
         series["wavejax outer_step (jit)"].append(t_j["min"])
         series["torch eager"].append(t_t["min"])
         print(f"  B={B}: wavejax {t_j['min'] * 1e3:.2f} ms (compile {c:.1f} s), torch {t_t['min'] * 1e3:.2f} ms",
@@ -127,7 +133,8 @@ def scaling_sweep(hidden=8, repeat=4):
     rec = scaling_plot("bench_gan", list(SCALING_B), series, xlabel="batch B",
                        ylabel=f"time per outer step (s, best of {repeat})",
                        title=f"Shared GAN outer step, 8x8, h={hidden}, {THREADS} thread(s): time vs batch")
-    return {**rec, "hidden": hidden, "threads": THREADS, "repeat": repeat, "stat": "min"}
+    return {**rec, "hidden": hidden, "threads": THREADS, "repeat": repeat, "stat": "min",
+            "baseline_device": torch_device_label(torch)}
 
 
 def main(argv=None):
@@ -144,6 +151,7 @@ def main(argv=None):
     repeat = 5 if a.quick else 9
     rows = []
     sizes = [] if a.rows28_only else [(16, 64)] if a.quick else [(16, 64), (8, 32)]
+    sizes += [] if a.rows28_only else list(DEVICE_SIZES)
     for hidden, batch in sizes:
         case(hidden, batch, rows, repeat)
     peak = scaling28 = None

@@ -15,6 +15,7 @@ stacked (B, N) system with a shared step, and vmapped fixed-step ``lax.scan`` RK
 identically, and the same scan on the EXACT K-dimensional reduction a = Xi^T v, b = Xi^T v_d of DSEM
 (``strategy="projected"``: identical trajectories up to round-off, 4e-13). The fastest that agrees is reported
 ("BEST"), and separately the fastest on the full (v, v_d) state ("BEST full-state"). Compile time is separate.
+Both baselines run on the CPU on any host; every row records it (``baseline_device: "cpu"``).
 
 Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
 time vs the number of trajectories B = 2 ... 64 of (a) over t in [0, 200] (shorter than (a) to keep the sweep near
@@ -191,14 +192,15 @@ def case_a(rows, quick, repeat):
         if ok and not name.startswith("projected") and (best_full is None or t_j["median"] < best_full[1]["median"]):
             best_full = (name, t_j, ct)
         rows.append(ratio_row(f"{label} {name} vs scipy RK45 loop", t_j, "scipy RK45 loop", t_sp, compile_s=ct,
-                              agrees=ok, max_transition_error=worst, work=B, work_unit="trajectories"))
+                              agrees=ok, max_transition_error=worst, baseline_device="cpu", work=B,
+                              work_unit="trajectories"))
     for base, agree in (("scipy", info["scipy"]), ("numpy_euler", info["numpy_euler"])):
         print(f"{label}: {base}: sequences equal {agree[0]}, max transition-time error {agree[1]:.3f}")
     for tag, (name, t_j, ct) in (("BEST full-state", best_full), ("BEST", best)):
         rows.append(ratio_row(f"{label} {tag} wavejax ({name}) vs scipy RK45 loop", t_j, "scipy RK45 loop", t_sp,
-                              target=20.0, compile_s=ct, baseline_agrees=info["scipy"]))
+                              target=20.0, compile_s=ct, baseline_agrees=info["scipy"], baseline_device="cpu"))
         rows.append(ratio_row(f"{label} {tag} wavejax ({name}) vs numpy Euler loop", t_j, "numpy Euler dt=0.01",
-                              t_np, compile_s=ct, baseline_agrees=info["numpy_euler"]))
+                              t_np, compile_s=ct, baseline_agrees=info["numpy_euler"], baseline_device="cpu"))
 
 
 def case_b(rows, quick, repeat):
@@ -263,9 +265,9 @@ def case_b(rows, quick, repeat):
     print(f"{label}: scipy agrees {agree_sp}; numpy Euler agrees {agree_np}")
     for tag, (name, t_j, ct) in (("BEST full-state", best_full), ("BEST", best)):
         rows.append(ratio_row(f"{label} {tag} wavejax ({name}) vs scipy RK45 loop", t_j, "scipy RK45 loop", t_sp,
-                              target=20.0, compile_s=ct, baseline_agrees=agree_sp))
+                              target=20.0, compile_s=ct, baseline_agrees=agree_sp, baseline_device="cpu"))
         rows.append(ratio_row(f"{label} {tag} wavejax ({name}) vs numpy Euler loop", t_j, "numpy Euler dt=0.01",
-                              t_np, compile_s=ct, baseline_agrees=agree_np))
+                              t_np, compile_s=ct, baseline_agrees=agree_np, baseline_device="cpu"))
 
 
 def scaling_sweep(t1=SCALING_T1, repeat=3, base_repeat=2):

@@ -100,7 +100,7 @@ def main() -> None:
                      "wavejax_s": t["median"], "wavejax_iqr_s": t["iqr"], "wavejax_min_s": t["min"],
                      "baseline": "8 sequential runs, 1 device", "baseline_s": seq["median"],
                      "baseline_iqr_s": seq["iqr"], "baseline_min_s": seq["min"], "ratio": seq["median"] / t["median"],
-                     "ratio_best": seq["min"] / t["min"], "target": None})
+                     "ratio_best": seq["min"] / t["min"], "target": None, "baseline_device": "cpu"})
     write_result("bench_multiprocess", rows, load_average_before=load0, load_average_after=os.getloadavg(),
                  note="informational: the 2-core machine was shared with other jobs (load averages recorded)")
 

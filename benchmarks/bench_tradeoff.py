@@ -19,7 +19,8 @@ measured separately (the first pass of each, which also serves as warm-up); the 
 Scaling (not with ``--quick``; alone with ``--scaling-only``, which updates only the ``scaling`` key of the JSON):
 time vs the number of sweep points P = 8, 16, 32, 64 (the 8 widths x 1, 2, 4, 8 seeds, 100 steps): width-packed vs
 sequential, warm (compiled first), best of a few, log-log plot ``results/bench_tradeoff_scaling.png`` with fitted
-exponents.
+exponents. When JAX's default backend is a GPU or TPU the sweep adds P = 256 (32 seeds); CPU runs are unchanged.
+Every row records ``baseline_device``: the sequential baseline is wavejax's engine, so JAX's device.
 """
 
 from __future__ import annotations
@@ -27,7 +28,17 @@ from __future__ import annotations
 import sys
 import time
 
-from _common import bench_parser, pin_threads, ratio_row, scaling_plot, time_fn, update_scaling, write_result
+from _common import (
+    bench_parser,
+    jax_device_label,
+    on_device,
+    pin_threads,
+    ratio_row,
+    scaling_plot,
+    time_fn,
+    update_scaling,
+    write_result,
+)
 
 THREADS = pin_threads(2)
 
@@ -42,6 +53,8 @@ from wavejax.tradeoff._pack import train_packed  # noqa: E402
 WIDTHS = (1, 2, 3, 4, 6, 8, 12, 16)
 SEEDS = 2
 SCALING_SEEDS = (1, 2, 4, 8)  # seeds per width in the scaling plot: 8, 16, 32, 64 sweep points
+if on_device():  # a sweep that fills a GPU / TPU: 256 points
+    SCALING_SEEDS += (32,)
 
 
 def setup(steps, seeds=SEEDS):
@@ -127,16 +140,19 @@ def main(argv=None):
     work = len(WIDTHS) * SEEDS * steps
     case = f"16-point sweep (8 widths x 2 seeds, {steps} steps)"
     first = {"packed": c_pack, "seed_vmapped": c_group, "sequential": c_seq}
+    dev = jax_device_label()  # the baseline is wavejax's own sequential engine, on JAX's device
     rows = [
         ratio_row(f"{case} warm, width-packed (1 program)", t_p, "sequential engine", t_s, target=4.0, work=work,
-                  work_unit="model_steps", first_pass_s=first, max_abs_param_dev_vs_sequential=max_dev),
+                  work_unit="model_steps", first_pass_s=first, max_abs_param_dev_vs_sequential=max_dev,
+                  baseline_device=dev),
         ratio_row(f"{case} warm, seed-vmapped (8 programs)", t_g, "sequential engine", t_s, work=work,
-                  work_unit="model_steps", first_pass_s=first),
+                  work_unit="model_steps", first_pass_s=first, baseline_device=dev),
         ratio_row("same, first pass (compile included), width-packed", {"median": c_pack, "iqr": 0.0},
                   "sequential engine", {"median": c_seq, "iqr": 0.0}, target=4.0, work=work,
-                  work_unit="model_steps"),
+                  work_unit="model_steps", baseline_device=dev),
         ratio_row("same, first pass (compile included), seed-vmapped", {"median": c_group, "iqr": 0.0},
-                  "sequential engine", {"median": c_seq, "iqr": 0.0}, work=work, work_unit="model_steps"),
+                  "sequential engine", {"median": c_seq, "iqr": 0.0}, work=work, work_unit="model_steps",
+                  baseline_device=dev),
     ]
     scaling = None if a.quick else scaling_sweep()
     write_result("bench_tradeoff", rows, threads=THREADS, steps=steps, repeat=repeat, widths=WIDTHS, seeds=SEEDS,

@@ -39,6 +39,11 @@ step gets help from the second core in its large products. On a shared machine t
 threads spin while the other core is busy, which makes its 2-thread time erratic; a 1-thread torch row is
 recorded for reference.
 
+Devices: the torch loop runs on ``_common.torch_device`` (CUDA when PyTorch sees a GPU: model, optimizer and batches
+there; each timed call waits for its queued work). Every row records its baseline's device (``baseline_device``:
+the torch device, JAX's device for a wavejax baseline, None for a fixed target or estimate). When JAX's default
+backend is a GPU or TPU the scaling sweep adds B = 1024, 4096 (CPU runs are unchanged).
+
 FLOPs per step (multiply-add = 2), T = s + horizon: forward 2BT(dH + H^2 + Hd); backward 4BTH^2 (dW_hh and the
 state gradient) + 2BTdH (dW_uh) + 4BTHd (dW_hy and dh); optimizer and data generation not counted.
 """
@@ -55,10 +60,15 @@ from pathlib import Path
 from _common import (
     bench_parser,
     compile_time,
+    jax_device_label,
+    on_device,
     pin_threads,
     ratio_row,
     scaling_plot,
     time_fn,
+    torch_device,
+    torch_device_label,
+    torch_sync,
     update_scaling,
     write_result,
 )
@@ -104,6 +114,8 @@ PHI = jnp.asarray(binary_vb_task("repeat_copy"), jnp.float32)
 FULL_STEPS = 20_000
 EARLY_STEPS = 700  # steps spent in levels 0-3 (emt.md §4: all levels reached by step ~700)
 SCALING_B = (16, 32, 64, 128, 256)  # batch sizes of the scaling plot (T = 108)
+if on_device():  # sizes that fill a GPU / TPU
+    SCALING_B += (1024, 4096)
 
 
 def flops_per_step(T: int, B: int = BATCH, H: int = H, d: int = D) -> float:
@@ -162,8 +174,9 @@ def check_agreement(horizon: int, n: int = 3) -> dict:
     keys = jax.random.split(jax.random.key(42), n)
     batches = [task_batch(k, PHI, horizon=horizon, batch=BATCH) for k in keys]
     state = init_state(model, jax.random.key(1), batches[0][0], cfg=cfg)
-    tm = TorchElman(D, H, D).load_wavejax(state.params)
-    tt = TorchTrainer(tm, lr=cfg.lr, l2=cfg.l2, clip=cfg.clip, horizon=horizon, batch=BATCH)
+    dev = torch_device(torch)
+    tm = TorchElman(D, H, D).load_wavejax(state.params).to(dev)
+    tt = TorchTrainer(tm, lr=cfg.lr, l2=cfg.l2, clip=cfg.clip, horizon=horizon, batch=BATCH, device=dev)
     hp = {"lr": jnp.float32(cfg.lr), "l2": jnp.float32(cfg.l2), "threshold": jnp.float32(cfg.threshold)}
     step = jax.jit(lambda st, data: train_step(st, hp, data, model=model, batch_fn=lambda k, lv, dt: dt,
                                                loss_fn=masked_mse, cfg=cfg))
@@ -171,7 +184,7 @@ def check_agreement(horizon: int, n: int = 3) -> dict:
     for x, y, mask in batches:
         state, m = step(state, (x, y, mask))
         lj.append(float(m["loss"]))
-        lt.append(float(tt.step(*(torch.from_numpy(np.asarray(a)) for a in (x, y, mask)))))
+        lt.append(float(tt.step(*(torch.from_numpy(np.asarray(a)).to(dev) for a in (x, y, mask)))))
     pt = tm.wavejax_params()
     dp = max(float(np.abs(np.asarray(state.params[k]) - pt[k]).max()) for k in pt)
     dl = max(abs(a - b) / abs(b) for a, b in zip(lj, lt))
@@ -212,9 +225,22 @@ def time_engine(horizon: int, chunk: int, repeat: int, *, n_members: int = 1, fu
     return per_step(time_fn(run, repeat=repeat), chunk), comp
 
 
+def torch_runner(horizon: int, steps: int, batch: int = BATCH):
+    """``run()``: ``steps`` steps of the torch loop on ``torch_device`` (model, optimizer, batches), waiting for the
+    queued CUDA work so that a timed call includes it."""
+    dev = torch_device(torch)
+    tt = TorchTrainer(TorchElman(D, H, D).to(dev), horizon=horizon, batch=batch, device=dev)
+
+    def run():
+        loss = tt.run(steps)
+        torch_sync(torch)
+        return loss
+
+    return run
+
+
 def time_torch(horizon: int, steps: int, repeat: int, batch: int = BATCH) -> dict:
-    tt = TorchTrainer(TorchElman(D, H, D), horizon=horizon, batch=batch)
-    return per_step(time_fn(lambda: tt.run(steps), repeat=repeat), steps)
+    return per_step(time_fn(torch_runner(horizon, steps, batch), repeat=repeat), steps)
 
 
 def full_recipe(steps: int, chunk: int = 100) -> dict:
@@ -255,7 +281,8 @@ def scaling_sweep(name: str, chunk: int = 20, torch_steps: int = 2, repeat: int 
     rec = scaling_plot(name, list(SCALING_B), series, xlabel="batch B",
                        ylabel=f"time per training step (s, best of {repeat})",
                        title=f"Elman H={H} training step, T={T}, {THREADS} thread(s): time vs batch")
-    return {**rec, "T": T, "threads": THREADS, "repeat": repeat, "stat": "min"}
+    return {**rec, "T": T, "threads": THREADS, "repeat": repeat, "stat": "min",
+            "baseline_device": torch_device_label(torch) if torch is not None else None}
 
 
 def sharded_seeds(chunk: int, repeat: int) -> dict | None:
@@ -307,6 +334,7 @@ def main(argv=None):
     chunk = 10 if a.quick else 20
     torch_steps = 3 if a.quick else 5
     rows, extra = [], {}
+    tdev, jdev = torch_device_label(torch), jax_device_label()
     print(f"bench_train: threads={THREADS} (torch and XLA), jax devices={jax.devices()}", flush=True)
     roof = matmul_roofline(500 if a.quick else 2000)
     extra["matmul_roofline_gflops"] = roof["flops_per_s"] / 1e9
@@ -323,18 +351,18 @@ def main(argv=None):
         if torch is not None:
             tt = time_torch(horizon, torch_steps, repeat)
             rows.append(row(f"steps/s T={T} (H=128, B=64) vs torch", tj, "torch nn.RNN loop", tt, target=1.0,
-                                  torch_flops_per_s=fl / tt["median"], **common))
+                                  torch_flops_per_s=fl / tt["median"], baseline_device=tdev, **common))
         ideal = {"median": fl / roof["flops_per_s"], "iqr": 0.0, "min": fl / roof["best_flops_per_s"]}
         rows.append(row(f"fraction of small-matmul roofline T={T}", tj, "roofline time", ideal, target=0.6,
                               wavejax_flops_per_s=fl / tj["median"], roofline_flops_per_s=roof["flops_per_s"],
-                              T=T))
+                              T=T, baseline_device=jdev))
         print(f"  T={T}: {1 / tj['median']:.0f} steps/s, {fl / tj['median'] / 1e9:.1f} GFLOP/s, compile {comp:.1f} s",
               flush=True)
 
     # the fused reverse pass of the Elman loop vs autodiff of the scan
     ta, _ = time_engine(100, chunk, repeat, fused=False)
     rows.append(row("T=108 fused reverse pass vs autodiff of the scan", step_times[108][0],
-                          "wavejax autodiff scan", ta, T=108))
+                          "wavejax autodiff scan", ta, T=108, baseline_device=jdev))
 
     # 8 seeds: one vmapped program vs 8 sequential runs of the single-run program
     for horizon in (10, 100):
@@ -342,7 +370,7 @@ def main(argv=None):
         t8, c8 = time_engine(horizon, chunk, repeat, n_members=8)
         seq = {k: (8 * v if k in ("median", "min", "max", "iqr") else v) for k, v in step_times[T][0].items()}
         rows.append(row(f"8 seeds vmapped vs 8 sequential runs, T={T}", t8, "8 sequential runs", seq,
-                              target=1.3, compile_s=c8, T=T))
+                              target=1.3, compile_s=c8, T=T, baseline_device=jdev))
     # the same 8 seeds sharded over one CPU device per core (what `train` does when several devices exist)
     sh = None if a.quick else sharded_seeds(chunk, repeat)
     for T, r in (sh or {}).items():
@@ -352,6 +380,7 @@ def main(argv=None):
                                  ("sharded_block1", "in one program, sharded (member_block=1)", "compile_s_block1")):
             rows.append(row(f"8 seeds {label} over {THREADS} CPU devices vs 8 sequential runs, T={T}", r[key],
                             "8 sequential runs (1 device)", seq, target=1.3, compile_s=r[comp], T=T,
+                            baseline_device=jdev,
                             ratio_vs_sequential_in_child=seq_child / r[key]["median"],
                             note=f"timed in a child process with {THREADS} host devices; baseline = the single "
                                  "run of the main process (one device, the faster configuration for it)"))
@@ -362,7 +391,7 @@ def main(argv=None):
         t1 = time_torch(100, torch_steps, repeat)
         torch.set_num_threads(THREADS)
         rows.append(row("steps/s T=108 vs torch with 1 thread (info)", step_times[108][0],
-                              "torch nn.RNN loop, 1 thread", t1, T=108))
+                              "torch nn.RNN loop, 1 thread", t1, T=108, baseline_device=tdev))
 
     # curriculum: padded (one compile, every step at T = 108) vs one compile per level (T = 8 + horizon)
     levels = {}
@@ -381,7 +410,7 @@ def main(argv=None):
     pad_total = c_of(108) + FULL_STEPS * t_of(108)
     rows.append(row("20k recipe: padded curriculum vs compile per level (estimate)", {"median": pad_total,
                           "iqr": 0.0}, "one compile per level", {"median": comp_total, "iqr": 0.0},
-                          measured_T=Ts, interpolated=a.quick, early_steps=EARLY_STEPS,
+                          measured_T=Ts, interpolated=a.quick, early_steps=EARLY_STEPS, baseline_device=None,
                           note="estimate = sum over levels of compile time + steps x measured step time"))
 
     # the full recipe through wavejax.rnn.train (logging, checkpoints, progress bar), extrapolated to 20k steps
@@ -389,7 +418,7 @@ def main(argv=None):
     extra["full_recipe"] = fr
     rows.append(row("full recipe 20k steps (extrapolated from a shorter run) vs 240 s target",
                           {"median": fr["extrapolated_20k_s"], "iqr": 0.0}, "4-minute target",
-                          {"median": 240.0, "iqr": 0.0}, target=1.0, **fr))
+                          {"median": 240.0, "iqr": 0.0}, target=1.0, baseline_device=None, **fr))
     print(f"  full recipe: {fr['steps_run']} steps in {fr['total_s']:.1f} s -> 20k steps ~ "
           f"{fr['extrapolated_20k_s']:.0f} s (extrapolated)", flush=True)
     scaling = None if a.quick else scaling_sweep(name, chunk)

@@ -6,7 +6,8 @@ copy) and B = 64 at s = 256, d = 1 (a random AR(256) with Dirichlet weights: a c
 float32 rounding cannot grow); float32; output = the newest rows (B, T, d).
 
 Baselines are the straightforward loops a user would write: per tick one (B, s*d) @ (s*d, d) product and a shift of
-the window, in NumPy and in PyTorch. All three sides run on the same cores (``--threads``, default 2).
+the window, in NumPy and in PyTorch. All three sides run on the same cores (``--threads``, default 2); on a GPU host
+the PyTorch loop runs on CUDA. Every row records its baseline's device (``baseline_device``; NumPy: ``"cpu"``).
 wavejax runs ``rollout`` vmapped over the batch with ``impl="chunked"`` (K input-free ticks per
 (B, s*d) @ (s*d, K*d) product, or one (B, s*d) @ (s*d, T*d) product for B >= 128; the headline rows with the
 targets) and ``impl="shift"`` (the reference scan, for information; kept out of the README table). Every output is
@@ -30,6 +31,7 @@ from _common import (
     steady_malloc,
     time_fn,
     torch_device,
+    torch_device_label,
     torch_sync,
     update_scaling,
     write_result,
@@ -169,6 +171,7 @@ def main(argv=None):
     T = 200 if a.quick else 1000
     repeat = 3 if a.quick else 7
     rows = []
+    tdev = torch_device_label(torch) if torch is not None else None
     for B, s, d in CASES:
         label = f"B={B} s={s} d={d} T={T}"
         print(f"bench_wave: {label} ...", flush=True)
@@ -178,14 +181,14 @@ def main(argv=None):
         tgt_np = 15.0 if B <= 16 else 10.0  # issue 2: >= 15x at B <= 16, >= 10x at B = 1024 (used for B > 16)
         rows.append(ratio_row(f"{label} chunked vs numpy", times["chunked"], "numpy loop", times["numpy"],
                               target=tgt_np, compile_s=comp["chunked"], impl="chunked",
-                              max_abs_diff=exact["chunked"], **common))
+                              max_abs_diff=exact["chunked"], baseline_device="cpu", **common))
         if "torch" in times:
             rows.append(ratio_row(f"{label} chunked vs torch", times["chunked"], "torch loop", times["torch"],
                                   target=5.0, compile_s=comp["chunked"], impl="chunked",
-                                  max_abs_diff=exact["chunked"], **common))
+                                  max_abs_diff=exact["chunked"], baseline_device=tdev, **common))
         rows.append(ratio_row(f"{label} shift (reference scan) vs numpy", times["shift"], "numpy loop",
                               times["numpy"], compile_s=comp["shift"], impl="shift", max_abs_diff=exact["shift"],
-                              table=False, **common))
+                              table=False, baseline_device="cpu", **common))
         r = rows[-3] if "torch" in times else rows[-2]
         print(f"  chunked {times['chunked']['median'] * 1e3:.3f} ms, numpy {times['numpy']['median'] * 1e3:.3f} ms "
               f"({r['ratio']:.1f}x, best-of {r['ratio_best']:.1f}x)", flush=True)

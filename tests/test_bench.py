@@ -180,3 +180,117 @@ def test_fit_exponent_and_scaling_plot(tmp_path, monkeypatch):
     assert rec["exponents"]["a"] == pytest.approx(1.0) and rec["exponents"]["b"] == pytest.approx(0.0, abs=1e-12)
     assert rec["figure"] == "bench_t_scaling.png" and (tmp_path / "bench_t_scaling.png").stat().st_size > 1000
     json.dumps(rec)  # storable in the benchmark's JSON
+
+
+def _bench_sources():
+    """Every benchmark module that writes rows: ``bench_*.py`` and the 28x28 GAN rows (``_gan28.py``)."""
+    return sorted([*BENCH_DIR.glob("bench_*.py"), BENCH_DIR / "_gan28.py"])
+
+
+def _calls(tree, names):
+    import ast
+
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and getattr(n.func, "id", getattr(n.func, "attr", None)) in names]
+
+
+def test_every_bench_row_records_its_baseline_device():
+    """Issue 19 item 4: each result row says where its baseline ran (``baseline_device``), passed explicitly at
+    every ``ratio_row`` / ``row`` call (a wrapper passing ``**kw`` through excepted) and in every hand-built row dict
+    (a dict with a ``"baseline"`` key)."""
+    import ast
+
+    seen = 0
+    for path in _bench_sources():
+        tree = ast.parse(path.read_text())
+        for call in _calls(tree, {"ratio_row", "row"}):
+            seen += 1
+            passthrough = any(k.arg is None and getattr(k.value, "id", "") == "kw" for k in call.keywords)
+            assert passthrough or "baseline_device" in {k.arg for k in call.keywords}, f"{path.name}:{call.lineno}"
+        for d in (n for n in ast.walk(tree) if isinstance(n, ast.Dict)):
+            keys = {k.value for k in d.keys if isinstance(k, ast.Constant)}
+            assert "baseline" not in keys or "baseline_device" in keys, f"{path.name}:{d.lineno}"
+    assert seen >= 25  # the walk found the row calls (wave, gsemm, tradeoff, gan, gan28, train)
+
+
+def test_torch_baselines_go_through_torch_device_and_sync():
+    """Every benchmark with a PyTorch baseline builds it on ``torch_device`` (each baseline object gets
+    ``device=``) and waits for queued CUDA work (``torch_sync``) in its timed calls."""
+    import ast
+
+    torch_benches = [p for p in _bench_sources() if "baselines.torch_" in p.read_text()
+                     or "import torch" in p.read_text()]
+    assert {p.name for p in torch_benches} >= {"bench_wave.py", "bench_gan.py", "_gan28.py", "bench_train.py"}
+    for path in torch_benches:
+        tree = ast.parse(path.read_text())
+        called = {getattr(c.func, "id", getattr(c.func, "attr", None)) for c in _calls(tree, {"torch_device",
+                                                                                            "torch_sync",
+                                                                                            "torch_side",
+                                                                                            "torch_runner"})}
+        assert called & {"torch_device", "torch_side"}, path.name  # bench_gan builds through _gan28.torch_side
+        for call in _calls(tree, {"TorchSharedGAN", "TorchTrainer"}):
+            assert "device" in {k.arg for k in call.keywords}, f"{path.name}:{call.lineno}"
+        if "torch_side" not in called:
+            assert "torch_sync" in called, path.name
+
+
+def test_device_labels(monkeypatch):
+    sys.path.insert(0, str(BENCH_DIR))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(BENCH_DIR))
+
+    class FakeTorch:
+        class cuda:
+            available = False
+
+            @classmethod
+            def is_available(cls):
+                return cls.available
+
+            @staticmethod
+            def get_device_name(i):
+                return f"NVIDIA H100 #{i}"
+
+    assert _common.torch_device_label(FakeTorch) == "cpu" and _common.torch_device_label(None) == "cpu"
+    FakeTorch.cuda.available = True
+    assert _common.torch_device_label(FakeTorch) == "cuda:NVIDIA H100 #0"
+    import jax
+
+    assert _common.jax_device_label() == ("cpu" if jax.default_backend() == "cpu"
+                                          else f"{jax.default_backend()}:{jax.devices()[0].device_kind}")
+    assert _common.on_device() == (jax.default_backend() in ("gpu", "tpu"))
+
+
+def _import_bench(name):
+    """Import a benchmark module without letting its ``pin_threads`` keep this test process on fewer CPUs."""
+    import importlib
+    import os
+
+    aff = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    sys.path.insert(0, str(BENCH_DIR))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCH_DIR))
+        if aff is not None:
+            os.sched_setaffinity(0, aff)
+
+
+def test_torch_baselines_run_on_torch_device(monkeypatch):
+    """With PyTorch installed (the ``bench`` extra): the GAN and training baselines are built through
+    ``torch_device`` (patched here to count its calls) and their timed calls run."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    gan28, train = _import_bench("_gan28"), _import_bench("bench_train")
+    calls = []
+    for mod in (gan28, train):
+        monkeypatch.setattr(mod, "torch_device", lambda t: calls.append(t) or "cpu")
+    x = np.random.default_rng(0).uniform(0, 1, (16, 8, 8, 1)).astype(np.float32)
+    tg, tdata, step = gan28.torch_side(8, 8, 4, x)
+    d_loss, g_loss = step()
+    assert tg.device == "cpu" and tdata.device.type == "cpu" and np.isfinite(d_loss) and np.isfinite(g_loss)
+    assert np.isfinite(train.torch_runner(2, 1, batch=4)())
+    assert calls == [torch, torch]

@@ -1,9 +1,10 @@
-"""PyTorch (CPU) version of the weight-shared GAN's outer step, written for ``benchmarks/bench_gan.py``.
+"""PyTorch version of the weight-shared GAN's outer step, written for ``benchmarks/bench_gan.py``.
 
 Same architecture as ``wavejax.gan._models`` (NCHW inside; TF/Flax SAME padding reproduced with explicit F.pad;
 the critic flattens in NHWC order so weights copied from Flax give the same outputs), the original +-1-label loss,
 weight clipping before each critic update, TF1 RMSProp (ms_0 = 1, eps inside the sqrt) with ``torch._foreach``
-ops, and the 2nd-conv kernel copied D -> G after the critic phase (G keeps it out of its optimiser).
+ops, and the 2nd-conv kernel copied D -> G after the critic phase (G keeps it out of its optimiser). ``device``
+(``"cpu"`` or ``"cuda"``) holds the modules, optimiser state, random generator and batches.
 """
 
 from __future__ import annotations
@@ -110,22 +111,23 @@ class TorchSharedGAN:
     """Generator, critic, both optimisers and the outer step (5 critic updates, copy, 1 generator update)."""
 
     def __init__(self, hidden: int, size: int, batch: int, *, lr: float = 5e-5, clip: float = 0.01,
-                 n_critic: int = 5, sharing: bool = True):
-        self.G, self.D = TorchGenerator(hidden, size), TorchCritic(hidden, size)
+                 n_critic: int = 5, sharing: bool = True, device: str = "cpu"):
+        self.device = device
+        self.G, self.D = TorchGenerator(hidden, size).to(device), TorchCritic(hidden, size).to(device)
         self.batch, self.clip, self.n_critic, self.sharing = batch, clip, n_critic, sharing
         self.d_params = list(self.D.parameters())
         shared = self.G.convs[1].weight
         self.g_params = [p for p in self.G.parameters() if not (sharing and p is shared)]
         self.opt_d, self.opt_g = TF1RMSProp(self.d_params, lr), TF1RMSProp(self.g_params, lr)
-        self.gen = torch.Generator().manual_seed(0)
+        self.gen = torch.Generator(device=device).manual_seed(0)
 
     def outer_step(self, data: torch.Tensor) -> tuple[float, float]:
         for _ in range(self.n_critic):
             with torch.no_grad():
                 torch._foreach_clamp_min_(self.d_params, -self.clip)
                 torch._foreach_clamp_max_(self.d_params, self.clip)
-                idx = torch.randint(0, data.shape[0], (self.batch,), generator=self.gen)
-                z = torch.rand(self.batch, 100, generator=self.gen) * 2 - 1
+                idx = torch.randint(0, data.shape[0], (self.batch,), generator=self.gen, device=self.device)
+                z = torch.rand(self.batch, 100, generator=self.gen, device=self.device) * 2 - 1
                 fake = self.G(z)
             real = data[idx]
             d_loss = xent_pm1(self.D(real), 1.0).mean() + xent_pm1(self.D(fake), -1.0).mean()
@@ -134,7 +136,7 @@ class TorchSharedGAN:
         if self.sharing:
             with torch.no_grad():
                 self.G.convs[1].weight.copy_(self.D.convs[1].weight)
-        z = torch.rand(self.batch, 100, generator=self.gen) * 2 - 1
+        z = torch.rand(self.batch, 100, generator=self.gen, device=self.device) * 2 - 1
         g_loss = xent_pm1(self.D(self.G(z)), 1.0).mean()
         grads = torch.autograd.grad(g_loss, self.g_params)
         self.opt_g.step(grads)

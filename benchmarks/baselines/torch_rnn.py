@@ -5,7 +5,8 @@ h(0) = 0. Loop per step: fresh batch of the binary repeat-copy task (s = 8 steps
 ``horizon`` zero inputs; targets y(t) = u(t - 8k) in the output phase, 0 before), MSE over the output phase,
 ``backward``, ``clip_grad_norm_(params, clip)`` (Lightning's ``gradient_clip_val``), ``Adam(lr, weight_decay=l2)``
 (coupled L2). Weights can be copied from / to the wavejax Elman layout (``W_uh``, ``W_hh``, ``W_hy``: the
-mathematical orientation equals torch's ``weight_ih_l0``, ``weight_hh_l0``, ``weight``).
+mathematical orientation equals torch's ``weight_ih_l0``, ``weight_hh_l0``, ``weight``). ``TorchTrainer(device=...)``
+draws its batches on the model's device (``"cpu"`` or ``"cuda"``).
 """
 
 from __future__ import annotations
@@ -37,18 +38,19 @@ class TorchElman(nn.Module):
 
     def wavejax_params(self) -> dict[str, np.ndarray]:
         """The params in the wavejax Elman layout (NumPy float32)."""
-        return {"W_uh": self.rnn.weight_ih_l0.detach().numpy().copy(),
-                "W_hh": self.rnn.weight_hh_l0.detach().numpy().copy(),
-                "W_hy": self.readout.weight.detach().numpy().copy()}
+        return {"W_uh": self.rnn.weight_ih_l0.detach().cpu().numpy().copy(),
+                "W_hh": self.rnn.weight_hh_l0.detach().cpu().numpy().copy(),
+                "W_hy": self.readout.weight.detach().cpu().numpy().copy()}
 
 
-def repeat_copy_batch(gen: torch.Generator, *, s: int, d: int, horizon: int, batch: int):
-    """(x, y, mask) of the repeat-copy task: x, y (batch, s + horizon, d), mask (s + horizon,) bool."""
-    u = torch.randint(0, 2, (batch, s, d), generator=gen).float() * 2 - 1
-    x = torch.cat([u, torch.zeros(batch, horizon, d)], dim=1)
+def repeat_copy_batch(gen: torch.Generator, *, s: int, d: int, horizon: int, batch: int, device: str = "cpu"):
+    """(x, y, mask) of the repeat-copy task on ``device`` (``gen``'s): x, y (batch, s + horizon, d), mask
+    (s + horizon,) bool."""
+    u = torch.randint(0, 2, (batch, s, d), generator=gen, device=device).float() * 2 - 1
+    x = torch.cat([u, torch.zeros(batch, horizon, d, device=device)], dim=1)
     reps = -(-horizon // s)
     y = torch.cat([torch.zeros_like(u), u.repeat(1, reps, 1)[:, :horizon]], dim=1)
-    mask = torch.arange(s + horizon) >= s
+    mask = torch.arange(s + horizon, device=device) >= s
     return x, y, mask
 
 
@@ -61,10 +63,11 @@ class TorchTrainer:
     """The training loop: ``step(x, y, mask)`` is one optimizer step; ``run(n)`` draws fresh batches."""
 
     def __init__(self, model: TorchElman, *, lr: float = 1e-3, l2: float = 0.0, clip: float = 1.0,
-                 s: int = 8, horizon: int = 100, batch: int = 64, seed: int = 0):
+                 s: int = 8, horizon: int = 100, batch: int = 64, seed: int = 0, device: str = "cpu"):
+        self.device = device
         self.model, self.clip, self.s, self.horizon, self.batch = model, clip, s, horizon, batch
         self.opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=l2)
-        self.gen = torch.Generator().manual_seed(seed)
+        self.gen = torch.Generator(device=device).manual_seed(seed)
         self.d = model.rnn.input_size
 
     def step(self, x, y, mask) -> float:
@@ -79,5 +82,5 @@ class TorchTrainer:
         loss = None
         for _ in range(n):
             loss = self.step(*repeat_copy_batch(self.gen, s=self.s, d=self.d, horizon=self.horizon,
-                                                batch=self.batch))
+                                                batch=self.batch, device=self.device))
         return float(loss)
