@@ -27,8 +27,12 @@ $(DOCS_STAMP): $(STAMP)
 
 venv: $(STAMP)
 
+# The suite runs as three pytest processes: one process compiling the whole suite's ~900 XLA programs crashed once
+# (a segfault inside XLA:CPU's compiler, jax 0.10.1, late in the run) where each part alone passes.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -x --durations=15
+	$(BIN)/python -m pytest -q -x --durations=10 tests/gan tests/gsemm tests/emt tests/rnn
+	$(BIN)/python -m pytest -q -x --durations=10 tests/tradeoff tests/wave
+	$(BIN)/python -m pytest -q -x --durations=10 tests/test_*.py
 	$(BIN)/python -m pytest -q --doctest-modules wavejax   # every module's >>> examples
 
 reproduce: $(STAMP)
