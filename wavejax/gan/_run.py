@@ -1,7 +1,8 @@
 """The GAN training driver: vmapped seeds, chunked jitted steps, metrics, sample grids, orbax checkpoints and resume.
 
-``train(cfg, out=...)`` trains ``cfg.seeds`` independent runs in one compiled program (``jax.vmap`` over the seed
-axis, laid over devices when several are present) through the shared driver :func:`wavejax.loop.run_chunks`. Every
+``train(cfg, out=...)`` trains ``cfg.seeds`` independent runs with one compiled program (``jax.vmap`` over the seed
+axis, laid over devices when several are present; on a single CPU device the seeds run in turn through the program
+compiled for one seed, see :func:`_chunk`) through the shared driver :func:`wavejax.loop.run_chunks`. Every
 ``cfg.log_every`` outer steps it appends the per-seed metrics to ``out/metrics.jsonl``; every ``cfg.sample_every``
 steps it writes a 5x5 sample grid ``out/samples/step_XXXXXXX.png`` of seed 0; every ``cfg.ckpt_every`` steps an
 orbax checkpoint ``out/ckpt/``. Re-running with the same ``out`` resumes from the newest checkpoint and draws the
@@ -86,18 +87,33 @@ def _vstep(state_g, state_d, keys, data, *, cfg):
         state_g, state_d, keys)
 
 
-def _chunk(state_g, state_d, keys, data, *, cfg, n):
+def _chunk(state_g, state_d, keys, data, *, cfg, n, seed_loop=False):
     """``n`` outer steps as a Python loop over one jitted step; metrics of every step, each (seeds, n).
 
     ``_train_steps`` (one ``lax.scan`` over the steps) computes the same steps, but on CPU XLA ran the scanned step
     6x slower (h = 16, B = 64: 128 ms vs 21 ms per step; fully unrolled: 21 ms), so training dispatches step by
     step; the dispatch costs well under 1 % of a step.
+
+    ``seed_loop=True`` runs the seeds one after another through the same program compiled for one seed (a
+    size-1 seed axis) instead of one program vmapped over all seeds. Each seed's numbers are then bit for bit
+    those of a one-seed run with its key. The vmapped form turns each seed's convolution kernels into a grouped
+    convolution, which XLA:CPU ran slower: 28x28, h = 16, B = 64, WGAN-GP, 3 seeds took 5.97 s vmapped against
+    4.25 s for the three seeds in turn (median of 5, load 5, 2 cores; ``benchmarks/README.md``).
     """
+    if seed_loop:
+        parts = [_chunk(*jax.tree.map(lambda a, m=m: a[m:m + 1], (state_g, state_d, keys)), data, cfg=cfg, n=n)
+                 for m in range(keys.shape[0])]
+        return tuple(jax.tree.map(lambda *v: jnp.concatenate(v, axis=0), *(p[i] for p in parts)) for i in range(3))
     ms = []
     for _ in range(n):
         state_g, state_d, m = _vstep(state_g, state_d, keys, data, cfg=cfg)
         ms.append(m)
     return state_g, state_d, jax.tree_util.tree_map(lambda *v: jnp.stack(v, axis=1), *ms)
+
+
+def _loops_over_seeds(mesh: Any) -> bool:
+    """Seeds run in turn (:func:`_chunk`'s ``seed_loop``) on a single CPU device, vmapped everywhere else."""
+    return mesh is None and jax.default_backend() == "cpu"
 
 
 def _ckpt_tree(state: tuple[GANTrainState, GANTrainState]) -> dict[str, Any]:
@@ -114,7 +130,8 @@ HISTORY = ("d_loss", "g_loss", "d_fake")  # per-step metrics of train, each (see
 def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, key: jax.Array | None = None,
           steps: int | None = None, desc: str = "gan", callback: Callable[[int, dict], None] | None = None,
           overwrite: bool = False) -> GANRun:
-    """Train ``cfg.seeds`` runs of the GAN (vmapped; sharded over devices when there are several).
+    """Train ``cfg.seeds`` runs of the GAN (vmapped, sharded over devices when there are several; in turn on one
+    CPU device).
 
     The loop is the shared driver :func:`wavejax.loop.run_chunks` (resume, JSONL, checkpoints, progress,
     sharding); this function supplies the chunk of ``cfg.log_every`` outer steps.
@@ -148,7 +165,8 @@ def train(cfg: GANConfig, *, out: str | Path | None = None, data: Any = None, ke
     data = jnp.asarray(data, jnp.float32)
 
     def chunk(state, keys, start, mesh):
-        sg, sd, m = _chunk(*state, keys, data, cfg=_step_cfg(cfg), n=min(cfg.log_every, total - start))
+        sg, sd, m = _chunk(*state, keys, data, cfg=_step_cfg(cfg), n=min(cfg.log_every, total - start),
+                           seed_loop=_loops_over_seeds(mesh))
         return (sg, sd), m
 
     def on_chunk(step, state):
