@@ -336,3 +336,19 @@ def test_overwrite_cleans_nested_run_folders_by_their_own_records(tmp_path):
     with runs.run_folder(tmp_path, {"sweep": 4}, owner="sweep", overwrite=True):
         pass
     assert [p.name for p in (tmp_path / "groups").rglob("*")] == ["g1", "mine.txt"]
+
+
+def test_history_pruning_deletes_only_recorded_files(tmp_path):
+    """The engine prunes the histories of dropped checkpoints by the record, not by the file-name pattern: a user's
+    ``history/step_*.npz`` stays, and a pruned file leaves the record (a later user file of that name is safe)."""
+    _run(tmp_path, total=12)  # checkpoints (and histories) at 6 and 12
+    mine = tmp_path / "history" / "step_000000001.npz"  # a user's file inside the folder wavejax created
+    mine.write_bytes(b"a user's array")
+    _run(tmp_path, total=24)  # resumes: checkpoints at 18 and 24; orbax keeps the last 2, so 6 and 12 are pruned
+    assert io.checkpoint_steps(tmp_path / "ckpt") == [18, 24]
+    assert mine.read_bytes() == b"a user's array"
+    assert sorted(p.name for p in (tmp_path / "history").iterdir()) == [
+        "step_000000001.npz", "step_000000018.npz", "step_000000024.npz"]
+    rec = io.read_json(tmp_path / runs.RECORD)
+    assert sorted(f for f in rec["created"]["files"] if f.startswith("history/")) == [
+        "history/step_000000018.npz", "history/step_000000024.npz"]

@@ -146,6 +146,24 @@ def note(path: str | os.PathLike, *, tree: bool = False) -> None:
     save(root, rec)
 
 
+def remove_recorded(path: str | os.PathLike) -> bool:
+    """Delete the file ``path`` only when the record of the open run folder holding it lists it (wavejax wrote it),
+    and drop it from that record; returns whether it was removed. A file no open record lists stays."""
+    path = _key(Path(path))
+    found = _root_of(path)
+    if found is None:
+        return False
+    root, entry = found
+    rel = path.relative_to(root).as_posix()
+    files = entry.rec["created"]["files"]
+    if rel not in files or not (path.is_file() or path.is_symlink()):
+        return False
+    path.unlink()
+    files.remove(rel)
+    save(root, entry.rec)
+    return True
+
+
 # ---------------------------------------------------------------------------------------------- cleaning
 def clean(out: Path, rec: dict[str, Any], keep: tuple[str, ...] = ()) -> None:
     """Remove every entry recorded in ``rec`` (but those under a name in ``keep``); leave everything else."""

@@ -57,7 +57,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from wavejax import _validate, distributed, io, runs
+from wavejax import _runfolder, _validate, distributed, io, runs
 from wavejax.progress import progress
 
 __all__ = ["Loop", "Schedule", "Layout", "run_chunks", "window_means", "last_values"]
@@ -137,17 +137,17 @@ def _rebuild_metrics(out: Path, logged: np.ndarray, hist: dict, every: int, log_
 
 
 def _save(out: Path, step: int, tree: Any, hist: dict[str, np.ndarray], logged: list) -> None:
-    """History up to ``step`` (atomic npz, with the logged steps), then the checkpoint; prune histories of
-    dropped checkpoints."""
+    """History up to ``step`` (atomic npz, with the logged steps), then the checkpoint; prune the histories of
+    dropped checkpoints that the run folder's record lists."""
     buf = _bytes.BytesIO()
     # every value recorded so far is from a step before its member's checkpointed step
     np.savez(buf, **hist, **{_LOGGED: np.asarray(logged, np.float64).reshape(-1, 2)})
     io.atomic_write_bytes(_history_path(out, step), buf.getvalue())
     kept = set(io.save_checkpoint(out / "ckpt", step, tree))
-    if distributed.is_main_process():
+    if distributed.is_main_process():  # only histories this run folder's record lists: a user's file stays
         for p in (out / "history").glob("step_*.npz"):
-            if int(p.stem[5:]) not in kept:
-                p.unlink(missing_ok=True)
+            if p.stem[5:].isdigit() and int(p.stem[5:]) not in kept:
+                _runfolder.remove_recorded(p)
 
 
 def _place(tree: Any, n: int, shard: bool, block: int | None) -> tuple[Any, Any]:
