@@ -141,22 +141,28 @@ def pin_threads(n: int = 2) -> int:
 
 
 def steady_malloc() -> bool:
-    """Make glibc reuse large freed blocks instead of returning them to the OS (call once at start-up).
+    """Make glibc reuse large freed blocks instead of returning them to the OS (call once, before any thread starts).
 
-    Both sides of a rollout benchmark allocate a fresh (B, T, d) output per call (32 MB at B = 1024). Depending on
-    the allocation history of the process, glibc serves such a block either from its heap (reused, fast) or as a
-    fresh ``mmap`` whose 8,000 pages fault on first write: measured 2.9 ms vs 12 ms for the same XLA call, and
-    33 ms vs 55-160 ms for the NumPy loop, flipping between runs. One arena, no ``mmap`` for blocks below 1 GiB and
-    no trimming below 1 GiB make every call of both sides reuse memory. Returns False where mallopt is unavailable.
+    Both sides of a rollout benchmark allocate a fresh (B, T, d) output per call (32 MB at B = 1024). NumPy does so on
+    the main thread, XLA on its worker threads, and glibc gives each thread an arena of its own (up to 8 per core:
+    16 on the 2-core machine). A 32 MB block that does not fit an arena's first heap gets a heap of its own (a new
+    64 MiB ``mmap``), and when the block is freed glibc deletes that heap (``munmap``) whatever the trim threshold
+    says. The next call then faults its 8,000 fresh pages again: ~8,000 minor faults per call and 2.9 ms vs 11-12 ms
+    for the same XLA call, depending on the process's allocation history (issue 20; benchmarks/README.md).
+
+    Sets one arena (``M_ARENA_MAX`` = 1: every thread allocates from the main heap), no ``mmap`` for blocks below
+    1 GiB (``M_MMAP_THRESHOLD``) and no trimming below 1 GiB (``M_TRIM_THRESHOLD``), so every call of both sides
+    reuses a freed block. The arena limit takes effect for threads that have not allocated yet, hence "before any
+    thread starts" (before numpy, torch or jax is imported). Returns False where mallopt is unavailable.
     """
     import ctypes
     import ctypes.util
 
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        return all(libc.mallopt(k, v) == 1 for k, v in ((m_mmap_threshold, 1 << 30),
-                                                         (m_trim_threshold, 1 << 30)))
+        m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8
+        return all(libc.mallopt(k, v) == 1 for k, v in ((m_mmap_threshold, 1 << 30), (m_trim_threshold, 1 << 30),
+                                                         (m_arena_max, 1)))
     except (OSError, AttributeError):  # pragma: no cover - not glibc
         return False
 

@@ -51,7 +51,7 @@ THREADS = _parser().parse_known_args()[0].threads
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)
 pin_threads(THREADS)  # also binds the process to THREADS CPUs: XLA's own thread-count flags have no effect
-steady_malloc()
+STEADY_MALLOC = steady_malloc()  # before any thread starts: one glibc arena, see _common.steady_malloc
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -191,10 +191,14 @@ def main(argv=None):
                               table=False, baseline_device="cpu", **common))
         r = rows[-3] if "torch" in times else rows[-2]
         print(f"  chunked {times['chunked']['median'] * 1e3:.3f} ms, numpy {times['numpy']['median'] * 1e3:.3f} ms "
-              f"({r['ratio']:.1f}x, best-of {r['ratio_best']:.1f}x)", flush=True)
+              f"({r['ratio']:.1f}x, best-of {r['ratio_best']:.1f}x; minor page faults per call "
+              f"{times['chunked']['minor_faults']:.0f} / {times['numpy']['minor_faults']:.0f}, "
+              f"load {os.getloadavg()[0]:.1f})", flush=True)
     scaling = None if a.quick else scaling_sweep(T)
     write_result("bench_wave", rows, threads=THREADS, T=T, dtype="float32", scaling=scaling,
-                 note="shared 2-core machine: timings are noisy; ratio = median/median, ratio_best = min/min")
+                 steady_malloc=STEADY_MALLOC, load_average=list(os.getloadavg()),
+                 note="shared 2-core machine: timings are noisy; ratio = median/median, ratio_best = min/min; "
+                      "steady_malloc: one glibc arena, 1 GiB mmap/trim thresholds (outputs reused, no page faults)")
 
 
 if __name__ == "__main__":
