@@ -83,3 +83,22 @@ def test_tiny_classifier_on_real_mnist_digits_fixed_reference():
     with jax.enable_x64(False):
         clf = train_classifier(xtr[::4], ytr[::4], xte[::2], yte[::2], cfg)
     assert clf.test_accuracy == pytest.approx(0.904, abs=0.03)
+
+
+def test_seed_level_on_par_verdict():
+    """The CPU study's "shared ≈ baseline" verdict: a Welch t interval over per-seed means (scipy's own Welch test
+    is the independent reference) read against the ±0.05-nat band."""
+    from scipy import stats
+
+    from wavejax.gan._experiments import _on_par_verdict, _seed_level_diff
+
+    a, b = [0.21, 0.19, 0.24], [0.20, 0.23, 0.25]
+    d, lo, hi = _seed_level_diff(a, b)
+    ref = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert d == pytest.approx(np.mean(a) - np.mean(b), abs=1e-15)
+    assert (lo, hi) == pytest.approx((ref.low, ref.high), rel=1e-9)
+    assert _on_par_verdict(-0.01, 0.02).startswith("on par")
+    assert _on_par_verdict(0.01, 0.2).startswith("different")
+    assert _on_par_verdict(-0.2, -0.06).startswith("different")
+    assert _on_par_verdict(-0.08, 0.02).startswith("undecided")
+    assert _on_par_verdict(lo, hi).startswith("undecided")  # 3 seeds this spread: too wide to call

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -95,6 +96,46 @@ def _acc_bar(study: StudyConfig) -> float:
     return 0.99 if study.paper_claims else (0.97 if study.gan.data != "digits" else 0.95)
 
 
+ON_PAR_MARGIN = 0.05  # nats: the "on par" band of the baseline - shared entropy difference (the paper's reading)
+
+
+def _seed_level_diff(a: list[float], b: list[float]) -> tuple[float, float, float]:
+    """(mean(a) - mean(b), lower, upper): Welch t 95% interval over per-seed means (seeds are the independent runs;
+    Welch-Satterthwaite degrees of freedom). Needs >= 2 seeds per arm."""
+    from scipy import stats
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    d, se = float(a.mean() - b.mean()), float(np.sqrt(va + vb))
+    if se == 0.0:
+        return d, d, d
+    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    t = float(stats.t.ppf(0.975, df))
+    return d, d - t * se, d + t * se
+
+
+def _on_par_verdict(lo: float, hi: float, margin: float = ON_PAR_MARGIN) -> str:
+    """Equivalence reading of a 95% CI [lo, hi] of a difference: "on par" when it lies inside (-margin, margin),
+    "different" when it excludes 0, otherwise "undecided" (too wide to tell)."""
+    if -margin < lo and hi < margin:
+        return f"on par (95% CI inside ±{margin:g})"
+    if lo > 0 or hi < 0:
+        return "different (95% CI excludes 0)"
+    return f"undecided (95% CI [{lo:+.3f}, {hi:+.3f}] reaches beyond ±{margin:g})"
+
+
+def _on_par_row(res: dict[str, Any], shared: str, seeds: int) -> Any:
+    """The seed-level "shared ≈ baseline" verdict row (CPU-scale studies; at paper scale the band row decides)."""
+    if seeds < 2:
+        return row("baseline − shared entropy over seeds, 95% t CI", "on par", "n/a (needs >= 2 seeds per arm)")
+    per = res["entropy_per_seed"]
+    d, lo, hi = _seed_level_diff(per["none"], per[shared])
+    holds = -ON_PAR_MARGIN < lo and hi < ON_PAR_MARGIN
+    return row("baseline − shared entropy over seeds, 95% t CI: verdict", "on par (−0.0014)",
+               f"{d:+.4f} [{lo:+.4f}, {hi:+.4f}]: {_on_par_verdict(lo, hi)}", holds,
+               note=f"{seeds} seeds per arm are the independent units; margin ±{ON_PAR_MARGIN} nats")
+
+
 def run_gan_study(study: StudyConfig, out: Path) -> Result:
     """Baseline vs shared entropy and the weight-similarity study (docs/gan.md §6, §7)."""
     cfg, n_eval, paper = study.gan, study.n_eval, study.paper_claims
@@ -125,6 +166,7 @@ def run_gan_study(study: StudyConfig, out: Path) -> Result:
             us["lo"] > 0),
         row("baseline − shared entropy, 95% CI", "−0.0014 (SE ≈ 0.012): on par", ci_txt,
             abs(dbs["diff"]) < 0.05 if paper else None, note="per-sample Welch CI, seeds pooled"),
+        _on_par_row(res, study.shared, cfg.seeds),
         row("diversity: entropy of the mean softmax (ln 10 = 2.303 max) / #classes: real / untrained / baseline / "
             "shared", "not in the original (its entropy score has no diversity term)",
             " / ".join(f"{res['diversity'][k]['marginal_entropy']:.2f} ({res['diversity'][k]['n_classes']})"
