@@ -27,12 +27,14 @@ $(DOCS_STAMP): $(STAMP)
 
 venv: $(STAMP)
 
-# The suite runs as three pytest processes: one process compiling the whole suite's ~900 XLA programs crashed once
-# (a segfault inside XLA:CPU's compiler, jax 0.10.1, late in the run) where each part alone passes.
+# The suite runs in 2 pytest-xdist worker processes (one per core of the 2-core development machine; TEST_WORKERS=N
+# for another count), each test file whole on one worker (--dist loadfile: its module fixtures and compiled programs
+# are shared as in a serial run). One process compiling the whole suite's ~900 XLA programs crashed once (a segfault
+# inside XLA:CPU's compiler, jax 0.10.1, late in the run) where each part alone passed; each worker compiles about
+# half of them, and a crashed worker fails the run. -x stops at the first failure.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -x --durations=10 tests/gan tests/gsemm tests/emt tests/rnn
-	$(BIN)/python -m pytest -q -x --durations=10 tests/tradeoff tests/wave
-	$(BIN)/python -m pytest -q -x --durations=10 tests/test_*.py
+	$(BIN)/python -m pytest -q -x -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10 tests
 	$(BIN)/python -m pytest -q --doctest-modules wavejax   # every module's >>> examples
 
 reproduce: $(STAMP)
