@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from wavejax import _runfolder, _validate, distributed, io, runs
@@ -120,7 +121,23 @@ def _resume(out: Path, state: Any, resume: bool, to_ckpt: Callable, from_ckpt: C
     logged = past.pop(_LOGGED, None)
     if logged is None:  # a history without its log steps: keep the metrics lines up to the checkpoint
         logged = np.array([[r["step"], np.nan] for r in io.read_jsonl(out / "metrics.jsonl") if r["step"] <= done])
-    return from_ckpt(state, restored[1]), past, np.asarray(logged, np.float64).reshape(-1, 2)
+    return _placed_like(from_ckpt(state, restored[1]), state), past, np.asarray(logged, np.float64).reshape(-1, 2)
+
+
+def _placed_like(new: Any, old: Any) -> Any:
+    """``new`` with every single-device array uncommitted where ``old``'s is.
+
+    orbax restores each array committed to its device, while a freshly initialised state is uncommitted; ``jax.jit``
+    treats the two as different arguments and compiles the step again (about 6 s for the GAN's step, more at 28x28).
+    The restored values are small (a model's state), so a host round trip is cheap.
+    """
+    def put(n: Any, o: Any) -> Any:
+        if (isinstance(n, jax.Array) and isinstance(o, jax.Array) and n.committed and not o.committed
+                and len(n.devices()) == 1 and n.is_fully_addressable):
+            return jnp.asarray(np.asarray(n), dtype=n.dtype)
+        return n
+
+    return jax.tree_util.tree_map(put, new, old)
 
 
 def _rebuild_metrics(out: Path, logged: np.ndarray, hist: dict, every: int, log_fn: Callable) -> None:

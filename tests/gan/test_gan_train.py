@@ -28,7 +28,7 @@ from wavejax.gan import (
     outer_step,
     train,
 )
-from wavejax.gan._run import seed_slice
+from wavejax.gan._run import _vstep, seed_slice
 from wavejax.gan._train import generator_labels
 
 
@@ -109,8 +109,10 @@ def test_train_vmapped_seeds_resume_and_outputs(tmp_path):
     # seeds are independent runs
     assert not jnp.array_equal(ref.state_g.params["g0"]["kernel"][0], ref.state_g.params["g0"]["kernel"][1])
     out = tmp_path / "run"
+    compiled = _vstep._cache_size()
     train(TINY, data=data, out=out, steps=2)  # "interrupted" after 2 steps
     res = train(TINY, data=data, out=out)  # resumes from the step-2 checkpoint
+    assert _vstep._cache_size() == compiled  # the restored states have the fresh ones' types: no second compile
     for k in ref.history:  # resumed: the history before step 2 is restored from out/history, not NaN
         np.testing.assert_array_equal(res.history[k], ref.history[k])
     assert _leaves_equal(res.state_g.params, ref.state_g.params)

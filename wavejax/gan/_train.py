@@ -164,7 +164,10 @@ def create_states(key: jax.Array, cfg: GANConfig) -> tuple[GANTrainState, GANTra
                               batch_stats=g_vars.get("batch_stats"))
     sd = GANTrainState.create(apply_fn=d_mod.apply, params=d_vars["params"], tx=rmsprop_tf1(cfg.lr),
                               batch_stats=d_vars.get("batch_stats"))
-    return sg, sd
+    # a strongly typed int32 step (Flax's `create` starts from the Python int 0, a weakly typed value): a state
+    # restored from a checkpoint is strongly typed, and a weak step made a resumed run compile its step again
+    step = jnp.zeros((), jnp.int32)
+    return sg.replace(step=step), sd.replace(step=step)
 
 
 def _apply(state: GANTrainState, params: Any, x: Array) -> tuple[Array, Any]:
