@@ -34,6 +34,34 @@ def test_update_readme_rewrites_a_changed_number(tmp_path):
         T.update_readme(tmp_path / "bare.md", RESULTS)
 
 
+def test_a_finished_28x28_study_adds_its_verdict_rows(tmp_path):
+    """The 28x28 study's rows (issue 20) appear once a loss's results.json exists, with the seed-level verdict as
+    ``gan.study`` writes it; a loss still training has none. Stand-in: the committed gan_mnist study plus the
+    verdict row built by the study's own code."""
+    import dataclasses
+
+    from wavejax.gan._experiments import _on_par_row
+
+    root = tmp_path / "results"
+    root.mkdir()
+    for p in RESULTS.iterdir():
+        if p.name != "gan_study28":
+            (root / p.name).symlink_to(p)
+    rec = json.loads((RESULTS / "gan_mnist" / "results.json").read_text())
+    per = {"none": [0.50, 0.52, 0.51], "conv2": [0.49, 0.51, 0.50]}
+    rec["claims"].append(dataclasses.asdict(_on_par_row({"entropy_per_seed": per}, "conv2", 3)))
+    (root / "gan_study28" / "wgan_gp").mkdir(parents=True)
+    (root / "gan_study28" / "wgan_gp" / "results.json").write_text(json.dumps(rec))
+    table = T.results_table(root)
+    assert T.results_table(RESULTS).count("GAN:") + 2 == table.count("GAN:")  # two rows, for WGAN-GP only
+    cfg = rec["config"]["gan"]
+    scale = f"28×28, WGAN-GP, h = {cfg['hidden']}, {cfg['steps']:,} steps, {cfg['seeds']} seeds per arm"
+    assert f"| GAN: shared ≈ baseline ({scale}) | **on par (95% CI inside ±0.05)** | baseline − shared over " \
+           "seeds +0.0100 [" in table
+    assert f"| GAN: G and D kernels more similar than chance ({scale}) | **not above chance** |" in table
+    assert "28×28, original loss" not in table
+
+
 def test_missing_result_file_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         T.results_table(tmp_path)

@@ -187,11 +187,6 @@ def _gan_rows(r: Results) -> list[tuple[str, str, str]]:
     ci = lambda k: f"{ent[k]['mean']:.3f} [{ent[k]['ci95'][0]:.3f}, {ent[k]['ci95'][1]:.3f}]"  # noqa: E731
     rms, mx = r.text("gan_mnist/grad_scale_original.txt", r"step 40: G grad rms (\S+) max (\S+)")
     upd = r.text("gan_mnist/grad_scale_original.txt", r"step 20: max \|G update\| (\S+);")[0]
-    obs = r.row(g, "best-match cosine, baseline G vs D").split(" ")[0]
-    nulls = [r.row(g, f"null '{n}'") for n in ("gaussian_matched", "truncnormal_vs_sign", "value_shuffled",
-                                                 "tap_shuffled", "channel_shuffled", "independent_critic")]
-    means = sorted(float(x.split(";")[0]) for x in nulls)
-    ps = [float(re.search(r"p = (\S+)", x).group(1)) for x in nulls]
     cfg = r.at(g, "config", "gan")
     gq = "quick_reproduce/gan.study/results.json"
     eq = r.at(gq, "metrics", "entropy")
@@ -219,11 +214,47 @@ def _gan_rows(r: Results) -> list[tuple[str, str, str]]:
          f"{ent['real']['mean']:.3f}; FID {fid['none']:.0f} / {fid['conv2']:.0f} vs untrained "
          f"{fid['untrained']:.0f} ([gan_mnist](docs/results/gan_mnist/README.md))"),
         ("GAN: G and D kernels more similar than chance (28×28 CPU scale)",
-         f"**{r.row(g, 'similarity verdict')}**",
-         f"observed {obs} vs nulls {means[0]:.3f}–{means[-1]:.3f}, no KS p < 0.01 (min {min(ps):.3f})"),
+         f"**{r.row(g, 'similarity verdict')}**", _similarity_evidence(r, g)),
         ("GAN: MNIST paper configuration (h = 64, 50k steps, original loss)", "not measured",
          "needs a GPU (notebook 05; `wavejax gan study --preset paper`)"),
     ]
+
+
+def _similarity_evidence(r: Results, g: str) -> str:
+    """Observed best-match cosine against the six null baselines' means and their smallest KS p-value."""
+    obs = r.row(g, "best-match cosine, baseline G vs D").split(" ")[0]
+    nulls = [r.row(g, f"null '{n}'") for n in ("gaussian_matched", "truncnormal_vs_sign", "value_shuffled",
+                                                 "tap_shuffled", "channel_shuffled", "independent_critic")]
+    means = sorted(float(x.split(";")[0]) for x in nulls)
+    ps = [float(re.search(r"p = (\S+)", x).group(1)) for x in nulls]
+    return f"observed {obs} vs nulls {means[0]:.3f}–{means[-1]:.3f}, smallest KS p = {min(ps):.2g}"
+
+
+STUDY28 = {"wgan_gp": "WGAN-GP", "original": "original loss"}  # loss folder under gan_study28/ -> its name
+
+
+def _gan_study28_rows(r: Results) -> list[tuple[str, str, str]]:
+    """Two rows per finished loss of the 28x28 study (issue 20): "shared ≈ baseline" by the seed-level verdict and
+    the kernel-similarity verdict. A loss whose ``results.json`` is not there yet (still training) has no rows."""
+    rows = []
+    for loss, name in STUDY28.items():
+        g = f"gan_study28/{loss}/results.json"
+        if not (r.root / g).is_file():
+            continue
+        ent, fid, cfg = r.at(g, "metrics", "entropy"), r.at(g, "metrics", "fid"), r.at(g, "config", "gan")
+        ci = lambda k, e=ent: f"{e[k]['mean']:.3f} [{e[k]['ci95'][0]:.3f}, {e[k]['ci95'][1]:.3f}]"  # noqa: E731
+        diff, verdict = r.row(g, "baseline − shared entropy over seeds, 95% t CI: verdict").split(": ", 1)
+        scale = f"28×28, {name}, h = {cfg['hidden']}, {cfg['steps']:,} steps, {cfg['seeds']} seeds per arm"
+        link = f"([gan_study28/{loss}](docs/results/gan_study28/README.md))"
+        rows += [
+            (f"GAN: shared ≈ baseline ({scale})", f"**{verdict}**",
+             f"baseline − shared over seeds {diff} nats; entropy baseline {ci('none')}, shared {ci('conv2')}, "
+             f"untrained {ent['untrained']['mean']:.3f}; FID {fid['none']:.0f} / {fid['conv2']:.0f} vs untrained "
+             f"{fid['untrained']:.0f} {link}"),
+            (f"GAN: G and D kernels more similar than chance ({scale})", f"**{r.row(g, 'similarity verdict')}**",
+             f"{_similarity_evidence(r, g)} {link}"),
+        ]
+    return rows
 
 
 def _wave_rows() -> list[tuple[str, str, str]]:
@@ -238,7 +269,7 @@ def _wave_rows() -> list[tuple[str, str, str]]:
 def results_rows(root: str | Path) -> tuple[list[tuple[str, str, str]], Results]:
     """The table's rows (claim, status, measured) read from ``root`` (a ``docs/results`` folder)."""
     r = Results(root)
-    rows = _wave_rows() + _emt_rows(r) + _gsemm_rows(r) + _tradeoff_rows(r) + _gan_rows(r)
+    rows = _wave_rows() + _emt_rows(r) + _gsemm_rows(r) + _tradeoff_rows(r) + _gan_rows(r) + _gan_study28_rows(r)
     return rows, r
 
 
