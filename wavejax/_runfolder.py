@@ -120,17 +120,26 @@ def recorded(rec: dict[str, Any], rel: str) -> bool:
     return rel in c["files"] or rel in c["folders"] or rel in c["trees"]
 
 
+def _holder(path: str | os.PathLike) -> tuple[Path, Path, Any, str] | None:
+    """``(path, root, entry, rel)`` of the open run folder holding ``path`` (``rel``: its path inside ``root``), or
+    ``None`` when no open run folder holds it."""
+    path = _key(Path(path))
+    found = _root_of(path)
+    if found is None:
+        return None
+    root, entry = found
+    return path, root, entry, path.relative_to(root).as_posix()
+
+
 def note(path: str | os.PathLike, *, tree: bool = False) -> None:
     """Record ``path`` (and the folders its write creates) in the record of the open run folder holding it.
 
     Raises ``FileExistsError`` naming the path when it exists but wavejax did not write it (not in the record).
     """
-    path = _key(Path(path))
-    found = _root_of(path)
+    found = _holder(path)
     if found is None:
         return
-    root, entry = found
-    rel = path.relative_to(root).as_posix()
+    path, root, entry, rel = found
     rec, c = entry.rec, entry.rec["created"]
     if rel in _OWN or recorded(rec, rel) or any(rel.startswith(t + "/") for t in c["trees"]):
         return
@@ -149,12 +158,10 @@ def note(path: str | os.PathLike, *, tree: bool = False) -> None:
 def remove_recorded(path: str | os.PathLike) -> bool:
     """Delete the file ``path`` only when the record of the open run folder holding it lists it (wavejax wrote it),
     and drop it from that record; returns whether it was removed. A file no open record lists stays."""
-    path = _key(Path(path))
-    found = _root_of(path)
+    found = _holder(path)
     if found is None:
         return False
-    root, entry = found
-    rel = path.relative_to(root).as_posix()
+    path, root, entry, rel = found
     files = entry.rec["created"]["files"]
     if rel not in files or not (path.is_file() or path.is_symlink()):
         return False
