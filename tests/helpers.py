@@ -35,3 +35,19 @@ def run_multidevice(code: str, n_devices: int = 4, timeout: int = 600) -> str:
     if proc.returncode != 0:
         raise AssertionError(f"multi-device subprocess failed:\n{proc.stderr[-4000:]}")
     return proc.stdout
+
+
+def fake_torch(gpu: bool = False) -> type:
+    """A stand-in for the ``torch`` module with only ``torch.cuda.is_available()`` (``gpu``) and
+    ``torch.cuda.get_device_name(i)`` ("NVIDIA H100 #i"), for the benchmarks' device-label helpers."""
+
+    class cuda:
+        @staticmethod
+        def is_available() -> bool:
+            return gpu
+
+        @staticmethod
+        def get_device_name(i: int) -> str:
+            return f"NVIDIA H100 #{i}"
+
+    return type("FakeTorch", (), {"cuda": cuda})

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import fake_torch
 
 from wavejax import _bench
 
@@ -241,21 +242,8 @@ def test_device_labels(monkeypatch):
     finally:
         sys.path.remove(str(BENCH_DIR))
 
-    class FakeTorch:
-        class cuda:
-            available = False
-
-            @classmethod
-            def is_available(cls):
-                return cls.available
-
-            @staticmethod
-            def get_device_name(i):
-                return f"NVIDIA H100 #{i}"
-
-    assert _common.torch_device_label(FakeTorch) == "cpu" and _common.torch_device_label(None) == "cpu"
-    FakeTorch.cuda.available = True
-    assert _common.torch_device_label(FakeTorch) == "cuda:NVIDIA H100 #0"
+    assert _common.torch_device_label(fake_torch()) == "cpu" and _common.torch_device_label(None) == "cpu"
+    assert _common.torch_device_label(fake_torch(gpu=True)) == "cuda:NVIDIA H100 #0"
     import jax
 
     assert _common.jax_device_label() == ("cpu" if jax.default_backend() == "cpu"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import fake_torch
 
 BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -74,15 +75,6 @@ def test_accelerator_detection_and_no_pinning_on_a_device(common, monkeypatch):
 
 
 def test_torch_device_is_cuda_only_when_torch_sees_a_gpu(common):
-    class FakeTorch:
-        class cuda:
-            available = False
-
-            @classmethod
-            def is_available(cls):
-                return cls.available
-
-    assert common.torch_device(FakeTorch) == "cpu" and common.torch_device(None) == "cpu"
-    FakeTorch.cuda.available = True
-    assert common.torch_device(FakeTorch) == "cuda"
+    assert common.torch_device(fake_torch()) == "cpu" and common.torch_device(None) == "cpu"
+    assert common.torch_device(fake_torch(gpu=True)) == "cuda"
     assert sys.modules["_common"] is common
