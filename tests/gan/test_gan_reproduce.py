@@ -13,7 +13,8 @@ from wavejax.gan import _experiments as experiments
 # the trained entropies are chaotic in float32 rounding. Measured on 2026-12-07 (this CPU, jax 0.10.1), the same 300
 # steps gave baseline / shared entropies 0.313 / 1.018 with the seeds vmapped and 0.575 / 0.553 with the seeds run
 # in turn, programs that agree to ~2e-6 after 2 steps (tests/gan/test_gan_train.py); docs/results/quick_reproduce
-# holds 0.601 / 0.416. So the trained entropies are checked by property (training lowers the entropy), not by value.
+# (regenerated at 4cd3f29) holds 0.575 / 0.553, its earlier files 0.601 / 0.416. So the trained entropies are
+# checked by property (training lowers the entropy), not by value.
 REFERENCE = {"classifier_test_accuracy": 0.9777158774373259, "untrained": 1.2006}
 
 
