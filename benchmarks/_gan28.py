@@ -3,7 +3,8 @@
 Each measurement compiles ``outer_step`` under ``jax.jit`` for one (h, B), checks agreement with the torch modules
 (same weights, same inputs), then times wavejax and torch **interleaved** (A B A B ..., ``_common.time_pair``,
 0.3 s pause before every call), so a busy phase of a shared machine hits both sides. The FLOP count is XLA's cost
-analysis of the compiled (loop-free) step; ``peak`` is a 2048^2 float32 matmul timed in the same process.
+analysis of the compiled (loop-free) step (``conv_flops`` counts its convolutions by hand, as a check); ``peak`` is
+a 2048^2 float32 matmul timed in the same process (the bench table gives both sides' fraction of it: the same work).
 Images are uniform random in [0, 1] (timing does not depend on their content). The torch side runs on
 ``_common.torch_device`` (CUDA when PyTorch sees a GPU; each timed call waits for its queued work) and every row
 records it as ``baseline_device``. When JAX's default backend is a GPU or TPU, a device-size row (h = 64, B = 512)
@@ -39,6 +40,38 @@ if on_device():  # sizes that fill a GPU / TPU: the CPU sizes plus larger ones
     WIDTHS += (128,)
     BATCHES += (256, 512)
     ROWS += ((64, 512),)
+
+
+def _valid_taps(n: int, stride: int, k: int = 5) -> int:
+    """Kernel taps that land inside an ``n``-long input, summed over the outputs of a SAME-padded 1-D convolution
+    (TF/XLA SAME: ``ceil(n / stride)`` outputs, ``max((out - 1) * stride + k - n, 0)`` padding, the smaller half
+    first). Padding taps multiply zeros; XLA's cost analysis does not count them."""
+    out = -(-n // stride)
+    lo = max((out - 1) * stride + k - n, 0) // 2
+    return sum(0 <= o * stride - lo + t < n for o in range(out) for t in range(k))
+
+
+def conv_flops(hidden: int, batch: int, size: int = SIZE, *, n_critic: int = 5, shared: bool = True) -> int:
+    """The convolution FLOPs of one outer step, counted by hand from the architecture (docs/gan.md §1), as an
+    independent check of XLA's cost analysis (``compile_flops``) and the work both sides of a row do.
+
+    A 5x5 convolution ``ci -> co`` costs ``2 B ci co T_h T_w`` FLOPs per pass, ``T`` the valid taps
+    (``_valid_taps``); its filter and input gradients cost the same each. G's six convolutions run at ``size``
+    with stride 1; D's four at stride 2 (``h, h, h/2, h/4`` channels). A critic update runs G forward (no gradient)
+    and D forward and backward on a real and a fake batch, without the input gradient of ``d0``; the G update runs
+    G forward and backward (no input gradient of ``g0``, no filter gradient of ``gshared`` when it is ``shared``)
+    through D forward and D's input gradients. Dense layers and elementwise work are left out (under 1 % here)."""
+    h = hidden
+    g = [(size, 1, 1, h), *[(size, 1, h, h)] * 4, (size, 1, h, 1)]
+    sizes = [size]
+    for _ in range(3):
+        sizes.append(-(-sizes[-1] // 2))
+    d = list(zip(sizes, [2] * 4, [1, h, h, h // 2], [h, h, h // 2, h // 4], strict=True))
+    cost = [[2 * batch * ci * co * _valid_taps(n, st) ** 2 for n, st, ci, co in net] for net in (g, d)]
+    (fg, fd), (g0, gs, d0) = map(sum, cost), (cost[0][0], cost[0][1], cost[1][0])
+    critic = fg + 2 * fd + 2 * (2 * fd - d0)  # G fwd; D fwd x2; D filter + input grads x2 (no d0 input grad)
+    gen = 2 * fd + 3 * fg - g0 - (gs if shared else 0)  # G fwd, D fwd, D input grads; G filter + input grads
+    return n_critic * critic + gen
 
 
 def torch_side(hidden: int, size: int, batch: int, x: np.ndarray):
@@ -144,6 +177,7 @@ def rows_and_scaling(threads: int, peak: float, repeat: int, quick: bool) -> tup
                               "torch eager (interleaved)", r["torch"], target=1.5, work=1, work_unit="outer_steps",
                               compile_s=r["compile_s"], gflop=r["flops"] / 1e9, gflop_per_s=rate / 1e9,
                               peak_gflop_per_s=peak / 1e9, fraction_of_peak=rate / peak,
+                              conv_gflop=conv_flops(h, b) / 1e9, peak_target=0.5 if h == 64 else None,
                               load=r["wavejax"]["load"], baseline_device=torch_device_label(torch)))
         if "loop" in r:  # the loop form before issue 20, paired with the unrolled step: JSON only
             rows.append({**ratio_row(f"28x28 h={h} B={b}, critic phase as lax.fori_loop (before issue 20)",

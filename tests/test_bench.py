@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -54,6 +55,18 @@ def test_table_lists_rows_targets_scaling_and_failures():
     assert "wavejax 0.52" in table and "benchmarks/results/w.png" in table
     assert "Test CPU (2 cores" in table and "jax 9.9" in table
     assert "bench_gsemm (exit code 1)" in table
+    assert "Fraction of the machine's peak" not in table  # no row has a FLOP count
+
+
+def test_table_gives_both_sides_fraction_of_peak():
+    """A row with a FLOP count gets a line below the table: wavejax's rate over the peak, against a target when the
+    row has one, and the baseline's rate on the same FLOPs."""
+    peak_row = {**_row("28x28 h=64", 2.0, 1.6, target=1.5), "gflop": 300.0, "peak_gflop_per_s": 200.0,
+                "fraction_of_peak": 300.0 / 2.0 / 200.0, "peak_target": 0.5}
+    table = _bench.bench_table(_bench.merge_results(None, {"bench_gan": _bench_result(peak_row)}, {}, MACHINE))
+    line = next(ln for ln in table.splitlines() if ln.startswith("- gan 28x28 h=64"))
+    assert "300.0 GFLOP per call; wavejax 150 GFLOP/s = **75%** of 200 GFLOP/s (target >= 50% ✓)" in line
+    assert line.endswith("numpy loop 94%")  # 300 GFLOP in 1.6 s is 187.5 GFLOP/s
 
 
 def test_update_readme_between_markers(tmp_path, capsys):
@@ -324,3 +337,36 @@ def test_steady_malloc_one_arena_and_no_page_faults_per_call():
     assert ok == "True"
     assert int(arenas) == 1  # without it: one arena per XLA thread (16 on the 2-core machine)
     assert float(faults) < 1000  # a fresh 32.8 MB block faults ~8,000 pages; a reused one none
+
+
+def test_gan28_conv_flops_agree_with_xla_cost_analysis():
+    """The hand count of an outer step's convolution FLOPs (``_gan28.conv_flops``) against XLA's count of the traced
+    step: XLA counts the same convolutions plus elementwise work, and freezing ``gshared`` (``conv2``) removes
+    exactly its filter gradient. The committed 28x28 rows' ``gflop`` (the fraction-of-peak numerator) agree too."""
+    import jax
+    import jax.numpy as jnp
+
+    from wavejax.gan import GANConfig, create_states, outer_step
+
+    gan28 = _import_bench("_gan28")
+    # by hand: 28 at stride 2 (pad 1 before): 12 inner outputs see 5 taps, the first 4, the last 3 -> 67
+    assert [gan28._valid_taps(n, s) for n, s in ((12, 1), (28, 1), (28, 2), (7, 2), (4, 2))] == [54, 134, 67, 16, 7]
+    flops = {}
+    for sharing in ("conv2", "none"):
+        cfg = GANConfig(hidden=8, image_size=12, batch=8, sharing=sharing, data="digits", steps=2)
+        sg, sd = create_states(jax.random.key(0), cfg)
+        lowered = jax.jit(outer_step, static_argnames="cfg").lower(sg, sd, jax.random.key(0),
+                                                                  jnp.zeros((16, 12, 12, 1)), cfg=cfg)
+        flops[sharing] = lowered.cost_analysis()["flops"]
+        hand = gan28.conv_flops(8, 8, 12, shared=sharing == "conv2")
+        assert hand < flops[sharing] < 1.08 * hand, sharing  # + BatchNorm, activations, RMSProp: 6.5 % at h = 8
+    gshared_filter_grad = 2 * 8 * 8 * 8 * 54**2  # 2 B h h T^2 at 12x12, stride 1
+    assert flops["none"] - flops["conv2"] == pytest.approx(gshared_filter_grad, rel=0.01)  # + its RMSProp update
+    rows = json.loads((BENCH_DIR / "results" / "bench_gan.json").read_text())["rows"]
+    checked = 0
+    for row in rows:
+        if "gflop" in row:
+            h, b = (int(v) for v in re.match(r"28x28 h=(\d+) B=(\d+)", row["case"]).groups())
+            assert 1.0 < row["gflop"] * 1e9 / gan28.conv_flops(h, b) < 1.04, row["case"]
+            checked += 1
+    assert checked >= 2

@@ -124,6 +124,18 @@ def _fmt_time(s: float) -> str:
     return f"{s * 1e3:.3g} ms" if s < 1 else f"{s:.3g} s"
 
 
+def _peak_note(short: str, r: dict[str, Any]) -> str:
+    """``- gan 28x28 ...: 20.8 GFLOP; wavejax 70 GFLOP/s = 34 % of 210 GFLOP/s; baseline 49 %`` for a row with a FLOP
+    count (``gflop``) and the measured peak (``peak_gflop_per_s``): the baseline's fraction is the same FLOPs over its
+    own median time."""
+    peak, gflop = r["peak_gflop_per_s"], r["gflop"]
+    target = r.get("peak_target")
+    tgt = "" if target is None else f" (target >= {target:.0%}" + (" ✓)" if r["fraction_of_peak"] >= target else " ✗)")
+    return (f"- {short} {r['case']}: {gflop:.1f} GFLOP per call; wavejax {gflop / r['wavejax_s']:.0f} GFLOP/s = "
+            f"**{r['fraction_of_peak']:.0%}** of {peak:.0f} GFLOP/s{tgt}; {r['baseline']} "
+            f"{gflop / r['baseline_s'] / peak:.0%}")
+
+
 def bench_table(merged: dict[str, Any], *, figures: str = "benchmarks/results/") -> str:
     """Markdown summary: one line per benchmark row (times, ratio median/median and best-of, target, verdict).
 
@@ -133,7 +145,7 @@ def bench_table(merged: dict[str, Any], *, figures: str = "benchmarks/results/")
     """
     lines = ["| benchmark | case | wavejax | baseline | baseline time | ratio (median) | ratio (best-of) | target |",
              "|---|---|---|---|---|---|---|---|"]
-    notes = []
+    notes, peaks = [], []
     for name, b in merged.get("benchmarks", {}).items():
         short = name.removeprefix("bench_")
         for r in b.get("rows", []):
@@ -145,6 +157,8 @@ def bench_table(merged: dict[str, Any], *, figures: str = "benchmarks/results/")
             lines.append(f"| {short} | {r['case']} | {_fmt_time(r['wavejax_s'])} | {r['baseline']} | "
                          f"{_fmt_time(r['baseline_s'])} | {r['ratio']:.1f}x | "
                          f"{'—' if best is None else f'{best:.1f}x'} | {verdict} |")
+            if r.get("fraction_of_peak") is not None:
+                peaks.append(_peak_note(short, r))
         sc = b.get("scaling")
         if sc:
             exps = ", ".join(f"{k} {v:.2f}" for k, v in sc.get("exponents", {}).items())
@@ -157,6 +171,9 @@ def bench_table(merged: dict[str, Any], *, figures: str = "benchmarks/results/")
                 f"{m.get('platform')}: {m.get('device')}), jax {m.get('jax')} / jaxlib {m.get('jaxlib')}"
                 f"{', torch ' + str(m['torch']) if m.get('torch') else ''}, {m.get('date')}. Ratio = baseline "
                 "time / wavejax time on the same shapes in the same process.")
+    if peaks:
+        out += ("\n\nFraction of the machine's peak (XLA's FLOP count of the wavejax program, done by both sides, "
+                "over a 2048² float32 matmul's rate measured in the same process):\n" + "\n".join(peaks))
     if notes:
         out += "\n\nScaling (log-log fit):\n" + "\n".join(notes)
     if merged.get("failures"):
