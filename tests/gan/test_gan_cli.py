@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+from types import SimpleNamespace
 
 import jax
 import numpy as np
@@ -49,7 +50,20 @@ def test_study_smoke_is_consistent(tmp_path):
     assert w["clip"] == 0.01 and 0.0 <= w["shared_clip_fraction"] <= 1.0
     for fig in res["figures"]:
         assert (tmp_path / fig).stat().st_size > 1000
+    assert "losses.png" in res["figures"]
+    assert all(len(res["training"][arm][m]) == TINY.seeds for arm in ("none", "conv2") for m in ("d_loss", "g_loss"))
     assert (tmp_path / "conv2" / "ckpt").exists()
+
+
+def test_training_tail_is_the_mean_of_the_last_tenth():
+    """Per arm and seed: the mean of the last ``round(frac * steps)`` logged losses (at least one step)."""
+    from wavejax.gan._study import _training_tail
+
+    d = np.arange(40.0).reshape(2, 20)  # (seeds, steps)
+    run = SimpleNamespace(history={"d_loss": d, "g_loss": -d})
+    tail = _training_tail({"none": run, "conv2": run}, "conv2")
+    assert tail["none"]["d_loss"] == [18.5, 38.5] and tail["conv2"]["g_loss"] == [-18.5, -38.5]  # steps 18, 19
+    assert _training_tail({"none": run, "conv1": run}, "conv1", frac=0.01)["conv1"]["d_loss"] == [19.0, 39.0]
 
 
 def test_cli_similarity_schema_and_verdicts(tmp_path):

@@ -181,6 +181,13 @@ def run_gan_study(study: StudyConfig, out: Path) -> Result:
         row("baseline G kernel SD", "[0.015, 0.04]", f"{w['baseline_G_sd']:.4f}",
             (0.015 <= w["baseline_G_sd"] <= 0.04) if paper else None),
     ]
+    tr = res["training"]
+    tails = "; ".join(f"{np.mean(tr[a]['d_loss']):.4f} / {np.mean(tr[a]['g_loss']):.4f}"
+                      for a in ("none", study.shared))
+    rows.append(row("training: critic / generator loss over the last tenth of the steps, mean of seeds: baseline; "
+                    "shared", "not in the original", tails,
+                    note="original loss: 2 ln 2 = 1.3863 / ln 2 = 0.6931 is a critic at chance; per seed in "
+                         "study.json"))
     s = sim["summary"]
     rows.append(row("best-match cosine, baseline G vs D: mean ± SD", "0.647 ± 0.060",
                     f"{s['observed']['mean']:.3f} ± {s['observed']['sd']:.3f}",
@@ -191,7 +198,8 @@ def run_gan_study(study: StudyConfig, out: Path) -> Result:
     rows.append(row("similarity verdict (from the nulls and KS tests)", "claimed 'similar'; untested",
                     sim["verdict"], None, note=sim["conclusion"]))
     return Result(rows=rows, figures=res.get("figures", []), notes=f"Configuration: {setup}. {sim['conclusion']}",
-                  metrics={k: res[k] for k in ("entropy", "baseline_minus_shared", "fid", "weights", "diversity")})
+                  metrics={k: res[k] for k in ("entropy", "baseline_minus_shared", "fid", "weights", "diversity",
+                                               "training")})
 
 
 EXPERIMENTS = [

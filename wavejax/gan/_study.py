@@ -168,6 +168,7 @@ def run_study(cfg: GANConfig, clf_cfg: ClassifierConfig, *, out: str | Path | No
     res["fid"] = {n: feature_fid(np.asarray(classifier_features(clf, _flat(imgs[n]))), f_real)
                   for n in ("untrained", "none", shared)}
     res["classifier_entropy_real_check"] = classifier_entropy(clf, real[:64])[0]
+    res["training"] = _training_tail(runs, shared)
     kernels, vals, weights = _weight_study(cfg, runs, shared)
     rep = similarity_report(vals)
     res["similarity"] = dict(rep)
@@ -175,7 +176,9 @@ def run_study(cfg: GANConfig, clf_cfg: ClassifierConfig, *, out: str | Path | No
     res["weights"] = weights
     if out is not None and figures:
         _figures(out, imgs, xte, *kernels, vals, ent, shared)
-        res["figures"] = ["samples.png", "kernels.png", "weight_hist.png", "best_match_hist.png", "entropy_hist.png"]
+        _loss_figure(out / "losses.png", runs, shared)
+        res["figures"] = ["samples.png", "kernels.png", "weight_hist.png", "best_match_hist.png", "entropy_hist.png",
+                          "losses.png"]
     return res
 
 
@@ -213,6 +216,35 @@ def _entropy_stats(ent: dict[str, np.ndarray], seeds: int, shared: str) -> dict[
             "entropy_per_seed": {n: v.reshape(seeds, -1).mean(1).tolist() for n, v in ent.items() if n != "real"},
             "baseline_minus_shared": diff("none", shared), "untrained_minus_baseline": diff("untrained", "none"),
             "untrained_minus_shared": diff("untrained", shared)}
+
+
+def _training_tail(runs: dict, shared: str, frac: float = 0.1) -> dict[str, dict[str, list[float]]]:
+    """Each arm's per-seed mean critic and generator loss over the last ``frac`` of its steps: whether it trained.
+
+    With the original loss a critic that cannot tell real from fake has ``d_loss`` = 2 ln 2 and ``g_loss`` = ln 2;
+    ``runs[arm].history[k]`` has shape (seeds, steps) (:class:`GANRun`)."""
+    tail = {}
+    for arm in ("none", shared):
+        h = runs[arm].history
+        n = h["d_loss"].shape[1]
+        k = max(1, round(n * frac))
+        tail[arm] = {m: np.asarray(h[m][:, n - k:], np.float64).mean(1).tolist() for m in ("d_loss", "g_loss")}
+    return tail
+
+
+def _loss_figure(path: Path, runs: dict, shared: str) -> None:
+    """Critic and generator loss against the step, mean over seeds in windows of 1 % of the run, both arms."""
+    from wavejax.report._plots import line_plot
+
+    curves = {}
+    for arm in ("none", shared):
+        for m in ("d_loss", "g_loss"):
+            y = np.asarray(runs[arm].history[m], np.float64).mean(0)
+            w = max(1, len(y) // 100)
+            yb = y[:len(y) // w * w].reshape(-1, w).mean(1)
+            curves[f"{arm}: {m}"] = ((np.arange(len(yb)) + 0.5) * w, yb)
+    line_plot(path, curves, markers=False, xlabel="generator step",
+              ylabel=f"loss (mean of seeds, windows of {w} steps)", title="training losses, baseline and shared")
 
 
 def _weight_study(cfg: GANConfig, runs: dict, shared: str) -> tuple[tuple, dict, dict[str, float]]:
