@@ -124,6 +124,14 @@ def _on_par_verdict(lo: float, hi: float, margin: float = ON_PAR_MARGIN) -> str:
     return f"undecided (95% CI [{lo:+.3f}, {hi:+.3f}] reaches beyond ±{margin:g})"
 
 
+def _training_row(tr: dict, shared: str) -> Any:
+    """Each arm's critic / generator loss over the last tenth of its steps, mean of seeds (``_training_tail``)."""
+    tails = "; ".join(f"{np.mean(tr[a]['d_loss']):.4f} / {np.mean(tr[a]['g_loss']):.4f}" for a in ("none", shared))
+    return row("training: critic / generator loss over the last tenth of the steps, mean of seeds: baseline; shared",
+               "not in the original", tails,
+               note="original loss: 2 ln 2 = 1.3863 / ln 2 = 0.6931 is a critic at chance; per seed in study.json")
+
+
 def _on_par_row(res: dict[str, Any], shared: str, seeds: int) -> Any:
     """The seed-level "shared ≈ baseline" verdict row (CPU-scale studies; at paper scale the band row decides)."""
     if seeds < 2:
@@ -181,13 +189,7 @@ def run_gan_study(study: StudyConfig, out: Path) -> Result:
         row("baseline G kernel SD", "[0.015, 0.04]", f"{w['baseline_G_sd']:.4f}",
             (0.015 <= w["baseline_G_sd"] <= 0.04) if paper else None),
     ]
-    tr = res["training"]
-    tails = "; ".join(f"{np.mean(tr[a]['d_loss']):.4f} / {np.mean(tr[a]['g_loss']):.4f}"
-                      for a in ("none", study.shared))
-    rows.append(row("training: critic / generator loss over the last tenth of the steps, mean of seeds: baseline; "
-                    "shared", "not in the original", tails,
-                    note="original loss: 2 ln 2 = 1.3863 / ln 2 = 0.6931 is a critic at chance; per seed in "
-                         "study.json"))
+    rows.append(_training_row(res["training"], study.shared))
     s = sim["summary"]
     rows.append(row("best-match cosine, baseline G vs D: mean ± SD", "0.647 ± 0.060",
                     f"{s['observed']['mean']:.3f} ± {s['observed']['sd']:.3f}",
